@@ -1,0 +1,1061 @@
+"""A referral's case: its state, the checks on a decision, and what a decision changes.
+
+`Case` is plain data plus rules. The workflow keeps one, asks `check()` in update validators, calls
+`apply()` in handlers, runs the `Effects` it returns (deadline planning, notifications) through
+activities, and fires alerts when their moments come. No Temporal imports: unit-testable directly.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from safeguarding import machine
+from safeguarding.clock import uk_today
+from safeguarding.deadlines import (
+    AlertKind,
+    Deadline,
+    DeadlineKind,
+    DeadlinePlan,
+    DeadlineRequest,
+    DeadlineState,
+    Extension,
+    MonthsAfter,
+    OnDate,
+    WorkingDaysAfter,
+    WorkingDaysBefore,
+    due_alerts,
+    next_alert_at,
+)
+from safeguarding.decisions import (
+    ActionAdded,
+    ActionUpdated,
+    ApproachChosen,
+    CaseClosed,
+    CsprMilestone,
+    DeadlineExtended,
+    Decision,
+    InformationRequested,
+    InformationReturned,
+    NotificationSubmitted,
+    NotPublished,
+    OtherReviewCompleted,
+    OutcomeShared,
+    PanelResponse,
+    Person,
+    PublicationPlanned,
+    Published,
+    RapidReviewDecision,
+    TriageDecision,
+)
+from safeguarding.referral import Referral
+from safeguarding.settings import PartnershipSettings
+from safeguarding.vocabulary import (
+    ActionStatus,
+    Agency,
+    CaseOfConcernApproach,
+    DecisionKind,
+    OtherReviewType,
+    PlanScope,
+    Rag,
+    ReviewOutcome,
+    Role,
+    Route,
+    Stage,
+    TriageOutcome,
+)
+
+
+class DecisionRefused(Exception):
+    """A decision the case will not take. `reason` is a stable code for callers and tests:
+    invalid, wrong_stage, guard_failed, not_authorised, conflict."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class HistoryKind(StrEnum):
+    DECISION = "decision"
+    REFUSED = "refused"
+    STAGE_CHANGED = "stage_changed"
+    DEADLINE_OPENED = "deadline_opened"
+    DEADLINE_MET = "deadline_met"
+    DEADLINE_EXTENDED = "deadline_extended"
+    DEADLINE_WITHDRAWN = "deadline_withdrawn"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    SECOND_ESCALATION = "second_escalation"
+    NOTICE = "notice"
+    CONTINUED = "continued"
+
+
+Channel = Literal["update", "signal", "system"]
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime
+    kind: HistoryKind
+    stage: Stage
+    text: str
+    decision_id: str | None = None
+    decision_kind: str | None = None
+    by: Person | None = None
+    via: Channel | None = None
+    deadline_id: str | None = None
+
+
+class Notice(BaseModel):
+    """A message to people, sent by the notification activity. Never carries child data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    notice_id: str
+    case_ref: str
+    partnership: str
+    kind: Literal["reminder", "escalation", "second_escalation", "information_request"]
+    audience: str
+    subject: str
+    body: str
+    deadline_id: str | None = None
+    due_on: date | None = None
+
+
+class Effects(BaseModel):
+    """What a decision asks the workflow to do outside the case: plan deadlines, send notices."""
+
+    deadline_requests: list[DeadlineRequest] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
+
+
+class InformationRecord(BaseModel):
+    agency: Agency
+    requested_on: date
+    returned_on: date | None = None
+    returned_by: Person | None = None
+
+
+class Action(BaseModel):
+    action_id: str
+    recommendation: str
+    description: str
+    lead_agency: Agency
+    due_on: date
+    outcome_measure: str
+    scope: PlanScope
+    monitored_by: str
+    status: ActionStatus = ActionStatus.NOT_STARTED
+    rag: Rag | None = None
+    evidence: list[str] = Field(default_factory=list)
+    added_by: Person
+    completed_on: date | None = None
+
+
+class RapidReviewRecord(BaseModel):
+    decided_on: date
+    recommendation: ReviewOutcome
+    attendees: list[Person]
+    possible_national_importance: bool
+    immediate_safety_actions: str | None = None
+    learning: str | None = None
+
+
+class PanelResponseRecord(BaseModel):
+    received_on: date
+    panel_agrees: bool
+    outcome: ReviewOutcome
+    national_review: bool
+
+
+class CsprRecord(BaseModel):
+    decided_on: date
+    lead_reviewer: str | None = None
+    planned_publication_on: date | None = None
+    milestones: dict[DecisionKind, date] = Field(default_factory=dict)
+    published_on: date | None = None
+    published_at_location: str | None = None
+    not_published_reasons: str | None = None
+
+
+class CaseOfConcernRecord(BaseModel):
+    approach: CaseOfConcernApproach | None = None
+    agencies: list[Agency] = Field(default_factory=list)
+    outcome_summary: str | None = None
+    shared_with: list[str] = Field(default_factory=list)
+
+
+class DecisionResult(BaseModel):
+    """What the sender of a decision gets back."""
+
+    decision_id: str
+    kind: DecisionKind
+    duplicate: bool = False
+    stage: Stage
+    message: str
+    deadlines: list[DeadlineView] = Field(default_factory=list)
+
+
+class DeadlineView(BaseModel):
+    deadline_id: str
+    kind: DeadlineKind
+    title: str
+    owner: str
+    statutory: bool
+    basis: str
+    due_on: date
+    state: DeadlineState
+    met_on: date | None = None
+    extended: int = 0
+    remind_at: datetime
+    escalate_at: datetime
+
+
+class Task(BaseModel):
+    task: str
+    owed_by: str
+    due_on: date | None = None
+    state: DeadlineState | None = None
+
+
+class CaseStatus(BaseModel):
+    case_ref: str
+    partnership: str
+    partnership_name: str
+    stage: Stage
+    stage_label: str
+    route: Route
+    opened_at: datetime
+    closed_at: datetime | None
+    decisions_allowed: list[DecisionKind]
+    deadlines: list[DeadlineView]
+    next_deadline: DeadlineView | None
+    overdue: bool
+    tasks: list[Task]
+    actions: list[Action]
+    notification_reference: str | None
+    possible_national_importance: bool
+    lead_reviewer: str | None
+    planned_publication_on: date | None
+    runs: int
+    history: list[HistoryEntry]
+
+
+# Work that a stage waits on, for stages whose work has no deadline of its own.
+STAGE_TASKS: dict[Stage, tuple[str, str]] = {
+    Stage.NATIONAL_PANEL_RESPONSE: ("Record the National Panel's response", "coordinator"),
+    Stage.CSPR_LEAD_REVIEWER: ("Appoint the lead reviewer", "business_manager"),
+    Stage.CSPR_TERMS_OF_REFERENCE: ("Agree the terms of reference", "review_group"),
+    Stage.CSPR_AGENCY_INFORMATION: ("Gather agency information", "lead_reviewer"),
+    Stage.CSPR_INVOLVEMENT: ("Involve practitioners and family", "lead_reviewer"),
+    Stage.CSPR_DRAFT_REPORT: ("Deliver the draft report", "lead_reviewer"),
+    Stage.CSPR_QUALITY_ASSURANCE: ("Quality-assure the draft report", "review_group"),
+    Stage.CSPR_FINAL_REPORT: (
+        "Send the final report to the National Panel and the Secretary of State",
+        "business_manager",
+    ),
+    Stage.CSPR_PUBLICATION: ("Publish, or record why not", "business_manager"),
+    Stage.CASE_OF_CONCERN: ("Choose the approach and the agencies involved", "review_group"),
+    Stage.CASE_OF_CONCERN_REVIEW: (
+        "Share the outcome with the review group and the learning group",
+        "business_manager",
+    ),
+    Stage.OTHER_REVIEW: ("Complete the review and record its findings", "review_group"),
+}
+
+
+class Case(BaseModel):
+    """Everything the workflow knows about one referral; carried across continue-as-new."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_ref: str
+    referral: Referral
+    settings: PartnershipSettings
+    stage: Stage = machine.INITIAL_STAGE
+    route: Route = Route.UNDECIDED
+    opened_at: datetime
+    closed_at: datetime | None = None
+    aware_on: date
+    other_review_type: OtherReviewType | None = None
+    advice: str | None = None
+    notification_reference: str | None = None
+    notified_on: date | None = None
+    information: dict[Agency, InformationRecord] = Field(default_factory=dict)
+    rapid_review: RapidReviewRecord | None = None
+    panel_response: PanelResponseRecord | None = None
+    cspr: CsprRecord | None = None
+    case_of_concern: CaseOfConcernRecord | None = None
+    other_review_findings: str | None = None
+    actions: dict[str, Action] = Field(default_factory=dict)
+    deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    history: list[HistoryEntry] = Field(default_factory=list)
+    applied: dict[str, DecisionResult] = Field(default_factory=dict)
+    runs: int = 1
+
+    # ----------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls, case_ref: str, referral: Referral, settings: PartnershipSettings, now: datetime
+    ) -> tuple[Case, Effects]:
+        case = cls(
+            case_ref=case_ref,
+            referral=referral,
+            settings=settings,
+            opened_at=now,
+            aware_on=referral.aware_on,
+        )
+        case._log(now, HistoryKind.NOTICE, f"Referral received on {referral.received_on}")
+        effects = Effects()
+        case._follow_automatic(now, effects)
+        return case, effects
+
+    # ----------------------------------------------------------------- checks
+
+    @property
+    def closed(self) -> bool:
+        return self.stage is Stage.CLOSED
+
+    def facts(self) -> frozenset[machine.Fact]:
+        facts = {
+            machine.Fact.CARE_LEAVER if self.referral.care_leaver else machine.Fact.NOT_CARE_LEAVER
+        }
+        if all(a.status.finished for a in self.actions.values()):
+            facts.add(machine.Fact.ALL_ACTIONS_FINISHED)
+        return frozenset(facts)
+
+    def is_duplicate(self, decision: Decision) -> bool:
+        """True when this decision id was applied before (to the same kind of decision)."""
+        earlier = self.applied.get(decision.decision_id)
+        if earlier is None:
+            return False
+        if earlier.kind != decision.kind:
+            raise DecisionRefused(
+                "conflict",
+                f"decision id {decision.decision_id!r} was already used for a "
+                f"{earlier.kind.value} decision; use a new id",
+            )
+        return True
+
+    def check(self, decision: Decision, now: datetime) -> None:
+        """Raise `DecisionRefused` unless `apply(decision)` would be accepted. Changes nothing."""
+        if self.is_duplicate(decision):
+            return
+        try:
+            machine.resolve(self.stage, decision.kind, decision, self.facts())
+        except machine.TransitionRefused as refused:
+            raise DecisionRefused(refused.reason, refused.message) from None
+        self._check_authority(decision)
+        today = uk_today(now)
+        if decision.occurred_on and decision.occurred_on > today:
+            raise DecisionRefused("invalid", f"occurred_on {decision.occurred_on} is in the future")
+        if decision.occurred_on and decision.occurred_on < self.referral.received_on:
+            raise DecisionRefused(
+                "invalid",
+                f"occurred_on {decision.occurred_on} is before the referral was received "
+                f"({self.referral.received_on})",
+            )
+        self._check_specific(decision, today)
+
+    def _check_authority(self, decision: Decision) -> None:
+        authorities = self.settings.authorities.get(decision.kind, [])
+        by = decision.by
+        if not any(a.allows(by.role, by.agency) for a in authorities):
+            needed = "; or ".join(a.describe() for a in authorities) or "nobody (not configured)"
+            raise DecisionRefused(
+                "not_authorised",
+                f"{by.describe()} may not make a {decision.kind.value} decision: "
+                f"it needs a {needed}",
+            )
+
+    def _check_specific(self, decision: Decision, today: date) -> None:
+        if isinstance(decision, TriageDecision):
+            if decision.la_aware_on and decision.la_aware_on > today:
+                raise DecisionRefused("invalid", "la_aware_on is in the future")
+        elif isinstance(decision, InformationRequested):
+            for request in decision.requests:
+                if request.agency in self.information:
+                    raise DecisionRefused(
+                        "conflict",
+                        f"information was already requested from {request.agency.label}; "
+                        f"extend its deadline instead",
+                    )
+                if request.due_on and request.due_on < today:
+                    raise DecisionRefused(
+                        "invalid", f"due_on {request.due_on} for {request.agency.label} is past"
+                    )
+        elif isinstance(decision, InformationReturned):
+            record = self.information.get(decision.agency)
+            if record is None:
+                raise DecisionRefused(
+                    "conflict", f"no information was requested from {decision.agency.label}"
+                )
+            if record.returned_on is not None:
+                raise DecisionRefused(
+                    "conflict",
+                    f"{decision.agency.label} already returned its information on "
+                    f"{record.returned_on}",
+                )
+            if decision.by.role is Role.PANEL_MEMBER and decision.by.agency != decision.agency:
+                raise DecisionRefused(
+                    "not_authorised",
+                    f"{decision.by.describe()} may return only their own agency's information",
+                )
+        elif isinstance(decision, PublicationPlanned):
+            if decision.planned_on <= today:
+                raise DecisionRefused("invalid", "planned_on must be after today")
+        elif isinstance(decision, ActionAdded):
+            if decision.action_id in self.actions:
+                raise DecisionRefused("conflict", f"action {decision.action_id!r} already exists")
+            if decision.due_on < today:
+                raise DecisionRefused("invalid", f"due_on {decision.due_on} is past")
+        elif isinstance(decision, ActionUpdated):
+            action = self.actions.get(decision.action_id)
+            if action is None:
+                known = ", ".join(self.actions) or "none yet"
+                raise DecisionRefused(
+                    "conflict", f"no action {decision.action_id!r}; actions: {known}"
+                )
+            if action.status.finished:
+                raise DecisionRefused(
+                    "conflict", f"action {decision.action_id!r} is already {action.status.value}"
+                )
+            by = decision.by
+            if by.role is Role.PANEL_MEMBER and by.agency != action.lead_agency:
+                raise DecisionRefused(
+                    "not_authorised",
+                    f"{by.describe()} may update only actions led by their agency "
+                    f"(this one: {action.lead_agency.label})",
+                )
+            if decision.status is ActionStatus.CLOSED_BY_REVIEW_GROUP and by.role not in (
+                Role.CHAIR,
+                Role.BUSINESS_MANAGER,
+            ):
+                raise DecisionRefused(
+                    "not_authorised",
+                    "only the review group's chair or the business manager may close an action",
+                )
+        elif isinstance(decision, DeadlineExtended):
+            deadline = self.deadlines.get(decision.deadline_id)
+            if deadline is None or not deadline.open:
+                open_ids = ", ".join(d for d, v in self.deadlines.items() if v.open) or "none"
+                raise DecisionRefused(
+                    "conflict",
+                    f"no open deadline {decision.deadline_id!r}; open deadlines: {open_ids}",
+                )
+            if decision.new_due_on <= deadline.due_on:
+                raise DecisionRefused(
+                    "invalid",
+                    f"new_due_on {decision.new_due_on} must be after the current due date "
+                    f"{deadline.due_on}",
+                )
+
+    # ----------------------------------------------------------------- applying
+
+    def apply(self, decision: Decision, now: datetime, via: Channel) -> Effects:
+        """Apply a checked decision. Call `check` first; this assumes it passed."""
+        transition = machine.resolve(self.stage, decision.kind, decision, self.facts())
+        day = decision.occurred_on or uk_today(now)
+        effects = Effects()
+        self._log(
+            now,
+            HistoryKind.DECISION,
+            _describe_decision(decision),
+            decision=decision,
+            via=via,
+        )
+        self._record(decision, day, now, effects)
+        if transition.target is not self.stage:
+            self._enter(transition.target, now, day, effects)
+        self.applied[decision.decision_id] = DecisionResult(
+            decision_id=decision.decision_id,
+            kind=decision.kind,
+            stage=self.stage,
+            message=f"{decision.kind.value} recorded; stage is now {self.stage.label}",
+        )
+        return effects
+
+    def record_refusal(
+        self, now: datetime, reason: str, via: Channel, decision: Decision | None = None
+    ) -> None:
+        self._log(now, HistoryKind.REFUSED, f"Refused: {reason}", decision=decision, via=via)
+
+    def _record(self, decision: Decision, day: date, now: datetime, effects: Effects) -> None:
+        s = self.settings
+        if isinstance(decision, TriageDecision):
+            self._meet("triage", day, now)
+            if decision.la_aware_on:
+                self.aware_on = decision.la_aware_on
+            self.route = {
+                TriageOutcome.SERIOUS_INCIDENT: Route.CARE_LEAVER_NOTIFICATION
+                if self.referral.care_leaver
+                else Route.SERIOUS_INCIDENT,
+                TriageOutcome.CASE_OF_CONCERN: Route.CASE_OF_CONCERN,
+                TriageOutcome.OTHER_REVIEW: Route.OTHER_REVIEW,
+                TriageOutcome.NO_FURTHER_ACTION: Route.NO_FURTHER_ACTION,
+            }[decision.outcome]
+            self.other_review_type = decision.review_type
+            self.advice = decision.advice
+        elif isinstance(decision, NotificationSubmitted):
+            self.notification_reference = decision.reference
+            self.notified_on = day
+            self._meet("notification", day, now)
+        elif isinstance(decision, InformationRequested):
+            for request in decision.requests:
+                self.information[request.agency] = InformationRecord(
+                    agency=request.agency, requested_on=day
+                )
+                rule: OnDate | WorkingDaysAfter = (
+                    OnDate(due=request.due_on)
+                    if request.due_on
+                    else WorkingDaysAfter(start=day, days=s.information_return_working_days)
+                )
+                deadline_id = f"information-{request.agency.value}"
+                effects.deadline_requests.append(
+                    DeadlineRequest(
+                        deadline_id=deadline_id,
+                        kind=DeadlineKind.AGENCY_INFORMATION,
+                        title=f"Rapid review information from {request.agency.label}",
+                        owner=f"{request.agency.label} member of the {s.review_group}",
+                        rule=rule,
+                    )
+                )
+                effects.notices.append(
+                    Notice(
+                        notice_id=f"{self.case_ref}:{decision.decision_id}:{request.agency.value}",
+                        case_ref=self.case_ref,
+                        partnership=s.code,
+                        kind="information_request",
+                        audience=f"{request.agency.label} member of the {s.review_group}",
+                        subject=f"[{self.case_ref}] Rapid review information request",
+                        body=(
+                            f"Please return your agency's rapid review information for case "
+                            f"{self.case_ref}. The due date is in the case record."
+                        ),
+                        deadline_id=deadline_id,
+                    )
+                )
+        elif isinstance(decision, InformationReturned):
+            record = self.information[decision.agency]
+            record.returned_on = day
+            record.returned_by = decision.by
+            self._meet(f"information-{decision.agency.value}", day, now)
+        elif isinstance(decision, RapidReviewDecision):
+            self._meet("rapid-review", day, now)
+            self.rapid_review = RapidReviewRecord(
+                decided_on=day,
+                recommendation=decision.recommendation,
+                attendees=decision.attendees,
+                possible_national_importance=decision.possible_national_importance,
+                immediate_safety_actions=decision.immediate_safety_actions,
+                learning=decision.learning,
+            )
+            for agency, record in self.information.items():
+                if record.returned_on is None:
+                    self._withdraw(f"information-{agency.value}", now, "rapid review decided")
+        elif isinstance(decision, PanelResponse):
+            self.panel_response = PanelResponseRecord(
+                received_on=day,
+                panel_agrees=decision.panel_agrees,
+                outcome=decision.outcome,
+                national_review=decision.national_review,
+            )
+            self.route = (
+                Route.LOCAL_CSPR
+                if decision.outcome is ReviewOutcome.LOCAL_CSPR
+                else Route.LEARNING_ONLY
+            )
+            if decision.outcome is ReviewOutcome.LOCAL_CSPR:
+                self.cspr = CsprRecord(decided_on=day)
+        elif isinstance(decision, CsprMilestone):
+            assert self.cspr is not None
+            self.cspr.milestones[decision.kind] = day
+            if decision.lead_reviewer:
+                self.cspr.lead_reviewer = decision.lead_reviewer
+            if decision.kind is DecisionKind.FINAL_REPORT_SENT:
+                self._meet("cspr-final-report", day, now)
+        elif isinstance(decision, PublicationPlanned):
+            assert self.cspr is not None
+            self.cspr.planned_publication_on = decision.planned_on
+            effects.deadline_requests.append(self._final_report_request(decision.planned_on))
+        elif isinstance(decision, Published):
+            assert self.cspr is not None
+            self.cspr.published_on = day
+            self.cspr.published_at_location = decision.location
+            self._meet("cspr-publication", day, now)
+        elif isinstance(decision, NotPublished):
+            assert self.cspr is not None
+            self.cspr.not_published_reasons = decision.reasons
+            self._meet("cspr-publication", day, now)
+        elif isinstance(decision, ApproachChosen):
+            self.case_of_concern = CaseOfConcernRecord(
+                approach=decision.approach, agencies=decision.agencies
+            )
+        elif isinstance(decision, OutcomeShared):
+            concern = self.case_of_concern or CaseOfConcernRecord()
+            concern.outcome_summary = decision.summary
+            concern.shared_with = [s.review_group, s.learning_group]
+            self.case_of_concern = concern
+        elif isinstance(decision, OtherReviewCompleted):
+            self.other_review_findings = decision.findings
+        elif isinstance(decision, ActionAdded):
+            monitor = (
+                s.multi_agency_plan_monitor
+                if decision.scope is PlanScope.MULTI_AGENCY
+                else s.single_agency_plan_monitor
+            )
+            self.actions[decision.action_id] = Action(
+                action_id=decision.action_id,
+                recommendation=decision.recommendation,
+                description=decision.description,
+                lead_agency=decision.lead_agency,
+                due_on=decision.due_on,
+                outcome_measure=decision.outcome_measure,
+                scope=decision.scope,
+                monitored_by=monitor,
+                added_by=decision.by,
+            )
+            effects.deadline_requests.append(
+                DeadlineRequest(
+                    deadline_id=f"action-{decision.action_id}",
+                    kind=DeadlineKind.ACTION,
+                    title=f"Action {decision.action_id}",
+                    owner=decision.lead_agency.label,
+                    rule=OnDate(due=decision.due_on),
+                )
+            )
+        elif isinstance(decision, ActionUpdated):
+            action = self.actions[decision.action_id]
+            if decision.rag:
+                action.rag = decision.rag
+            if decision.evidence:
+                action.evidence.append(decision.evidence)
+            if decision.status:
+                action.status = decision.status
+                if decision.status.finished:
+                    action.completed_on = day
+                    self._meet(f"action-{decision.action_id}", day, now)
+        elif isinstance(decision, DeadlineExtended):
+            deadline = self.deadlines[decision.deadline_id]
+            deadline.extensions.append(
+                Extension(
+                    previous_due_on=deadline.due_on,
+                    new_due_on=decision.new_due_on,
+                    reason=decision.reason,
+                    agreed_with=decision.agreed_with,
+                    decided_by=decision.by.describe(),
+                    decision_id=decision.decision_id,
+                )
+            )
+            if decision.deadline_id.startswith("action-"):
+                self.actions[
+                    decision.deadline_id.removeprefix("action-")
+                ].due_on = decision.new_due_on
+            effects.deadline_requests.append(
+                DeadlineRequest(
+                    deadline_id=deadline.deadline_id,
+                    kind=deadline.kind,
+                    title=deadline.title,
+                    owner=deadline.owner,
+                    statutory=deadline.statutory,
+                    rule=OnDate(due=decision.new_due_on),
+                )
+            )
+        elif isinstance(decision, CaseClosed):
+            pass
+
+    def _enter(self, stage: Stage, now: datetime, day: date, effects: Effects) -> None:
+        previous = self.stage
+        self.stage = stage
+        self._log(now, HistoryKind.STAGE_CHANGED, f"{previous.label} → {stage.label}")
+        s = self.settings
+        if stage is Stage.TRIAGE:
+            effects.deadline_requests.append(
+                DeadlineRequest(
+                    deadline_id="triage",
+                    kind=DeadlineKind.TRIAGE,
+                    title="Triage decision",
+                    owner=s.triage_by,
+                    rule=WorkingDaysAfter(
+                        start=self.referral.received_on, days=s.triage_working_days
+                    ),
+                )
+            )
+        elif stage is Stage.SERIOUS_INCIDENT_NOTIFICATION:
+            effects.deadline_requests.append(
+                DeadlineRequest(
+                    deadline_id="notification",
+                    kind=DeadlineKind.NOTIFICATION,
+                    title=(
+                        "Care leaver death notified to the Secretary of State and Ofsted"
+                        if self.referral.care_leaver
+                        else "Serious Incident Notification to the National Panel"
+                    ),
+                    owner=f"{Agency.CHILDRENS_SOCIAL_CARE.label}",
+                    statutory=True,
+                    rule=WorkingDaysAfter(start=self.aware_on, days=s.notification_working_days),
+                )
+            )
+            if not self.referral.care_leaver and s.rapid_review_counted_from == "awareness":
+                effects.deadline_requests.append(self._rapid_review_request(self.aware_on))
+        elif stage is Stage.RAPID_REVIEW:
+            if s.rapid_review_counted_from == "notification":
+                effects.deadline_requests.append(self._rapid_review_request(day))
+        elif stage is Stage.CSPR_LEAD_REVIEWER:
+            effects.deadline_requests.append(
+                DeadlineRequest(
+                    deadline_id="cspr-publication",
+                    kind=DeadlineKind.CSPR_PUBLICATION,
+                    title="Local CSPR published (or decision not to publish recorded)",
+                    owner=s.review_group,
+                    statutory=True,
+                    rule=MonthsAfter(start=day, months=s.cspr_publication_months),
+                )
+            )
+        elif stage is Stage.CLOSED:
+            self.closed_at = now
+            for deadline_id, deadline in self.deadlines.items():
+                if deadline.open:
+                    self._withdraw(deadline_id, now, "case closed")
+        self._follow_automatic(now, effects)
+
+    def _follow_automatic(self, now: datetime, effects: Effects) -> None:
+        automatic = machine.automatic_transition(self.stage)
+        if automatic is not None:
+            self._enter(automatic.target, now, uk_today(now), effects)
+
+    def _rapid_review_request(self, start: date) -> DeadlineRequest:
+        s = self.settings
+        return DeadlineRequest(
+            deadline_id="rapid-review",
+            kind=DeadlineKind.RAPID_REVIEW,
+            title="Rapid Review completed",
+            owner=s.review_group,
+            statutory=True,
+            rule=WorkingDaysAfter(start=start, days=s.rapid_review_working_days),
+        )
+
+    def _final_report_request(self, publication_on: date) -> DeadlineRequest:
+        s = self.settings
+        return DeadlineRequest(
+            deadline_id="cspr-final-report",
+            kind=DeadlineKind.CSPR_FINAL_REPORT,
+            title="Final report sent to the National Panel and the Secretary of State",
+            owner=s.business_manager,
+            statutory=True,
+            rule=WorkingDaysBefore(
+                target=publication_on, days=s.final_report_working_days_before_publication
+            ),
+        )
+
+    # ----------------------------------------------------------------- deadlines
+
+    def open_deadlines(
+        self, requests: list[DeadlineRequest], plans: list[DeadlinePlan], now: datetime
+    ) -> list[DeadlineView]:
+        """Attach computed plans: new deadlines open, existing ones move to their new plan."""
+        by_id = {p.deadline_id: p for p in plans}
+        opened: list[Deadline] = []
+        for request in requests:
+            plan = by_id[request.deadline_id]
+            existing = self.deadlines.get(request.deadline_id)
+            if existing is not None and not existing.open:
+                continue  # met or withdrawn: a later re-plan does not reopen it
+            if existing is not None:
+                previous = existing.due_on
+                existing.apply_plan(plan)
+                self._log(
+                    now,
+                    HistoryKind.DEADLINE_EXTENDED,
+                    f"{existing.title}: due {previous} → {plan.due_on}",
+                    deadline_id=existing.deadline_id,
+                )
+                opened.append(existing)
+                continue
+            deadline = Deadline(
+                deadline_id=request.deadline_id,
+                kind=request.kind,
+                title=request.title,
+                owner=request.owner,
+                statutory=request.statutory,
+                basis=request.rule.describe(),
+                due_on=plan.due_on,
+                remind_at=plan.remind_at,
+                escalate_at=plan.escalate_at,
+                escalate_again_at=plan.escalate_again_at,
+                opened_at=now,
+            )
+            self.deadlines[deadline.deadline_id] = deadline
+            self._log(
+                now,
+                HistoryKind.DEADLINE_OPENED,
+                f"{deadline.title}: due {deadline.due_on} ({deadline.basis})",
+                deadline_id=deadline.deadline_id,
+            )
+            opened.append(deadline)
+        if self.cspr and "cspr-publication" in by_id and self.cspr.planned_publication_on is None:
+            self.cspr.planned_publication_on = by_id["cspr-publication"].due_on
+        return [self._view(d, now) for d in opened]
+
+    def follow_up_requests(self) -> list[DeadlineRequest]:
+        """Once publication is planned, the final report falls due some working days before."""
+        if (
+            self.cspr
+            and self.cspr.planned_publication_on
+            and "cspr-final-report" not in self.deadlines
+            and self.stage in machine.CSPR_STAGES
+        ):
+            return [self._final_report_request(self.cspr.planned_publication_on)]
+        return []
+
+    def _meet(self, deadline_id: str, day: date, now: datetime) -> None:
+        deadline = self.deadlines.get(deadline_id)
+        if deadline is None or not deadline.open:
+            return
+        deadline.met_on = day
+        deadline.met_at = now
+        state = deadline.state(now)
+        self._log(
+            now,
+            HistoryKind.DEADLINE_MET,
+            f"{deadline.title}: done {day} ({'in time' if state is DeadlineState.MET else 'late'}"
+            f", due {deadline.due_on})",
+            deadline_id=deadline_id,
+        )
+
+    def _withdraw(self, deadline_id: str, now: datetime, why: str) -> None:
+        deadline = self.deadlines.get(deadline_id)
+        if deadline is None or not deadline.open:
+            return
+        deadline.withdrawn_at = now
+        self._log(
+            now,
+            HistoryKind.DEADLINE_WITHDRAWN,
+            f"{deadline.title}: no longer needed ({why})",
+            deadline_id=deadline_id,
+        )
+
+    # ----------------------------------------------------------------- alerts
+
+    def next_alert_at(self) -> datetime | None:
+        return min(
+            (m for d in self.deadlines.values() if (m := next_alert_at(d)) is not None),
+            default=None,
+        )
+
+    def fire_due_alerts(self, now: datetime) -> list[Notice]:
+        """Mark every alert whose moment has come as fired; return the notices to send."""
+        notices = []
+        for deadline in sorted(self.deadlines.values(), key=lambda d: d.escalate_at):
+            for alert in due_alerts(deadline, now):
+                notices.append(self._fire(deadline, alert, now))
+            # An escalation that fired makes any unsent reminder moot.
+            if deadline.escalated_at and deadline.reminded_at is None:
+                deadline.reminded_at = deadline.escalated_at
+        return notices
+
+    def _fire(self, deadline: Deadline, alert: AlertKind, now: datetime) -> Notice:
+        s = self.settings
+        if alert is AlertKind.REMINDER:
+            deadline.reminded_at = now
+            audience = deadline.owner
+            subject = f"[{self.case_ref}] Reminder: {deadline.title} due {deadline.due_on}"
+            kind = HistoryKind.REMINDER
+        elif alert is AlertKind.ESCALATION:
+            deadline.escalated_at = now
+            audience = self._escalation_audience(deadline)
+            subject = f"[{self.case_ref}] Overdue: {deadline.title} was due {deadline.due_on}"
+            kind = HistoryKind.ESCALATION
+        else:
+            deadline.escalated_again_at = now
+            audience = s.executive
+            subject = (
+                f"[{self.case_ref}] Still outstanding: {deadline.title} was due {deadline.due_on}"
+            )
+            kind = HistoryKind.SECOND_ESCALATION
+        self._log(now, kind, f"{subject} → {audience}", deadline_id=deadline.deadline_id)
+        return Notice(
+            notice_id=f"{self.case_ref}:{deadline.deadline_id}:{alert.value}:{deadline.due_on}",
+            case_ref=self.case_ref,
+            partnership=s.code,
+            kind=alert.value,
+            audience=audience,
+            subject=subject,
+            body=(
+                f"Case {self.case_ref} ({s.name}), stage: {self.stage.label}.\n"
+                f"{deadline.title}, owed by {deadline.owner}, due {deadline.due_on} "
+                f"({deadline.basis})."
+            ),
+            deadline_id=deadline.deadline_id,
+            due_on=deadline.due_on,
+        )
+
+    def _escalation_audience(self, deadline: Deadline) -> str:
+        if deadline.kind is DeadlineKind.ACTION:
+            action = self.actions.get(deadline.deadline_id.removeprefix("action-"))
+            if action is not None:
+                return f"{action.monitored_by}; {self.settings.business_manager}"
+        return self.settings.escalation_audience()
+
+    # ----------------------------------------------------------------- reading
+
+    def _view(self, deadline: Deadline, now: datetime) -> DeadlineView:
+        return DeadlineView(
+            deadline_id=deadline.deadline_id,
+            kind=deadline.kind,
+            title=deadline.title,
+            owner=deadline.owner,
+            statutory=deadline.statutory,
+            basis=deadline.basis,
+            due_on=deadline.due_on,
+            state=deadline.state(now),
+            met_on=deadline.met_on,
+            extended=len(deadline.extensions),
+            remind_at=deadline.remind_at,
+            escalate_at=deadline.escalate_at,
+        )
+
+    def next_deadline(self) -> Deadline | None:
+        return min(
+            (d for d in self.deadlines.values() if d.open), key=lambda d: d.due_on, default=None
+        )
+
+    def overdue(self, now: datetime) -> bool:
+        return any(d.state(now) is DeadlineState.OVERDUE for d in self.deadlines.values())
+
+    def tasks(self, now: datetime) -> list[Task]:
+        tasks = [
+            Task(task=d.title, owed_by=d.owner, due_on=d.due_on, state=d.state(now))
+            for d in sorted(self.deadlines.values(), key=lambda d: d.due_on)
+            if d.open
+        ]
+        owners = {
+            "coordinator": f"{self.settings.name} business team",
+            "business_manager": self.settings.business_manager,
+            "review_group": self.settings.review_group,
+            "lead_reviewer": (self.cspr.lead_reviewer if self.cspr else None) or "lead reviewer",
+        }
+        stage_task = STAGE_TASKS.get(self.stage)
+        if stage_task is not None:
+            tasks.append(Task(task=stage_task[0], owed_by=owners[stage_task[1]]))
+        if self.stage is Stage.ACTION_PLAN_MONITORING and machine.Fact.ALL_ACTIONS_FINISHED in (
+            self.facts()
+        ):
+            tasks.append(
+                Task(
+                    task="Close the case (every action is done)", owed_by=self.settings.review_group
+                )
+            )
+        return tasks
+
+    def status(self, now: datetime) -> CaseStatus:
+        views = [
+            self._view(d, now) for d in sorted(self.deadlines.values(), key=lambda d: d.due_on)
+        ]
+        upcoming = self.next_deadline()
+        return CaseStatus(
+            case_ref=self.case_ref,
+            partnership=self.settings.code,
+            partnership_name=self.settings.name,
+            stage=self.stage,
+            stage_label=self.stage.label,
+            route=self.route,
+            opened_at=self.opened_at,
+            closed_at=self.closed_at,
+            decisions_allowed=machine.decisions_allowed(self.stage),
+            deadlines=views,
+            next_deadline=self._view(upcoming, now) if upcoming else None,
+            overdue=self.overdue(now),
+            tasks=self.tasks(now),
+            actions=list(self.actions.values()),
+            notification_reference=self.notification_reference,
+            possible_national_importance=bool(
+                self.rapid_review and self.rapid_review.possible_national_importance
+            ),
+            lead_reviewer=self.cspr.lead_reviewer if self.cspr else None,
+            planned_publication_on=self.cspr.planned_publication_on if self.cspr else None,
+            runs=self.runs,
+            history=self.history,
+        )
+
+    def operator_details(self, now: datetime) -> str:
+        """Markdown for the Temporal Web UI's current details. No personal data."""
+        lines = [
+            f"**Stage:** {self.stage.label}  ",
+            f"**Route:** {self.route.value.replace('_', ' ')}  ",
+            f"**Partnership:** {self.settings.name}",
+        ]
+        open_deadlines = sorted(
+            (d for d in self.deadlines.values() if d.open), key=lambda d: d.due_on
+        )
+        if open_deadlines:
+            lines.append("")
+            lines.append("| Deadline | Due | State |")
+            lines.append("|---|---|---|")
+            for d in open_deadlines[:8]:
+                lines.append(f"| {d.title} | {d.due_on} | {d.state(now).value.replace('_', ' ')} |")
+        tasks = self.tasks(now)
+        if tasks:
+            lines.append("")
+            lines.append(
+                "**Outstanding:** " + "; ".join(f"{t.task} ({t.owed_by})" for t in tasks[:6])
+            )
+        return "\n".join(lines)
+
+    def note(self, now: datetime, kind: HistoryKind, text: str) -> None:
+        """Record something the system did (not a decision) in the case history."""
+        self._log(now, kind, text, via="system")
+
+    # ----------------------------------------------------------------- internals
+
+    def _log(
+        self,
+        now: datetime,
+        kind: HistoryKind,
+        text: str,
+        *,
+        decision: Decision | None = None,
+        via: Channel | None = None,
+        deadline_id: str | None = None,
+    ) -> None:
+        self.history.append(
+            HistoryEntry(
+                at=now,
+                kind=kind,
+                stage=self.stage,
+                text=text,
+                decision_id=decision.decision_id if decision else None,
+                decision_kind=decision.kind.value if decision else None,
+                by=decision.by if decision else None,
+                via=via,
+                deadline_id=deadline_id,
+            )
+        )
+
+
+def _describe_decision(decision: Decision) -> str:
+    parts = [f"{decision.kind.value} by {decision.by.describe()}"]
+    details: dict[str, Any] = decision.model_dump(
+        mode="json", exclude={"decision_id", "by", "kind", "note"}, exclude_none=True
+    )
+    if details:
+        parts.append(", ".join(f"{k}={_short(v)}" for k, v in details.items()))
+    if decision.note:
+        parts.append(f"note: {_short(decision.note)}")
+    return "; ".join(parts)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], dict) and "name" in value[0]:
+        return ", ".join(str(v.get("name")) for v in value)
+    text = str(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+DecisionResult.model_rebuild()

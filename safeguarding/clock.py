@@ -1,0 +1,44 @@
+"""UK local time, from the statutory rule: British Summer Time runs from 01:00 UTC on the last
+Sunday of March to 01:00 UTC on the last Sunday of October. Pure arithmetic with no time-zone
+database, so workflow code may use it (`uk_today(workflow.now())`) and replay stays stable.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+
+def _last_sunday(year: int, month: int) -> date:
+    last = date(year, month + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() + 1) % 7)
+
+
+def is_british_summer_time(moment: datetime) -> bool:
+    utc = moment.astimezone(UTC)
+    start = datetime.combine(_last_sunday(utc.year, 3), time(1), tzinfo=UTC)
+    end = datetime.combine(_last_sunday(utc.year, 10), time(1), tzinfo=UTC)
+    return start <= utc < end
+
+
+def uk_offset(moment: datetime) -> timedelta:
+    return timedelta(hours=1) if is_british_summer_time(moment) else timedelta(0)
+
+
+def uk_local(moment: datetime) -> datetime:
+    """The UK wall-clock time of a moment, as a naive datetime."""
+    utc = moment.astimezone(UTC)
+    return (utc + uk_offset(utc)).replace(tzinfo=None)
+
+
+def uk_today(moment: datetime) -> date:
+    return uk_local(moment).date()
+
+
+def uk_moment(day: date, at: time) -> datetime:
+    """The UTC moment of a UK wall-clock time (a gap hour resolves forwards)."""
+    naive = datetime.combine(day, at)
+    for offset in (timedelta(hours=1), timedelta(0)):
+        candidate = (naive - offset).replace(tzinfo=UTC)
+        if uk_offset(candidate) == offset:
+            return candidate
+    return (naive - timedelta(hours=1)).replace(tzinfo=UTC)

@@ -1,0 +1,321 @@
+"""Decisions: what a named person tells the system, one pydantic model per kind.
+
+A decision is validated in three layers: its shape here (fields, options, conditional
+requirements), the state machine (is it allowed at this stage), and the case (who may make it,
+guards on case facts).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from safeguarding.vocabulary import (
+    ActionStatus,
+    Agency,
+    CaseOfConcernApproach,
+    DecisionKind,
+    OtherReviewType,
+    PlanScope,
+    Rag,
+    ReviewOutcome,
+    Role,
+    TriageOutcome,
+)
+
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(min_length=1, max_length=4000)]
+Identifier = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=80,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        description="letters, digits and . _ : - (no spaces), at most 80 characters",
+    ),
+]
+
+
+class Person(BaseModel):
+    """Who made a decision: a name, the role they acted in and their agency."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: ShortText
+    role: Role
+    agency: Agency
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.role.value.replace('_', ' ')}, {self.agency.label})"
+
+
+class DecisionBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision_id: Identifier = Field(
+        description="unique id for this decision; re-sending the same id applies it once"
+    )
+    by: Person
+    occurred_on: date | None = Field(
+        None, description="the day it happened (defaults to today, UK time)"
+    )
+    note: LongText | None = None
+
+
+class TriageDecision(DecisionBase):
+    kind: Literal[DecisionKind.TRIAGE] = DecisionKind.TRIAGE
+    outcome: TriageOutcome
+    review_type: OtherReviewType | None = Field(
+        None, description="required when the outcome is other_review"
+    )
+    advice: LongText | None = Field(
+        None, description="advice given; required when the outcome is no_further_action"
+    )
+    la_aware_on: date | None = Field(
+        None,
+        description="day the local authority became aware (serious incident); "
+        "defaults to the referral's",
+    )
+
+    @model_validator(mode="after")
+    def _conditional_fields(self) -> TriageDecision:
+        if self.outcome is TriageOutcome.OTHER_REVIEW and self.review_type is None:
+            raise ValueError("review_type is required when the outcome is other_review")
+        if self.outcome is not TriageOutcome.OTHER_REVIEW and self.review_type is not None:
+            raise ValueError("review_type only applies when the outcome is other_review")
+        if self.outcome is TriageOutcome.NO_FURTHER_ACTION and not self.advice:
+            raise ValueError("advice is required when the outcome is no_further_action")
+        return self
+
+
+class NotificationSubmitted(DecisionBase):
+    kind: Literal[DecisionKind.NOTIFICATION_SUBMITTED] = DecisionKind.NOTIFICATION_SUBMITTED
+    reference: ShortText = Field(description="the National Panel's notification reference")
+
+
+class InformationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agency: Agency
+    due_on: date | None = Field(
+        None, description="return deadline (defaults to the partnership's setting)"
+    )
+
+
+class InformationRequested(DecisionBase):
+    kind: Literal[DecisionKind.INFORMATION_REQUESTED] = DecisionKind.INFORMATION_REQUESTED
+    requests: list[InformationRequest] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> InformationRequested:
+        agencies = [r.agency for r in self.requests]
+        if len(set(agencies)) != len(agencies):
+            raise ValueError("each agency may appear only once in requests")
+        return self
+
+
+class InformationReturned(DecisionBase):
+    kind: Literal[DecisionKind.INFORMATION_RETURNED] = DecisionKind.INFORMATION_RETURNED
+    agency: Agency = Field(description="the agency whose information this is")
+
+
+class RapidReviewDecision(DecisionBase):
+    kind: Literal[DecisionKind.RAPID_REVIEW_DECISION] = DecisionKind.RAPID_REVIEW_DECISION
+    recommendation: ReviewOutcome
+    attendees: list[Person] = Field(min_length=1, max_length=40)
+    possible_national_importance: bool = False
+    immediate_safety_actions: LongText | None = None
+    learning: LongText | None = None
+
+
+class PanelResponse(DecisionBase):
+    kind: Literal[DecisionKind.PANEL_RESPONSE] = DecisionKind.PANEL_RESPONSE
+    panel_agrees: bool = Field(description="does the National Panel agree with the decision")
+    outcome: ReviewOutcome = Field(description="what happens next, after the Panel's response")
+    national_review: bool = Field(False, description="the Panel takes a national review")
+
+
+CsprMilestoneKind = Literal[
+    DecisionKind.LEAD_REVIEWER_APPOINTED,
+    DecisionKind.TERMS_OF_REFERENCE_AGREED,
+    DecisionKind.AGENCY_INFORMATION_RECEIVED,
+    DecisionKind.INVOLVEMENT_COMPLETED,
+    DecisionKind.DRAFT_REPORT_RECEIVED,
+    DecisionKind.QUALITY_ASSURED,
+    DecisionKind.FINAL_REPORT_SENT,
+]
+
+
+class CsprMilestone(DecisionBase):
+    kind: CsprMilestoneKind
+    lead_reviewer: ShortText | None = Field(
+        None, description="the lead reviewer's name; required for lead_reviewer_appointed"
+    )
+
+    @model_validator(mode="after")
+    def _lead_reviewer(self) -> CsprMilestone:
+        if self.kind is DecisionKind.LEAD_REVIEWER_APPOINTED and not self.lead_reviewer:
+            raise ValueError("lead_reviewer is required for lead_reviewer_appointed")
+        return self
+
+
+class PublicationPlanned(DecisionBase):
+    kind: Literal[DecisionKind.PUBLICATION_PLANNED] = DecisionKind.PUBLICATION_PLANNED
+    planned_on: date = Field(description="planned publication date")
+
+
+class Published(DecisionBase):
+    kind: Literal[DecisionKind.PUBLISHED] = DecisionKind.PUBLISHED
+    location: ShortText | None = Field(None, description="where the report is published")
+
+
+class NotPublished(DecisionBase):
+    kind: Literal[DecisionKind.NOT_PUBLISHED] = DecisionKind.NOT_PUBLISHED
+    reasons: LongText = Field(description="why the partners consider publication inappropriate")
+
+
+class ApproachChosen(DecisionBase):
+    kind: Literal[DecisionKind.APPROACH_CHOSEN] = DecisionKind.APPROACH_CHOSEN
+    approach: CaseOfConcernApproach
+    agencies: list[Agency] = Field(min_length=1, max_length=20)
+
+
+class OutcomeShared(DecisionBase):
+    kind: Literal[DecisionKind.OUTCOME_SHARED] = DecisionKind.OUTCOME_SHARED
+    summary: LongText = Field(
+        description="outcome shared with the review group and the learning group"
+    )
+
+
+class OtherReviewCompleted(DecisionBase):
+    kind: Literal[DecisionKind.OTHER_REVIEW_COMPLETED] = DecisionKind.OTHER_REVIEW_COMPLETED
+    findings: LongText
+
+
+class ActionAdded(DecisionBase):
+    kind: Literal[DecisionKind.ACTION_ADDED] = DecisionKind.ACTION_ADDED
+    action_id: Identifier
+    recommendation: LongText
+    description: LongText
+    lead_agency: Agency
+    due_on: date
+    outcome_measure: LongText
+    scope: PlanScope = PlanScope.SINGLE_AGENCY
+
+
+class ActionUpdated(DecisionBase):
+    kind: Literal[DecisionKind.ACTION_UPDATED] = DecisionKind.ACTION_UPDATED
+    action_id: Identifier
+    status: ActionStatus | None = None
+    rag: Rag | None = None
+    evidence: LongText | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> ActionUpdated:
+        if self.status is None and self.rag is None and self.evidence is None:
+            raise ValueError("give at least one of status, rag or evidence")
+        return self
+
+
+class DeadlineExtended(DecisionBase):
+    kind: Literal[DecisionKind.DEADLINE_EXTENDED] = DecisionKind.DEADLINE_EXTENDED
+    deadline_id: Identifier
+    new_due_on: date
+    reason: LongText
+    agreed_with: ShortText | None = Field(
+        None, description="who agreed the extension, e.g. the National Panel"
+    )
+
+
+class CaseClosed(DecisionBase):
+    kind: Literal[DecisionKind.CASE_CLOSED] = DecisionKind.CASE_CLOSED
+
+
+Decision = Annotated[
+    TriageDecision
+    | NotificationSubmitted
+    | InformationRequested
+    | InformationReturned
+    | RapidReviewDecision
+    | PanelResponse
+    | CsprMilestone
+    | PublicationPlanned
+    | Published
+    | NotPublished
+    | ApproachChosen
+    | OutcomeShared
+    | OtherReviewCompleted
+    | ActionAdded
+    | ActionUpdated
+    | DeadlineExtended
+    | CaseClosed,
+    Field(discriminator="kind"),
+]
+
+DECISION_ADAPTER: TypeAdapter[Decision] = TypeAdapter(Decision)
+
+#: The model that carries each kind, for forms and the command line.
+DECISION_MODELS: dict[DecisionKind, type[DecisionBase]] = {
+    DecisionKind.TRIAGE: TriageDecision,
+    DecisionKind.NOTIFICATION_SUBMITTED: NotificationSubmitted,
+    DecisionKind.INFORMATION_REQUESTED: InformationRequested,
+    DecisionKind.INFORMATION_RETURNED: InformationReturned,
+    DecisionKind.RAPID_REVIEW_DECISION: RapidReviewDecision,
+    DecisionKind.PANEL_RESPONSE: PanelResponse,
+    DecisionKind.LEAD_REVIEWER_APPOINTED: CsprMilestone,
+    DecisionKind.TERMS_OF_REFERENCE_AGREED: CsprMilestone,
+    DecisionKind.AGENCY_INFORMATION_RECEIVED: CsprMilestone,
+    DecisionKind.INVOLVEMENT_COMPLETED: CsprMilestone,
+    DecisionKind.DRAFT_REPORT_RECEIVED: CsprMilestone,
+    DecisionKind.QUALITY_ASSURED: CsprMilestone,
+    DecisionKind.FINAL_REPORT_SENT: CsprMilestone,
+    DecisionKind.PUBLICATION_PLANNED: PublicationPlanned,
+    DecisionKind.PUBLISHED: Published,
+    DecisionKind.NOT_PUBLISHED: NotPublished,
+    DecisionKind.APPROACH_CHOSEN: ApproachChosen,
+    DecisionKind.OUTCOME_SHARED: OutcomeShared,
+    DecisionKind.OTHER_REVIEW_COMPLETED: OtherReviewCompleted,
+    DecisionKind.ACTION_ADDED: ActionAdded,
+    DecisionKind.ACTION_UPDATED: ActionUpdated,
+    DecisionKind.DEADLINE_EXTENDED: DeadlineExtended,
+    DecisionKind.CASE_CLOSED: CaseClosed,
+}
+
+#: Upper bound on a decision's encoded size, so a hostile sender cannot bloat a case's history.
+MAX_DECISION_BYTES = 64 * 1024
+
+
+class InvalidDecision(ValueError):
+    """A decision whose shape is wrong: missing field, unknown option, bad value."""
+
+
+def explain_validation_error(err: ValidationError) -> str:
+    """One readable line per problem: `field.path: what is wrong`."""
+    lines = []
+    for problem in err.errors():
+        # Drop the discriminator tag pydantic puts in the path of a union member.
+        loc = [str(p) for p in problem["loc"] if str(p) not in {k.value for k in DecisionKind}]
+        where = ".".join(loc) or "decision"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {message}")
+    return "; ".join(lines)
+
+
+def parse_decision(raw: Any) -> Decision:
+    """Validate untrusted input (a dict from JSON, the CLI, a form or a signal) as a decision."""
+    if isinstance(raw, DecisionBase):
+        raw = raw.model_dump(mode="json")
+    if not isinstance(raw, dict):
+        raise InvalidDecision(f"a decision must be a JSON object, not {type(raw).__name__}")
+    kind = raw.get("kind")
+    known = ", ".join(k.value for k in DecisionKind)
+    if kind is None:
+        raise InvalidDecision(f"kind: missing; one of {known}")
+    if kind not in {k.value for k in DecisionKind}:
+        raise InvalidDecision(f"kind: unknown decision {str(kind)[:40]!r}; one of {known}")
+    try:
+        return DECISION_ADAPTER.validate_python(raw)
+    except ValidationError as err:
+        raise InvalidDecision(f"{kind} decision refused: {explain_validation_error(err)}") from err

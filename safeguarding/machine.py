@@ -1,0 +1,217 @@
+"""The review process as a state machine, declared as data.
+
+Each `Transition` says: at this stage, this decision (with these guards) moves the case to that
+stage. The workflow asks `resolve()` which transition a decision takes; it never re-encodes the
+routes. `mermaid()` draws the same data for the README.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from safeguarding.vocabulary import (
+    DecisionKind,
+    ReviewOutcome,
+    Stage,
+    TriageOutcome,
+)
+
+
+class Fact(StrEnum):
+    """Facts about a case that guard a transition."""
+
+    CARE_LEAVER = "care leaver (18-24)"
+    NOT_CARE_LEAVER = "child under 18"
+    ALL_ACTIONS_FINISHED = "every action complete or closed by the review group"
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition: a decision field equal to a value, or a fact about the case."""
+
+    field: str | None = None
+    value: str | None = None
+    fact: Fact | None = None
+
+    def holds(self, decision: Any, facts: frozenset[Fact]) -> bool:
+        if self.fact is not None:
+            return self.fact in facts
+        return str(getattr(decision, self.field or "", None)) == self.value
+
+    def describe(self) -> str:
+        if self.fact is not None:
+            return self.fact.value
+        return f"{self.field} = {self.value}"
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: Stage
+    decision: DecisionKind | None  # None: taken automatically when the source stage is entered
+    target: Stage
+    when: tuple[Guard, ...] = ()
+
+    def label(self) -> str:
+        name = self.decision.value if self.decision else "automatic"
+        if self.when:
+            name += " [" + ", ".join(g.describe() for g in self.when) + "]"
+        return name
+
+
+def _on(field: str, value: str) -> Guard:
+    return Guard(field=field, value=value)
+
+
+def _t(source: Stage, decision: DecisionKind | None, target: Stage, *when: Guard) -> Transition:
+    return Transition(source, decision, target, tuple(when))
+
+
+S, D = Stage, DecisionKind
+
+CSPR_MILESTONES: tuple[tuple[Stage, DecisionKind, Stage], ...] = (
+    (S.CSPR_LEAD_REVIEWER, D.LEAD_REVIEWER_APPOINTED, S.CSPR_TERMS_OF_REFERENCE),
+    (S.CSPR_TERMS_OF_REFERENCE, D.TERMS_OF_REFERENCE_AGREED, S.CSPR_AGENCY_INFORMATION),
+    (S.CSPR_AGENCY_INFORMATION, D.AGENCY_INFORMATION_RECEIVED, S.CSPR_INVOLVEMENT),
+    (S.CSPR_INVOLVEMENT, D.INVOLVEMENT_COMPLETED, S.CSPR_DRAFT_REPORT),
+    (S.CSPR_DRAFT_REPORT, D.DRAFT_REPORT_RECEIVED, S.CSPR_QUALITY_ASSURANCE),
+    (S.CSPR_QUALITY_ASSURANCE, D.QUALITY_ASSURED, S.CSPR_FINAL_REPORT),
+    (S.CSPR_FINAL_REPORT, D.FINAL_REPORT_SENT, S.CSPR_PUBLICATION),
+)
+CSPR_STAGES: tuple[Stage, ...] = (*tuple(m[0] for m in CSPR_MILESTONES), S.CSPR_PUBLICATION)
+
+#: Decisions allowed at every stage but `closed`, without moving the case.
+IN_ANY_OPEN_STAGE: frozenset[DecisionKind] = frozenset({D.DEADLINE_EXTENDED})
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t(S.REFERRAL_RECEIVED, None, S.TRIAGE),
+    # Triage: the outcome chooses the route.
+    _t(
+        S.TRIAGE,
+        D.TRIAGE,
+        S.SERIOUS_INCIDENT_NOTIFICATION,
+        _on("outcome", TriageOutcome.SERIOUS_INCIDENT),
+    ),
+    _t(S.TRIAGE, D.TRIAGE, S.CASE_OF_CONCERN, _on("outcome", TriageOutcome.CASE_OF_CONCERN)),
+    _t(S.TRIAGE, D.TRIAGE, S.OTHER_REVIEW, _on("outcome", TriageOutcome.OTHER_REVIEW)),
+    _t(S.TRIAGE, D.TRIAGE, S.CLOSED, _on("outcome", TriageOutcome.NO_FURTHER_ACTION)),
+    # A care leaver's death is notified and tracked, but starts no rapid review.
+    _t(
+        S.SERIOUS_INCIDENT_NOTIFICATION,
+        D.NOTIFICATION_SUBMITTED,
+        S.RAPID_REVIEW,
+        Guard(fact=Fact.NOT_CARE_LEAVER),
+    ),
+    _t(
+        S.SERIOUS_INCIDENT_NOTIFICATION,
+        D.NOTIFICATION_SUBMITTED,
+        S.CLOSED,
+        Guard(fact=Fact.CARE_LEAVER),
+    ),
+    # Rapid review: information requests and returns, then the decision.
+    _t(S.RAPID_REVIEW, D.INFORMATION_REQUESTED, S.RAPID_REVIEW),
+    _t(S.RAPID_REVIEW, D.INFORMATION_RETURNED, S.RAPID_REVIEW),
+    _t(S.RAPID_REVIEW, D.RAPID_REVIEW_DECISION, S.NATIONAL_PANEL_RESPONSE),
+    _t(
+        S.NATIONAL_PANEL_RESPONSE,
+        D.PANEL_RESPONSE,
+        S.CSPR_LEAD_REVIEWER,
+        _on("outcome", ReviewOutcome.LOCAL_CSPR),
+    ),
+    _t(
+        S.NATIONAL_PANEL_RESPONSE,
+        D.PANEL_RESPONSE,
+        S.ACTION_PLAN_MONITORING,
+        _on("outcome", ReviewOutcome.NO_FURTHER_REVIEW),
+    ),
+    # Local CSPR milestones, in order; publication may be (re)planned until it happens.
+    *(_t(source, decision, target) for source, decision, target in CSPR_MILESTONES),
+    *(_t(stage, D.PUBLICATION_PLANNED, stage) for stage in CSPR_STAGES),
+    _t(S.CSPR_PUBLICATION, D.PUBLISHED, S.ACTION_PLAN_MONITORING),
+    _t(S.CSPR_PUBLICATION, D.NOT_PUBLISHED, S.ACTION_PLAN_MONITORING),
+    # Case of concern.
+    _t(S.CASE_OF_CONCERN, D.APPROACH_CHOSEN, S.CASE_OF_CONCERN_REVIEW),
+    _t(S.CASE_OF_CONCERN_REVIEW, D.OUTCOME_SHARED, S.ACTION_PLAN_MONITORING),
+    # Other reviews (audits, local case reviews, serious offence and good outcome reviews).
+    _t(S.OTHER_REVIEW, D.OTHER_REVIEW_COMPLETED, S.ACTION_PLAN_MONITORING),
+    # Action plan monitoring to closure.
+    _t(S.ACTION_PLAN_MONITORING, D.ACTION_ADDED, S.ACTION_PLAN_MONITORING),
+    _t(S.ACTION_PLAN_MONITORING, D.ACTION_UPDATED, S.ACTION_PLAN_MONITORING),
+    _t(S.ACTION_PLAN_MONITORING, D.CASE_CLOSED, S.CLOSED, Guard(fact=Fact.ALL_ACTIONS_FINISHED)),
+)
+
+INITIAL_STAGE = S.REFERRAL_RECEIVED
+FINAL_STAGE = S.CLOSED
+
+
+class TransitionRefused(Exception):
+    """The machine does not allow this decision now. `reason` is a stable code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def decisions_allowed(stage: Stage) -> list[DecisionKind]:
+    """Decisions the machine accepts at a stage, in declaration order."""
+    kinds: list[DecisionKind] = []
+    for t in TRANSITIONS:
+        if t.source is stage and t.decision is not None and t.decision not in kinds:
+            kinds.append(t.decision)
+    if stage is not FINAL_STAGE:
+        kinds.extend(sorted(IN_ANY_OPEN_STAGE - set(kinds)))
+    return kinds
+
+
+def automatic_transition(stage: Stage) -> Transition | None:
+    return next((t for t in TRANSITIONS if t.source is stage and t.decision is None), None)
+
+
+def resolve(
+    stage: Stage, kind: DecisionKind, decision: Any, facts: Iterable[Fact] = ()
+) -> Transition:
+    """The transition `decision` takes from `stage`, or `TransitionRefused` saying why not."""
+    fact_set = frozenset(facts)
+    if kind in IN_ANY_OPEN_STAGE and stage is not FINAL_STAGE:
+        return Transition(stage, kind, stage)
+    candidates = [t for t in TRANSITIONS if t.source is stage and t.decision is kind]
+    if not candidates:
+        allowed = ", ".join(k.value for k in decisions_allowed(stage)) or "none (case closed)"
+        raise TransitionRefused(
+            "wrong_stage",
+            f"a {kind.value} decision is not allowed at stage '{stage.label}'; "
+            f"allowed here: {allowed}",
+        )
+    for t in candidates:
+        if all(g.holds(decision, fact_set) for g in t.when):
+            return t
+    needs = " or ".join(
+        ", ".join(g.describe() for g in t.when if not g.holds(decision, fact_set))
+        for t in candidates
+    )
+    raise TransitionRefused(
+        "guard_failed", f"a {kind.value} decision cannot be taken now: it needs {needs}"
+    )
+
+
+def stages() -> list[Stage]:
+    return list(Stage)
+
+
+def mermaid() -> str:
+    """The machine as a Mermaid state diagram, generated from `TRANSITIONS`."""
+    lines = ["stateDiagram-v2"]
+    for stage in Stage:
+        lines.append(f'    state "{stage.label}" as {stage.value}')
+    lines.append(f"    [*] --> {INITIAL_STAGE.value}")
+    for t in TRANSITIONS:
+        lines.append(f"    {t.source.value} --> {t.target.value} : {t.label()}")
+    lines.append(f"    {FINAL_STAGE.value} --> [*]")
+    anytime = ", ".join(sorted(k.value for k in IN_ANY_OPEN_STAGE))
+    lines.append(f"    note right of {FINAL_STAGE.value}")
+    lines.append(f"        In every stage but closed: {anytime}")
+    lines.append("    end note")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,199 @@
+"""The words of the review process: stages, roles, agencies and the options a decision can take.
+
+Plain Python, no Temporal imports: the workflow, the command line and the tests all share these.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Where a referral is in the review process: each stage names what is awaited next."""
+
+    REFERRAL_RECEIVED = "referral_received"
+    TRIAGE = "triage"
+    SERIOUS_INCIDENT_NOTIFICATION = "serious_incident_notification"
+    RAPID_REVIEW = "rapid_review"
+    NATIONAL_PANEL_RESPONSE = "national_panel_response"
+    CSPR_LEAD_REVIEWER = "cspr_lead_reviewer"
+    CSPR_TERMS_OF_REFERENCE = "cspr_terms_of_reference"
+    CSPR_AGENCY_INFORMATION = "cspr_agency_information"
+    CSPR_INVOLVEMENT = "cspr_involvement"
+    CSPR_DRAFT_REPORT = "cspr_draft_report"
+    CSPR_QUALITY_ASSURANCE = "cspr_quality_assurance"
+    CSPR_FINAL_REPORT = "cspr_final_report"
+    CSPR_PUBLICATION = "cspr_publication"
+    CASE_OF_CONCERN = "case_of_concern"
+    CASE_OF_CONCERN_REVIEW = "case_of_concern_review"
+    OTHER_REVIEW = "other_review"
+    ACTION_PLAN_MONITORING = "action_plan_monitoring"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return STAGE_LABELS[self]
+
+
+STAGE_LABELS: dict[Stage, str] = {
+    Stage.REFERRAL_RECEIVED: "Referral received",
+    Stage.TRIAGE: "Triage",
+    Stage.SERIOUS_INCIDENT_NOTIFICATION: "Serious Incident Notification",
+    Stage.RAPID_REVIEW: "Rapid Review",
+    Stage.NATIONAL_PANEL_RESPONSE: "Awaiting National Panel response",
+    Stage.CSPR_LEAD_REVIEWER: "Local CSPR: appoint lead reviewer",
+    Stage.CSPR_TERMS_OF_REFERENCE: "Local CSPR: agree terms of reference",
+    Stage.CSPR_AGENCY_INFORMATION: "Local CSPR: agency information",
+    Stage.CSPR_INVOLVEMENT: "Local CSPR: practitioner and family involvement",
+    Stage.CSPR_DRAFT_REPORT: "Local CSPR: draft report",
+    Stage.CSPR_QUALITY_ASSURANCE: "Local CSPR: quality assurance by the review group",
+    Stage.CSPR_FINAL_REPORT: "Local CSPR: final report to National Panel and Secretary of State",
+    Stage.CSPR_PUBLICATION: "Local CSPR: publication",
+    Stage.CASE_OF_CONCERN: "Case of Concern: choose approach",
+    Stage.CASE_OF_CONCERN_REVIEW: "Case of Concern: review under way",
+    Stage.OTHER_REVIEW: "Other review under way",
+    Stage.ACTION_PLAN_MONITORING: "Action plan monitoring",
+    Stage.CLOSED: "Closed",
+}
+
+
+class Role(StrEnum):
+    """The part a person plays when they make a decision."""
+
+    COORDINATOR = "coordinator"
+    PANEL_MEMBER = "panel_member"
+    CHAIR = "chair"
+    BUSINESS_MANAGER = "business_manager"
+    LEAD_REVIEWER = "lead_reviewer"
+
+
+class Agency(StrEnum):
+    """Agencies of a partnership. The three statutory partners come first."""
+
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care"
+    HEALTH = "health"
+    POLICE = "police"
+    EDUCATION = "education"
+    PROBATION = "probation"
+    HOUSING = "housing"
+    MENTAL_HEALTH = "mental_health"
+    LEGAL = "legal"
+    YOUTH_JUSTICE = "youth_justice"
+    PARTNERSHIP = "partnership"
+    INDEPENDENT = "independent"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return AGENCY_LABELS[self]
+
+
+AGENCY_LABELS: dict[Agency, str] = {
+    Agency.CHILDRENS_SOCIAL_CARE: "Children's Social Care (local authority)",
+    Agency.HEALTH: "Health (ICB)",
+    Agency.POLICE: "Police",
+    Agency.EDUCATION: "Education",
+    Agency.PROBATION: "Probation",
+    Agency.HOUSING: "Housing",
+    Agency.MENTAL_HEALTH: "Mental health (CAMHS)",
+    Agency.LEGAL: "Legal services",
+    Agency.YOUTH_JUSTICE: "Youth Justice Service",
+    Agency.PARTNERSHIP: "Partnership business team",
+    Agency.INDEPENDENT: "Independent (scrutineer or reviewer)",
+    Agency.OTHER: "Other agency",
+}
+
+
+class DecisionKind(StrEnum):
+    """Every decision a named person can make on a case."""
+
+    TRIAGE = "triage"
+    NOTIFICATION_SUBMITTED = "notification_submitted"
+    INFORMATION_REQUESTED = "information_requested"
+    INFORMATION_RETURNED = "information_returned"
+    RAPID_REVIEW_DECISION = "rapid_review_decision"
+    PANEL_RESPONSE = "panel_response"
+    LEAD_REVIEWER_APPOINTED = "lead_reviewer_appointed"
+    TERMS_OF_REFERENCE_AGREED = "terms_of_reference_agreed"
+    AGENCY_INFORMATION_RECEIVED = "agency_information_received"
+    INVOLVEMENT_COMPLETED = "involvement_completed"
+    DRAFT_REPORT_RECEIVED = "draft_report_received"
+    QUALITY_ASSURED = "quality_assured"
+    FINAL_REPORT_SENT = "final_report_sent"
+    PUBLICATION_PLANNED = "publication_planned"
+    PUBLISHED = "published"
+    NOT_PUBLISHED = "not_published"
+    APPROACH_CHOSEN = "approach_chosen"
+    OUTCOME_SHARED = "outcome_shared"
+    OTHER_REVIEW_COMPLETED = "other_review_completed"
+    ACTION_ADDED = "action_added"
+    ACTION_UPDATED = "action_updated"
+    DEADLINE_EXTENDED = "deadline_extended"
+    CASE_CLOSED = "case_closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class TriageOutcome(StrEnum):
+    SERIOUS_INCIDENT = "serious_incident"
+    CASE_OF_CONCERN = "case_of_concern"
+    OTHER_REVIEW = "other_review"
+    NO_FURTHER_ACTION = "no_further_action"
+
+
+class OtherReviewType(StrEnum):
+    SINGLE_AGENCY_AUDIT = "single_agency_audit"
+    MULTI_AGENCY_AUDIT = "multi_agency_audit"
+    LOCAL_CASE_REVIEW = "local_case_review"
+    SERIOUS_OFFENCE_REVIEW = "serious_offence_review"
+    SERIOUSLY_GOOD_OUTCOME_REVIEW = "seriously_good_outcome_review"
+
+
+class ReviewOutcome(StrEnum):
+    """What the rapid review recommends and the National Panel responds."""
+
+    LOCAL_CSPR = "local_cspr"
+    NO_FURTHER_REVIEW = "no_further_review"
+
+
+class CaseOfConcernApproach(StrEnum):
+    FILE_REVIEW_AND_CASE_DISCUSSION = "file_review_and_case_discussion"
+    APPRECIATIVE_INQUIRY = "appreciative_inquiry"
+    POLICY_REVIEW = "policy_review"
+
+
+class ActionStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+    CLOSED_BY_REVIEW_GROUP = "closed_by_review_group"
+
+    @property
+    def finished(self) -> bool:
+        return self in (ActionStatus.COMPLETE, ActionStatus.CLOSED_BY_REVIEW_GROUP)
+
+
+class Rag(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+
+class PlanScope(StrEnum):
+    SINGLE_AGENCY = "single_agency"
+    MULTI_AGENCY = "multi_agency"
+
+
+class Route(StrEnum):
+    """The review route a case has taken, for reporting and search."""
+
+    UNDECIDED = "undecided"
+    SERIOUS_INCIDENT = "serious_incident"
+    CARE_LEAVER_NOTIFICATION = "care_leaver_notification"
+    LOCAL_CSPR = "local_cspr"
+    LEARNING_ONLY = "learning_only"
+    CASE_OF_CONCERN = "case_of_concern"
+    OTHER_REVIEW = "other_review"
+    NO_FURTHER_ACTION = "no_further_action"

@@ -1,0 +1,335 @@
+"""One referral, one durable workflow: it drives the case through the state machine.
+
+The rules live in `safeguarding` (plain Python). This workflow only orchestrates: it takes
+decisions as Updates (validated) or Signals (refusals recorded), runs deadline planning and
+notifications as activities, sleeps until the next reminder or escalation is due, and keeps the
+operator's view (search attributes, current details) up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import PlanDeadlinesInput, plan_deadlines
+    from activities.notifications import SendNoticeInput, send_notice
+    from activities.partnerships import LoadPartnershipInput, load_partnership_settings
+    from safeguarding.case import (
+        Case,
+        CaseStatus,
+        Channel,
+        DeadlineView,
+        DecisionRefused,
+        DecisionResult,
+        Effects,
+        HistoryKind,
+        Notice,
+    )
+    from safeguarding.decisions import (
+        MAX_DECISION_BYTES,
+        Decision,
+        InvalidDecision,
+        parse_decision,
+    )
+    from safeguarding.referral import Referral
+    from safeguarding.vocabulary import Route, Stage
+    from workflows import search_attributes as sa
+
+TASK_QUEUE = "safeguarding-reviews"
+
+#: ApplicationError types a refused decision carries, by the case's reason code.
+REFUSAL_TYPES = {
+    "invalid": "InvalidDecision",
+    "wrong_stage": "WrongStage",
+    "guard_failed": "GuardFailed",
+    "not_authorised": "NotAuthorised",
+    "conflict": "Conflict",
+}
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
+)
+
+
+class ReferralOptions(BaseModel):
+    """How this run behaves, as opposed to what the case is."""
+
+    #: Upsert the custom search attributes (the dev server registers them; the time-skipping
+    #: test server cannot).
+    search_attributes: bool = True
+    #: Continue as new once the run's history passes this many events.
+    continue_as_new_after_events: int = Field(2_000, ge=50, le=40_000)
+
+
+class ReferralInput(BaseModel):
+    case_ref: str = Field(pattern=r"^[A-Z][A-Z0-9_]*-[0-9]{4}-[0-9A-F]{6}$")
+    referral: Referral
+    options: ReferralOptions = ReferralOptions()
+    #: The case carried over from the previous run (continue-as-new).
+    carried: Case | None = None
+
+
+class ReferralResult(BaseModel):
+    case_ref: str
+    route: Route
+    closed_at: datetime | None
+    decisions: int
+    runs: int
+
+
+def workflow_id(case_ref: str) -> str:
+    return f"referral-{case_ref}"
+
+
+def _refusal(refused: DecisionRefused | InvalidDecision) -> ApplicationError:
+    if isinstance(refused, InvalidDecision):
+        return ApplicationError(str(refused), type="InvalidDecision", non_retryable=True)
+    return ApplicationError(
+        refused.message, type=REFUSAL_TYPES.get(refused.reason, "Refused"), non_retryable=True
+    )
+
+
+@workflow.defn
+class ReferralWorkflow:
+    @workflow.init
+    def __init__(self, input: ReferralInput) -> None:
+        self._input = input
+        self._case: Case | None = input.carried
+        self._lock = asyncio.Lock()
+        self._changed = False
+        self._published: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ main loop
+
+    @workflow.run
+    async def run(self, input: ReferralInput) -> ReferralResult:
+        if self._case is None:
+            loaded = await workflow.execute_activity(
+                load_partnership_settings,
+                LoadPartnershipInput(partnership=input.referral.partnership),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            async with self._lock:
+                case, effects = Case.open(
+                    input.case_ref, input.referral, loaded.settings, workflow.now()
+                )
+                self._case = case
+                await self._carry_out(effects)
+        case = self._case
+        self._publish()
+
+        while not case.closed:
+            next_alert = case.next_alert_at()
+            timeout = max(next_alert - workflow.now(), timedelta(seconds=1)) if next_alert else None
+            with contextlib.suppress(TimeoutError):  # timed out: an alert is due
+                await workflow.wait_condition(
+                    lambda: self._changed or self._history_is_long(),
+                    timeout=timeout,
+                    timeout_summary="next reminder or escalation" if timeout else None,
+                )
+            self._changed = False
+            async with self._lock:
+                await self._send(case.fire_due_alerts(workflow.now()))
+            self._publish()
+            if not case.closed and self._history_is_long():
+                await self._continue_as_new()
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._publish()
+        return ReferralResult(
+            case_ref=case.case_ref,
+            route=case.route,
+            closed_at=case.closed_at,
+            decisions=len(case.applied),
+            runs=case.runs,
+        )
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._input.options.continue_as_new_after_events
+        )
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        case = self._require_case()
+        case.runs += 1
+        case.note(workflow.now(), HistoryKind.CONTINUED, f"Run {case.runs} continues the case")
+        workflow.continue_as_new(
+            ReferralInput(
+                case_ref=case.case_ref,
+                referral=case.referral,
+                options=self._input.options,
+                carried=case,
+            )
+        )
+
+    # ------------------------------------------------------------------ decisions
+
+    @workflow.update(name="decide")
+    async def decide(self, raw: RawValue) -> DecisionResult:
+        """Make a decision. Refused (with a reason) if it is invalid, for the wrong stage,
+        by someone without the authority, or against a guard; the case is then untouched."""
+        try:
+            decision = self._parse(raw)
+        except InvalidDecision as err:
+            raise _refusal(err) from None
+        await workflow.wait_condition(lambda: self._case is not None)
+        async with self._lock:
+            case = self._require_case()
+            try:
+                if case.is_duplicate(decision):
+                    return case.applied[decision.decision_id].model_copy(update={"duplicate": True})
+                case.check(decision, workflow.now())
+            except DecisionRefused as refused:
+                raise _refusal(refused) from None
+            return await self._apply(decision, "update")
+
+    @decide.validator
+    def _validate_decide(self, raw: RawValue) -> None:
+        try:
+            decision = self._parse(raw)
+            if self._case is not None:
+                self._case.check(decision, workflow.now())
+        except (InvalidDecision, DecisionRefused) as refused:
+            raise _refusal(refused) from None
+
+    @workflow.signal(name="decision")
+    async def decision_signal(self, raw: RawValue) -> None:
+        """The same decisions as a Signal (for `temporal workflow signal` and the Web UI). A
+        signal cannot answer, so a refusal is recorded in the case history instead."""
+        try:
+            decision: Decision | None = self._parse(raw)
+        except InvalidDecision as err:
+            decision, reason = None, str(err)
+        await workflow.wait_condition(lambda: self._case is not None)
+        async with self._lock:
+            case = self._require_case()
+            if decision is not None:
+                try:
+                    if case.is_duplicate(decision):
+                        return
+                    case.check(decision, workflow.now())
+                except DecisionRefused as refused:
+                    reason = refused.message
+                else:
+                    await self._apply(decision, "signal")
+                    return
+            case.record_refusal(workflow.now(), reason, "signal", decision)
+            self._changed = True
+
+    def _parse(self, raw: RawValue) -> Decision:
+        size = raw.payload.ByteSize()
+        if size > MAX_DECISION_BYTES:
+            raise InvalidDecision(
+                f"decision is {size} bytes; the limit is {MAX_DECISION_BYTES} bytes"
+            )
+        try:
+            value = workflow.payload_converter().from_payload(raw.payload)
+        except Exception:
+            raise InvalidDecision("decision is not valid JSON") from None
+        return parse_decision(value)
+
+    async def _apply(self, decision: Decision, via: Channel) -> DecisionResult:
+        case = self._require_case()
+        effects = case.apply(decision, workflow.now(), via)
+        views = await self._carry_out(effects)
+        result = case.applied[decision.decision_id].model_copy(
+            update={"deadlines": views, "stage": case.stage}
+        )
+        case.applied[decision.decision_id] = result
+        self._changed = True
+        return result
+
+    # ------------------------------------------------------------------ effects
+
+    async def _carry_out(self, effects: Effects) -> list[DeadlineView]:
+        case = self._require_case()
+        views: list[DeadlineView] = []
+        requests = effects.deadline_requests
+        while requests:
+            planned = await workflow.execute_activity(
+                plan_deadlines,
+                PlanDeadlinesInput(settings=case.settings, requests=requests),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            views += case.open_deadlines(requests, planned.plans, workflow.now())
+            requests = case.follow_up_requests()
+        await self._send(effects.notices)
+        return views
+
+    async def _send(self, notices: list[Notice]) -> None:
+        for notice in notices:
+            await workflow.execute_activity(
+                send_notice,
+                SendNoticeInput(notice=notice),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+
+    # ------------------------------------------------------------------ reading
+
+    @workflow.query(name="status")
+    def status(self) -> CaseStatus:
+        return self._require_case().status(workflow.now())
+
+    @workflow.query(name="referral")
+    def referral(self) -> Referral:
+        return self._input.referral
+
+    def _require_case(self) -> Case:
+        if self._case is None:
+            raise ApplicationError("the case is still opening; try again", type="NotReady")
+        return self._case
+
+    def _publish(self) -> None:
+        """Search attributes (only when changed, each upsert is a history event) and details."""
+        case = self._require_case()
+        now = workflow.now()
+        workflow.set_current_details(case.operator_details(now))
+        if not self._input.options.search_attributes:
+            return
+        upcoming = case.next_deadline()
+        wanted: dict[str, Any] = {
+            sa.REVIEW_STAGE.name: case.stage.value,
+            sa.REVIEW_ROUTE.name: case.route.value,
+            sa.PARTNERSHIP.name: case.settings.code,
+            sa.NEXT_DEADLINE.name: _deadline_moment(upcoming.due_on) if upcoming else None,
+            sa.OVERDUE.name: case.overdue(now),
+        }
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key in sa.ALL:
+            value = wanted[key.name]
+            if self._published.get(key.name, "unset") == value:
+                continue
+            self._published[key.name] = value
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+
+def _deadline_moment(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=workflow.now().tzinfo)
+
+
+__all__ = [
+    "TASK_QUEUE",
+    "ReferralInput",
+    "ReferralOptions",
+    "ReferralResult",
+    "ReferralWorkflow",
+    "Stage",
+    "workflow_id",
+]

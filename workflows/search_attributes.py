@@ -1,0 +1,37 @@
+"""Custom search attributes for operators. None of them carries personal data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.common import SearchAttributeKey
+
+REVIEW_STAGE = SearchAttributeKey.for_keyword("ReviewStage")
+REVIEW_ROUTE = SearchAttributeKey.for_keyword("ReviewRoute")
+PARTNERSHIP = SearchAttributeKey.for_keyword("Partnership")
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+OVERDUE = SearchAttributeKey.for_bool("Overdue")
+
+ALL: list[SearchAttributeKey[Any]] = [
+    REVIEW_STAGE,
+    REVIEW_ROUTE,
+    PARTNERSHIP,
+    NEXT_DEADLINE,
+    OVERDUE,
+]
+
+_TYPE_NAMES = {
+    REVIEW_STAGE.name: "Keyword",
+    REVIEW_ROUTE.name: "Keyword",
+    PARTNERSHIP.name: "Keyword",
+    NEXT_DEADLINE.name: "Datetime",
+    OVERDUE.name: "Bool",
+}
+
+
+def dev_server_flags() -> list[str]:
+    """`--search-attribute Name=Type` flags that register these on `temporal server start-dev`."""
+    flags = []
+    for key in ALL:
+        flags += ["--search-attribute", f"{key.name}={_TYPE_NAMES[key.name]}"]
+    return flags
