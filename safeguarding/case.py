@@ -24,6 +24,7 @@ from safeguarding.deadlines import (
     DeadlineState,
     Extension,
     MonthsAfter,
+    NextMeeting,
     OnDate,
     WorkingDaysAfter,
     WorkingDaysBefore,
@@ -682,8 +683,14 @@ class Case(BaseModel):
                     kind=DeadlineKind.TRIAGE,
                     title="Triage decision",
                     owner=s.triage_by,
-                    rule=WorkingDaysAfter(
-                        start=self.referral.received_on, days=s.triage_working_days
+                    rule=(
+                        NextMeeting(
+                            start=self.referral.received_on, weekday=s.triage_meeting_weekday
+                        )
+                        if s.triage_meeting_weekday is not None
+                        else WorkingDaysAfter(
+                            start=self.referral.received_on, days=s.triage_working_days
+                        )
                     ),
                 )
             )

@@ -62,6 +62,20 @@ class WorkingDaysBefore(BaseModel):
         return f"{self.days} working days before {self.target.isoformat()}"
 
 
+class NextMeeting(BaseModel):
+    """The first working day on the meeting's weekday after `start` (e.g. the next weekly
+    triage). A meeting that falls on a bank holiday moves to the next working day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rule: Literal["next_meeting"] = "next_meeting"
+    start: date
+    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+
+    def describe(self) -> str:
+        day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+        return f"next {day[self.weekday]} meeting after {self.start.isoformat()}"
+
+
 class OnDate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     rule: Literal["on_date"] = "on_date"
@@ -72,7 +86,8 @@ class OnDate(BaseModel):
 
 
 DeadlineRule = Annotated[
-    WorkingDaysAfter | MonthsAfter | WorkingDaysBefore | OnDate, Field(discriminator="rule")
+    WorkingDaysAfter | MonthsAfter | WorkingDaysBefore | NextMeeting | OnDate,
+    Field(discriminator="rule"),
 ]
 
 

@@ -15,6 +15,7 @@ from safeguarding.deadlines import (
     DeadlineRequest,
     DeadlineRule,
     MonthsAfter,
+    NextMeeting,
     WorkingDaysAfter,
     WorkingDaysBefore,
 )
@@ -31,6 +32,9 @@ def due_date(rule: DeadlineRule, calendar: WorkingCalendar) -> date:
         return add_months(rule.start, rule.months)
     if isinstance(rule, WorkingDaysBefore):
         return calendar.add_working_days(rule.target, -rule.days)
+    if isinstance(rule, NextMeeting):
+        ahead = (rule.weekday - rule.start.weekday() - 1) % 7 + 1
+        return calendar.add_working_days(rule.start + timedelta(days=ahead), 0)
     return rule.due
 
 

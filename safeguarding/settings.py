@@ -103,6 +103,9 @@ class PartnershipSettings(BaseModel):
 
     # Statutory clock (Working Together 2023) and local practice.
     triage_working_days: WorkingDays = 5
+    #: When set, triage is due at the next weekly triage meeting on this weekday (0 = Monday)
+    #: instead of a number of working days.
+    triage_meeting_weekday: Annotated[int, Field(ge=0, le=6)] | None = None
     notification_working_days: WorkingDays = 5
     rapid_review_working_days: WorkingDays = 15
     rapid_review_counted_from: Literal["awareness", "notification"] = "awareness"
