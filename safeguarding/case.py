@@ -777,6 +777,7 @@ class Case(BaseModel):
             if existing is not None:
                 previous = existing.due_on
                 existing.apply_plan(plan)
+                existing.basis = request.rule.describe()
                 self._log(
                     now,
                     HistoryKind.DEADLINE_EXTENDED,

@@ -41,4 +41,5 @@ def uk_moment(day: date, at: time) -> datetime:
         candidate = (naive - offset).replace(tzinfo=UTC)
         if uk_offset(candidate) == offset:
             return candidate
-    return (naive - timedelta(hours=1)).replace(tzinfo=UTC)
+    # In the gap (01:00-02:00 on the day BST starts) read the time as GMT: 01:30 is 02:30 BST.
+    return naive.replace(tzinfo=UTC)

@@ -313,7 +313,7 @@ def parse_decision(raw: Any) -> Decision:
     known = ", ".join(k.value for k in DecisionKind)
     if kind is None:
         raise InvalidDecision(f"kind: missing; one of {known}")
-    if kind not in {k.value for k in DecisionKind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in DecisionKind}:
         raise InvalidDecision(f"kind: unknown decision {str(kind)[:40]!r}; one of {known}")
     try:
         return DECISION_ADAPTER.validate_python(raw)

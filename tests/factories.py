@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from datetime import date
 from typing import Any
 
 from safeguarding.decisions import Decision, Person, parse_decision
 from safeguarding.referral import Referral
-from safeguarding.vocabulary import Agency, Role
+from safeguarding.vocabulary import Agency, DecisionKind, Role
 
 _ids = itertools.count(1)
 
@@ -86,3 +87,43 @@ def action_fields(action_id: str, due_on: date, **overrides: Any) -> dict[str, A
     }
     fields.update(overrides)
     return fields
+
+
+#: The fields of one valid decision of every kind (besides kind, decision_id and by).
+_SAMPLE_FIELDS: dict[DecisionKind, dict[str, Any]] = {
+    DecisionKind.TRIAGE: {"outcome": "serious_incident"},
+    DecisionKind.NOTIFICATION_SUBMITTED: {"reference": "NP-1"},
+    DecisionKind.INFORMATION_REQUESTED: {"requests": [{"agency": "health"}]},
+    DecisionKind.INFORMATION_RETURNED: {"agency": "health"},
+    DecisionKind.RAPID_REVIEW_DECISION: {
+        "recommendation": "local_cspr",
+        "attendees": [CHAIR.model_dump(mode="json")],
+    },
+    DecisionKind.PANEL_RESPONSE: {"panel_agrees": True, "outcome": "local_cspr"},
+    DecisionKind.LEAD_REVIEWER_APPOINTED: {"lead_reviewer": "Lee Reviewer"},
+    DecisionKind.TERMS_OF_REFERENCE_AGREED: {},
+    DecisionKind.AGENCY_INFORMATION_RECEIVED: {},
+    DecisionKind.INVOLVEMENT_COMPLETED: {},
+    DecisionKind.DRAFT_REPORT_RECEIVED: {},
+    DecisionKind.QUALITY_ASSURED: {},
+    DecisionKind.FINAL_REPORT_SENT: {},
+    DecisionKind.PUBLICATION_PLANNED: {"planned_on": "2027-09-01"},
+    DecisionKind.PUBLISHED: {"location": "partnership website"},
+    DecisionKind.NOT_PUBLISHED: {"reasons": "Publication would identify the siblings."},
+    DecisionKind.APPROACH_CHOSEN: {"approach": "appreciative_inquiry", "agencies": ["health"]},
+    DecisionKind.OUTCOME_SHARED: {"summary": "Learning shared."},
+    DecisionKind.OTHER_REVIEW_COMPLETED: {"findings": "Findings recorded."},
+    DecisionKind.ACTION_ADDED: action_fields("A1", date(2027, 6, 1)),
+    DecisionKind.ACTION_UPDATED: {"action_id": "A1", "status": "complete"},
+    DecisionKind.DEADLINE_EXTENDED: {
+        "deadline_id": "notification",
+        "new_due_on": "2027-01-08",
+        "reason": "Agreed with the National Panel",
+    },
+    DecisionKind.CASE_CLOSED: {},
+}
+
+
+def sample_fields(kind: DecisionKind) -> dict[str, Any]:
+    """Fields that make a valid decision of this kind (a fresh copy each time)."""
+    return copy.deepcopy(_SAMPLE_FIELDS[kind])

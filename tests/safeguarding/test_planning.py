@@ -1,0 +1,172 @@
+"""From a deadline request to a due date and alert moments on the working calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from safeguarding.calendar import WorkingCalendar
+from safeguarding.deadlines import (
+    DeadlineKind,
+    DeadlineRequest,
+    MonthsAfter,
+    NextMeeting,
+    OnDate,
+    WorkingDaysAfter,
+    WorkingDaysBefore,
+)
+from safeguarding.planning import MORNING, due_date, plan_deadline, plan_for_due_date
+from safeguarding.settings import PartnershipSettings
+
+DEFAULTS = PartnershipSettings()
+
+
+@pytest.fixture(scope="module")
+def calendar() -> WorkingCalendar:
+    return WorkingCalendar()
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def test_morning_is_nine() -> None:
+    assert (MORNING.hour, MORNING.minute) == (9, 0)
+
+
+# ------------------------------------------------------------------ due dates
+
+
+def test_due_date_for_each_rule(calendar: WorkingCalendar) -> None:
+    assert due_date(WorkingDaysAfter(start=date(2026, 12, 21), days=5), calendar) == date(
+        2026, 12, 30
+    )
+    assert due_date(MonthsAfter(start=date(2026, 8, 31), months=6), calendar) == date(2027, 2, 28)
+    assert due_date(WorkingDaysBefore(target=date(2027, 3, 31), days=7), calendar) == date(
+        2027, 3, 18
+    )
+    assert due_date(OnDate(due=date(2027, 6, 5)), calendar) == date(2027, 6, 5)
+
+
+@pytest.mark.parametrize(
+    ("start", "weekday", "expected"),
+    [
+        # Weekly triage on Tuesdays: a referral on Monday 21 Dec goes to Tuesday 22 Dec.
+        (date(2026, 12, 21), 1, date(2026, 12, 22)),
+        # A referral on the meeting day itself waits for the next week's meeting.
+        (date(2026, 12, 22), 1, date(2026, 12, 29)),
+        # From a Saturday to the next Wednesday.
+        (date(2027, 1, 9), 2, date(2027, 1, 13)),
+        # Friday 25 Dec is Christmas, Monday 28 Dec Boxing Day observed: Tuesday 29 Dec.
+        (date(2026, 12, 21), 4, date(2026, 12, 29)),
+        # Monday meetings: Easter Monday 2027 moves to Tuesday 30 Mar.
+        (date(2027, 3, 24), 0, date(2027, 3, 30)),
+        # A Saturday "meeting" is held on the next working day.
+        (date(2027, 1, 4), 5, date(2027, 1, 11)),
+    ],
+)
+def test_due_date_at_the_next_meeting(
+    calendar: WorkingCalendar, start: date, weekday: int, expected: date
+) -> None:
+    assert due_date(NextMeeting(start=start, weekday=weekday), calendar) == expected
+
+
+def test_a_meeting_on_a_closure_day_moves_to_the_next_working_day() -> None:
+    closed = WorkingCalendar([date(2026, 12, 29), date(2026, 12, 30), date(2026, 12, 31)])
+    assert due_date(NextMeeting(start=date(2026, 12, 22), weekday=1), closed) == date(2027, 1, 4)
+
+
+def test_closure_days_move_working_day_rules_but_not_fixed_dates() -> None:
+    closed = WorkingCalendar([date(2026, 12, 29), date(2026, 12, 30), date(2026, 12, 31)])
+    assert due_date(WorkingDaysAfter(start=date(2026, 12, 21), days=5), closed) == date(2027, 1, 5)
+    assert due_date(OnDate(due=date(2026, 12, 30)), closed) == date(2026, 12, 30)
+
+
+# ------------------------------------------------------------------ alert moments
+
+
+def test_plan_in_winter(calendar: WorkingCalendar) -> None:
+    plan = plan_for_due_date("notification", date(2026, 12, 30), DEFAULTS, calendar)
+    assert plan.deadline_id == "notification"
+    assert plan.due_on == date(2026, 12, 30)
+    # Reminder 09:00 GMT two working days before: Tue 29 (1), [28, 27, 26, 25], Thu 24 (2).
+    assert plan.remind_at == utc(2026, 12, 24, 9)
+    # Escalation when the due day ends: midnight GMT.
+    assert plan.escalate_at == utc(2026, 12, 31, 0)
+    # Second escalation 09:00 five working days after: 31, [1 Jan], 4, 5, 6, 7 Jan.
+    assert plan.escalate_again_at == utc(2027, 1, 7, 9)
+
+
+def test_plan_in_summer_is_an_hour_earlier_in_utc(calendar: WorkingCalendar) -> None:
+    plan = plan_for_due_date("x", date(2026, 7, 1), DEFAULTS, calendar)
+    assert plan.remind_at == utc(2026, 6, 29, 8)  # 09:00 BST Mon 29 Jun
+    assert plan.escalate_at == utc(2026, 7, 1, 23)  # midnight BST at the end of Wed 1 Jul
+    assert plan.escalate_again_at == utc(2026, 7, 8, 8)  # 09:00 BST Wed 8 Jul
+
+
+def test_plan_across_the_end_of_bst(calendar: WorkingCalendar) -> None:
+    # Due Fri 23 Oct 2026; BST ends on Sun 25 Oct.
+    plan = plan_for_due_date("x", date(2026, 10, 23), DEFAULTS, calendar)
+    assert plan.remind_at == utc(2026, 10, 21, 8)
+    assert plan.escalate_at == utc(2026, 10, 23, 23)
+    assert plan.escalate_again_at == utc(2026, 10, 30, 9)  # GMT by then
+
+
+def test_plan_for_a_due_date_on_a_weekend(calendar: WorkingCalendar) -> None:
+    plan = plan_for_due_date("action-A1", date(2027, 6, 5), DEFAULTS, calendar)  # Saturday
+    assert plan.remind_at == utc(2027, 6, 3, 8)  # Thursday
+    assert plan.escalate_at == utc(2027, 6, 5, 23)  # end of Saturday
+    assert plan.escalate_again_at == utc(2027, 6, 11, 8)  # Friday, 5 working days on
+
+
+def test_reminder_and_second_escalation_follow_the_settings(calendar: WorkingCalendar) -> None:
+    settings = PartnershipSettings(
+        reminder_working_days_before=5, second_escalation_working_days_after=10
+    )
+    plan = plan_for_due_date("x", date(2027, 1, 14), settings, calendar)
+    assert plan.remind_at == utc(2027, 1, 7, 9)
+    assert plan.escalate_at == utc(2027, 1, 15, 0)
+    assert plan.escalate_again_at == utc(2027, 1, 28, 9)
+
+
+def test_zero_day_settings_keep_the_alerts_in_order(calendar: WorkingCalendar) -> None:
+    settings = PartnershipSettings(
+        reminder_working_days_before=0, second_escalation_working_days_after=0
+    )
+    # Due on a Saturday: the reminder is never after the due day, the second escalation
+    # never before the escalation.
+    plan = plan_for_due_date("x", date(2027, 6, 5), settings, calendar)
+    assert plan.remind_at == utc(2027, 6, 5, 8)
+    assert plan.escalate_at == utc(2027, 6, 5, 23)
+    assert plan.escalate_again_at == utc(2027, 6, 7, 8)
+    weekday = plan_for_due_date("x", date(2027, 6, 8), settings, calendar)
+    assert weekday.remind_at == utc(2027, 6, 8, 8)
+    assert weekday.escalate_again_at == utc(2027, 6, 9, 8)
+
+
+def test_alerts_are_always_in_order(calendar: WorkingCalendar) -> None:
+    day = date(2026, 12, 1)
+    for offset in range(120):
+        due = date.fromordinal(day.toordinal() + offset)
+        plan = plan_for_due_date("x", due, DEFAULTS, calendar)
+        assert plan.remind_at < plan.escalate_at < plan.escalate_again_at
+
+
+def test_plan_deadline_uses_the_request_rule(calendar: WorkingCalendar) -> None:
+    request = DeadlineRequest(
+        deadline_id="rapid-review",
+        kind=DeadlineKind.RAPID_REVIEW,
+        title="Rapid Review completed",
+        owner="Safeguarding Practice Review Group",
+        statutory=True,
+        rule=WorkingDaysAfter(start=date(2026, 12, 21), days=15),
+    )
+    plan = plan_deadline(request, DEFAULTS, calendar)
+    assert plan.deadline_id == "rapid-review"
+    assert plan.due_on == date(2027, 1, 14)
+    assert plan.remind_at == utc(2027, 1, 12, 9)
+    assert plan.escalate_at == utc(2027, 1, 15, 0)
+    assert plan.escalate_again_at == utc(2027, 1, 21, 9)  # 15, 18, 19, 20, 21 Jan
