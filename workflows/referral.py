@@ -45,6 +45,9 @@ with workflow.unsafe.imports_passed_through():
 
 TASK_QUEUE = "safeguarding-reviews"
 
+#: A case reference: partnership code, year, six random hex digits. Never personal data.
+CASE_REF_PATTERN = r"^[A-Z][A-Z0-9_]*-[0-9]{4}-[0-9A-F]{6}$"
+
 #: ApplicationError types a refused decision carries, by the case's reason code.
 REFUSAL_TYPES = {
     "invalid": "InvalidDecision",
@@ -71,7 +74,7 @@ class ReferralOptions(BaseModel):
 
 
 class ReferralInput(BaseModel):
-    case_ref: str = Field(pattern=r"^[A-Z][A-Z0-9_]*-[0-9]{4}-[0-9A-F]{6}$")
+    case_ref: str = Field(pattern=CASE_REF_PATTERN)
     referral: Referral
     options: ReferralOptions = ReferralOptions()
     #: The case carried over from the previous run (continue-as-new).

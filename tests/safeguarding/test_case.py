@@ -28,7 +28,7 @@ from safeguarding.deadlines import Deadline, DeadlineKind, DeadlineState
 from safeguarding.decisions import Decision, Person
 from safeguarding.planning import plan_deadline
 from safeguarding.referral import Referral
-from safeguarding.settings import Authority, PartnershipSettings
+from safeguarding.settings import Authority, MeetingCadence, PartnershipSettings
 from safeguarding.vocabulary import (
     ActionStatus,
     Agency,
@@ -272,11 +272,13 @@ def test_opening_moves_to_triage_and_opens_the_triage_deadline() -> None:
 
 
 def test_triage_may_be_due_at_the_next_weekly_triage_meeting() -> None:
-    weekly = SETTINGS.model_copy(update={"triage_meeting_weekday": 3})  # Thursdays
+    weekly = SETTINGS.model_copy(
+        update={"triage_meeting": MeetingCadence(group="Triage", kind="weekly", weekday=3)}
+    )  # Thursdays
     d = Driver(settings=weekly)
     triage = d.deadline("triage")
     assert triage.due_on == date(2026, 12, 24)
-    assert triage.basis == "next Thursday meeting after 2026-12-21"
+    assert triage.basis == "next meeting of Triage (weekly, Thursday) after 2026-12-21"
     # The following Thursday is New Year's Eve; received on Christmas Eve, that is the meeting.
     later = Driver(referral(date(2026, 12, 24)), settings=weekly)
     assert later.due("triage") == date(2026, 12, 31)

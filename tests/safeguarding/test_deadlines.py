@@ -23,12 +23,17 @@ from safeguarding.deadlines import (
     due_alerts,
     next_alert_at,
 )
+from safeguarding.settings import MeetingCadence
 
 REMIND = datetime(2026, 12, 24, 9, tzinfo=UTC)
 ESCALATE = datetime(2026, 12, 31, 0, tzinfo=UTC)
 AGAIN = datetime(2027, 1, 7, 9, tzinfo=UTC)
 OPENED = datetime(2026, 12, 21, 10, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
+
+
+def weekly(weekday: int) -> MeetingCadence:
+    return MeetingCadence(group="Triage", kind="weekly", weekday=weekday)
 
 
 def deadline(**overrides: object) -> Deadline:
@@ -199,15 +204,15 @@ def test_rules_describe_themselves() -> None:
     )
     assert OnDate(due=date(2027, 6, 1)).describe() == "set for 2027-06-01"
     assert (
-        NextMeeting(start=date(2026, 12, 21), weekday=1).describe()
-        == "next Tuesday meeting after 2026-12-21"
+        NextMeeting(start=date(2026, 12, 21), meetings=weekly(1)).describe()
+        == "next meeting of Triage (weekly, Tuesday) after 2026-12-21"
     )
 
 
 @pytest.mark.parametrize("weekday", [-1, 7])
 def test_a_meeting_weekday_is_monday_to_sunday(weekday: int) -> None:
     with pytest.raises(ValidationError):
-        NextMeeting(start=date(2026, 12, 21), weekday=weekday)
+        weekly(weekday)
 
 
 @pytest.mark.parametrize(
@@ -216,7 +221,14 @@ def test_a_meeting_weekday_is_monday_to_sunday(weekday: int) -> None:
         ({"rule": "working_days_after", "start": "2026-12-21", "days": 5}, WorkingDaysAfter),
         ({"rule": "months_after", "start": "2027-02-26", "months": 6}, MonthsAfter),
         ({"rule": "working_days_before", "target": "2027-08-26", "days": 7}, WorkingDaysBefore),
-        ({"rule": "next_meeting", "start": "2026-12-21", "weekday": 1}, NextMeeting),
+        (
+            {
+                "rule": "next_meeting",
+                "start": "2026-12-21",
+                "meetings": {"group": "Triage", "kind": "weekly", "weekday": 1},
+            },
+            NextMeeting,
+        ),
         ({"rule": "on_date", "due": "2027-06-01"}, OnDate),
     ],
 )

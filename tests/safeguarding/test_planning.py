@@ -17,9 +17,13 @@ from safeguarding.deadlines import (
     WorkingDaysBefore,
 )
 from safeguarding.planning import MORNING, due_date, plan_deadline, plan_for_due_date
-from safeguarding.settings import PartnershipSettings
+from safeguarding.settings import MeetingCadence, PartnershipSettings
 
 DEFAULTS = PartnershipSettings()
+
+
+def weekly(weekday: int) -> MeetingCadence:
+    return MeetingCadence(group="Triage", kind="weekly", weekday=weekday)
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +75,14 @@ def test_due_date_for_each_rule(calendar: WorkingCalendar) -> None:
 def test_due_date_at_the_next_meeting(
     calendar: WorkingCalendar, start: date, weekday: int, expected: date
 ) -> None:
-    assert due_date(NextMeeting(start=start, weekday=weekday), calendar) == expected
+    assert due_date(NextMeeting(start=start, meetings=weekly(weekday)), calendar) == expected
 
 
 def test_a_meeting_on_a_closure_day_moves_to_the_next_working_day() -> None:
     closed = WorkingCalendar([date(2026, 12, 29), date(2026, 12, 30), date(2026, 12, 31)])
-    assert due_date(NextMeeting(start=date(2026, 12, 22), weekday=1), closed) == date(2027, 1, 4)
+    assert due_date(NextMeeting(start=date(2026, 12, 22), meetings=weekly(1)), closed) == date(
+        2027, 1, 4
+    )
 
 
 def test_closure_days_move_working_day_rules_but_not_fixed_dates() -> None:

