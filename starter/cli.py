@@ -1234,6 +1234,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return asyncio.run(_dispatch(args))
+    except BrokenPipeError:
+        # The reader went away (`sro status ... | head`): stop quietly, like other tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except CliError as err:
         print(f"error: {err.message}", file=sys.stderr)
         for line in err.details:
