@@ -9,11 +9,13 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import ALL_ACTIVITIES
+from safeguarding.profiles import ProfileError, load_profiles
 from starter.connection import connect, connect_config
 from workflows.referral import TASK_QUEUE, ReferralWorkflow
 
@@ -33,8 +35,19 @@ def build_worker(client: Client, queue: str | None = None) -> Worker:
     )
 
 
+def check_profiles() -> list[str]:
+    """Refuse to start on a broken profile: better now than when a referral arrives."""
+    return sorted(load_profiles())
+
+
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        codes = check_profiles()
+    except ProfileError as err:
+        print(f"worker not started: a partnership profile is refused\n{err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    logging.info("partnership profiles: %s", ", ".join(codes))
     client = await connect()
     worker = build_worker(client)
     stop = asyncio.Event()

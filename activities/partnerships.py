@@ -1,11 +1,13 @@
-"""Loading a partnership's settings. An activity, so the settings a case starts with are recorded in
-its history and a later change to a profile never changes a running case on replay."""
+"""Loading a partnership's settings from its profile. An activity, so the settings a case starts
+with are recorded in its history: a later change to a profile never changes a running case."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from safeguarding.profiles import ProfileError, profile_for
 from safeguarding.referral import PartnershipCode
 from safeguarding.settings import PartnershipSettings
 
@@ -18,11 +20,11 @@ class LoadPartnershipResult(BaseModel):
     settings: PartnershipSettings
 
 
-def settings_for(code: str) -> PartnershipSettings:
-    """England-wide defaults under the partnership's code (profiles per partnership come later)."""
-    return PartnershipSettings(code=code, name=f"{code} Safeguarding Children Partnership")
-
-
 @activity.defn
 async def load_partnership_settings(input: LoadPartnershipInput) -> LoadPartnershipResult:
-    return LoadPartnershipResult(settings=settings_for(input.partnership))
+    try:
+        settings = profile_for(input.partnership)
+    except ProfileError as err:
+        # Retrying cannot conjure a profile: the case fails at once with the reason.
+        raise ApplicationError(str(err), type="UnknownPartnership", non_retryable=True) from None
+    return LoadPartnershipResult(settings=settings)

@@ -58,7 +58,14 @@ from safeguarding.decisions import (
     parse_decision,
     validation_problems,
 )
-from safeguarding.referral import MAX_REFERRAL_BYTES, InvalidReferral, Referral, parse_referral
+from safeguarding.profiles import ProfileError, profile_for
+from safeguarding.referral import (
+    MAX_REFERRAL_BYTES,
+    InvalidReferral,
+    Referral,
+    days_late,
+    parse_referral,
+)
 from safeguarding.vocabulary import Agency, DecisionKind, Route, Stage
 from starter.connection import connect, connect_config
 from worker import task_queue
@@ -411,6 +418,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     refer.add_argument("--summary", help="what happened, in the referrer's words")
     refer.add_argument(
+        "--late-reason",
+        help="why the referral is later than the partnership's time limit (e.g. Salford: 5 days)",
+    )
+    refer.add_argument(
         "--dry-run", action="store_true", help="check and print the referral, start nothing"
     )
     refer.add_argument("--json", action="store_true", help="machine output")
@@ -520,6 +531,7 @@ _REFERRAL_FLAGS = (
     "care_leaver",
     "agency",
     "summary",
+    "late_reason",
 )
 
 
@@ -582,7 +594,24 @@ def referral_payload(args: argparse.Namespace, today: date) -> dict[str, Any]:
         raw["agencies_involved"] = args.agency
     if args.summary is not None:
         raw["summary"] = args.summary
+    if args.late_reason is not None:
+        raw["late_reason"] = args.late_reason
     return raw
+
+
+def check_partnership_rules(referral: Referral) -> None:
+    """What the partnership's profile asks of a referral, checked before anything starts."""
+    try:
+        settings = profile_for(referral.partnership)
+    except ProfileError as err:
+        raise CliError(f"the referral is not valid; nothing was started: {err}") from None
+    late = days_late(referral, settings.referral_time_limit_days)
+    if late is not None and not referral.late_reason:
+        raise CliError(
+            f"the referral is {late} day(s) past {settings.name}'s limit of "
+            f"{settings.referral_time_limit_days} days after the incident; it is accepted and "
+            "flagged, with the reason: give --late-reason (or late_reason in the file)"
+        )
 
 
 def new_case_ref(partnership: str, year: int) -> str:
@@ -608,6 +637,7 @@ async def cmd_refer(args: argparse.Namespace, now: datetime) -> int:
         raise CliError(
             "the referral is not valid; nothing was started:", details=_problems(err, "referral")
         ) from None
+    check_partnership_rules(referral)
     if args.dry_run:
         body = referral.model_dump(mode="json")
         if args.json:

@@ -24,7 +24,7 @@ LEAD_REVIEWER = Person(name="Lee Reviewer", role=Role.LEAD_REVIEWER, agency=Agen
 
 def referral(received_on: date, **overrides: Any) -> Referral:
     data: dict[str, Any] = {
-        "partnership": "LSCP",
+        "partnership": "ENGLAND",
         "referrer": {"name": "Rita Referrer", "agency": "health"},
         "received_on": received_on.isoformat(),
         "harm": "serious_harm",

@@ -94,7 +94,7 @@ async def test_case_is_searchable_by_stage_without_personal_data(
     queue = f"it-search-attributes-{uuid.uuid4()}"
     today = uk_today(datetime.now(UTC))
     case_ref = f"LSCP-{today.year:04d}-{secrets.token_hex(3).upper()}"
-    case = referral(today)
+    case = referral(today, partnership="LSCP")
     assert (case.partnership, case.children[0].name, case.summary) == ("LSCP", CHILD_NAME, SUMMARY)
 
     async with build_worker(client, queue):

@@ -27,7 +27,7 @@ def refusal(raw: Any, **kwargs: Any) -> str:
 def test_a_valid_referral_parses() -> None:
     parsed = parse_referral(referral_data(RECEIVED), today=RECEIVED)
     assert parsed == referral(RECEIVED)
-    assert parsed.partnership == "LSCP"
+    assert parsed.partnership == "ENGLAND"
     assert parsed.referrer.agency is Agency.HEALTH
     assert parsed.referrer.discussed_with_safeguarding_lead is True
     assert parsed.children[0].looked_after is False

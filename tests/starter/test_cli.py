@@ -14,7 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 import starter.cli as cli
-from activities.partnerships import settings_for
+from safeguarding.profiles import profile_for
 from safeguarding.calendar import WorkingCalendar
 from safeguarding.case import Case, DecisionResult
 from safeguarding.clock import uk_today
@@ -525,7 +525,7 @@ def test_unreachable_server_exits_1_with_one_line(
 
 def test_render_status() -> None:
     now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-    settings = settings_for("LSCP")
+    settings = profile_for("LSCP")
     case, effects = Case.open(CASE_REF, referral(date(2026, 11, 23)), settings, now)
     calendar = WorkingCalendar(settings.closure_days)
     requests = effects.deadline_requests
@@ -537,7 +537,7 @@ def test_render_status() -> None:
     case.open_deadlines(requests, [plan_deadline(r, settings, calendar) for r in requests], now)
 
     text = "\n".join(cli.render_status(case.status(now)))
-    assert text.startswith(f"Case {CASE_REF} — LSCP Safeguarding Children Partnership")
+    assert text.startswith(f"Case {CASE_REF} — Liverpool Safeguarding Children Partnership")
     assert "Serious Incident Notification [serious_incident_notification]" in text
     assert re.search(r"met 2026-11-23\s+Triage decision", text)
     assert re.search(r"on track\s+Serious Incident Notification", text)

@@ -79,7 +79,9 @@ async def test_refer_decide_status_list(
     sro = Sro(cli_env(dev_env.client.service_client.config.target_host, queue, outbox))
     today = uk_today(datetime.now(UTC))
     referral_file = tmp_path / "referral.json"
-    referral_file.write_text(json.dumps(referral(today).model_dump(mode="json")))
+    referral_file.write_text(
+        json.dumps(referral(today, partnership="LSCP").model_dump(mode="json"))
+    )
 
     async with worker.build_worker(dev_env.client, queue):
         # ------------------------------------------------------------ refer
