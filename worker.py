@@ -17,9 +17,10 @@ from temporalio.worker import Worker
 from activities import ALL_ACTIVITIES
 from safeguarding.profiles import ProfileError, load_profiles
 from starter.connection import connect, connect_config
+from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import TASK_QUEUE, ReferralWorkflow
 
-WORKFLOWS = [ReferralWorkflow]
+WORKFLOWS = [ReferralWorkflow, ProfessionalDisagreementWorkflow]
 
 
 def task_queue() -> str:

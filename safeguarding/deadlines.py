@@ -24,6 +24,7 @@ class DeadlineKind(StrEnum):
     CSPR_FINAL_REPORT = "cspr_final_report"
     ACTION = "action"
     MEETING = "meeting"
+    ESCALATION_STAGE = "escalation_stage"
 
 
 class DeadlineState(StrEnum):

@@ -65,6 +65,8 @@ class Role(StrEnum):
     CHAIR = "chair"
     BUSINESS_MANAGER = "business_manager"
     LEAD_REVIEWER = "lead_reviewer"
+    PRACTITIONER = "practitioner"
+    MANAGER = "manager"
 
 
 class Agency(StrEnum):

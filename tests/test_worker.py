@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 import activities
 import worker
 from activities import ALL_ACTIVITIES
+from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import TASK_QUEUE, ReferralWorkflow
 
 
@@ -44,7 +45,7 @@ async def test_build_worker_registers_the_workflow_and_every_activity(
     built = worker.build_worker(time_skipping_env.client, "test-worker-queue")
     config = built.config()
     assert built.task_queue == "test-worker-queue"
-    assert list(config.get("workflows", [])) == [ReferralWorkflow]
+    assert list(config.get("workflows", [])) == [ReferralWorkflow, ProfessionalDisagreementWorkflow]
     registered = _names(config.get("activities", []))
     assert registered == _names(ALL_ACTIVITIES)
     assert registered == _defined_activities()

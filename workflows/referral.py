@@ -89,6 +89,13 @@ class ReferralResult(BaseModel):
     runs: int
 
 
+class EscalationNote(BaseModel):
+    """A linked escalation's news for the case history (no personal data)."""
+
+    escalation_ref: str
+    text: str = Field(max_length=500)
+
+
 def workflow_id(case_ref: str) -> str:
     return f"referral-{case_ref}"
 
@@ -232,6 +239,13 @@ class ReferralWorkflow:
             case.record_refusal(workflow.now(), reason, "signal", decision)
             self._changed = True
 
+    @workflow.signal(name="escalation")
+    async def escalation_signal(self, note: EscalationNote) -> None:
+        """A professional-disagreement escalation about this case raised or resolved."""
+        await workflow.wait_condition(lambda: self._case is not None)
+        self._require_case().note(workflow.now(), HistoryKind.NOTICE, note.text)
+        self._changed = True
+
     def _parse(self, raw: RawValue) -> Decision:
         size = raw.payload.ByteSize()
         if size > MAX_DECISION_BYTES:
@@ -313,7 +327,7 @@ class ReferralWorkflow:
             sa.OVERDUE.name: case.overdue(now),
         }
         updates: list[SearchAttributeUpdate[Any]] = []
-        for key in sa.ALL:
+        for key in sa.REFERRAL:
             value = wanted[key.name]
             if self._published.get(key.name, "unset") == value:
                 continue

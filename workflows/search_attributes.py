@@ -11,14 +11,18 @@ REVIEW_ROUTE = SearchAttributeKey.for_keyword("ReviewRoute")
 PARTNERSHIP = SearchAttributeKey.for_keyword("Partnership")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
+ESCALATION_STAGE = SearchAttributeKey.for_int("EscalationStage")
 
-ALL: list[SearchAttributeKey[Any]] = [
+#: What a referral case publishes.
+REFERRAL: list[SearchAttributeKey[Any]] = [
     REVIEW_STAGE,
     REVIEW_ROUTE,
     PARTNERSHIP,
     NEXT_DEADLINE,
     OVERDUE,
 ]
+#: Everything to register on a server.
+ALL: list[SearchAttributeKey[Any]] = [*REFERRAL, ESCALATION_STAGE]
 
 _TYPE_NAMES = {
     REVIEW_STAGE.name: "Keyword",
@@ -26,6 +30,7 @@ _TYPE_NAMES = {
     PARTNERSHIP.name: "Keyword",
     NEXT_DEADLINE.name: "Datetime",
     OVERDUE.name: "Bool",
+    ESCALATION_STAGE.name: "Int",
 }
 
 

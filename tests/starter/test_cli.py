@@ -14,12 +14,12 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 import starter.cli as cli
-from safeguarding.profiles import profile_for
 from safeguarding.calendar import WorkingCalendar
 from safeguarding.case import Case, DecisionResult
 from safeguarding.clock import uk_today
 from safeguarding.decisions import DECISION_MODELS, parse_decision
 from safeguarding.planning import plan_deadline
+from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import DecisionKind, Stage
 from tests.factories import CHAIR, decision, referral, sample_fields
 

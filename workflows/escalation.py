@@ -1,0 +1,232 @@
+"""A professional-disagreement escalation as a durable workflow.
+
+Stages and their timescales come from the partnership's profile. A stage not resolved in time
+moves up by itself (a workflow timer); the people at the next stage are told, and the partnership
+from its threshold stage on. Resolution (an Update, or the same as a Signal) ends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.common import RawValue, SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import PlanDeadlinesInput, plan_deadlines
+    from activities.notifications import SendNoticeInput, send_notice
+    from activities.partnerships import LoadPartnershipInput, load_partnership_settings
+    from safeguarding.case import DecisionRefused, Notice
+    from safeguarding.deadlines import DeadlineRequest
+    from safeguarding.decisions import MAX_DECISION_BYTES, InvalidDecision
+    from safeguarding.escalation import (
+        ESCALATION_REF_PATTERN,
+        Disagreement,
+        Escalation,
+        EscalationDecision,
+        EscalationStatus,
+        parse_escalation_decision,
+    )
+    from workflows import search_attributes as sa
+    from workflows.referral import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, EscalationNote, workflow_id
+
+REFUSAL_TYPES = {"wrong_stage": "WrongStage", "conflict": "Conflict"}
+
+
+class EscalationInput(BaseModel):
+    escalation_ref: str = Field(pattern=ESCALATION_REF_PATTERN)
+    disagreement: Disagreement
+    search_attributes: bool = True
+
+
+class EscalationResult(BaseModel):
+    escalation_ref: str
+    resolved_at_stage: int
+    reached_partnership: bool
+
+
+def escalation_workflow_id(escalation_ref: str) -> str:
+    return f"escalation-{escalation_ref}"
+
+
+def _refusal(err: DecisionRefused | InvalidDecision) -> ApplicationError:
+    if isinstance(err, InvalidDecision):
+        return ApplicationError(str(err), type="InvalidDecision", non_retryable=True)
+    return ApplicationError(
+        err.message, type=REFUSAL_TYPES.get(err.reason, "Refused"), non_retryable=True
+    )
+
+
+@workflow.defn
+class ProfessionalDisagreementWorkflow:
+    @workflow.init
+    def __init__(self, input: EscalationInput) -> None:
+        self._input = input
+        self._escalation: Escalation | None = None
+        self._lock = asyncio.Lock()
+        self._changed = False
+        self._published_stage = 0
+
+    @workflow.run
+    async def run(self, input: EscalationInput) -> EscalationResult:
+        loaded = await workflow.execute_activity(
+            load_partnership_settings,
+            LoadPartnershipInput(partnership=input.disagreement.partnership),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        async with self._lock:
+            escalation, request, notices = Escalation.open(
+                input.escalation_ref, input.disagreement, loaded.settings, workflow.now()
+            )
+            self._escalation = escalation
+            await self._carry_out(request, notices)
+        await self._tell_case(f"Professional disagreement {input.escalation_ref} raised")
+        self._publish()
+
+        while not escalation.resolved:
+            expires = escalation.expires_at()
+            timeout = max(expires - workflow.now(), timedelta(seconds=1)) if expires else None
+            with contextlib.suppress(TimeoutError):  # timed out: the stage's time ran out
+                await workflow.wait_condition(
+                    lambda: self._changed,
+                    timeout=timeout,
+                    timeout_summary=f"stage {escalation.current.stage} time limit",
+                )
+            self._changed = False
+            async with self._lock:
+                expires = escalation.expires_at()
+                if expires is not None and workflow.now() >= expires:
+                    await self._carry_out(*escalation.time_out(workflow.now()))
+            self._publish()
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._tell_case(
+            f"Professional disagreement {input.escalation_ref} resolved at stage "
+            f"{escalation.current.stage}"
+        )
+        return EscalationResult(
+            escalation_ref=input.escalation_ref,
+            resolved_at_stage=escalation.current.stage,
+            reached_partnership=escalation.partnership_notified_at is not None,
+        )
+
+    # ------------------------------------------------------------------ decisions
+
+    @workflow.update(name="decide")
+    async def decide(self, raw: RawValue) -> EscalationStatus:
+        """Resolve it, or escalate it now, by a named person."""
+        try:
+            decision = self._parse(raw)
+        except InvalidDecision as err:
+            raise _refusal(err) from None
+        await workflow.wait_condition(lambda: self._escalation is not None)
+        async with self._lock:
+            escalation = self._require()
+            try:
+                escalation.check(decision)
+            except DecisionRefused as refused:
+                raise _refusal(refused) from None
+            if decision.decision_id not in escalation.applied:
+                await self._carry_out(*escalation.apply(decision, workflow.now()))
+            self._changed = True
+            return escalation.status()
+
+    @decide.validator
+    def _validate(self, raw: RawValue) -> None:
+        try:
+            decision = self._parse(raw)
+            if self._escalation is not None:
+                self._escalation.check(decision)
+        except (InvalidDecision, DecisionRefused) as err:
+            raise _refusal(err) from None
+
+    @workflow.signal(name="decision")
+    async def decision_signal(self, raw: RawValue) -> None:
+        """The same as a Signal; a refusal is recorded in the escalation's history."""
+        await workflow.wait_condition(lambda: self._escalation is not None)
+        async with self._lock:
+            escalation = self._require()
+            try:
+                decision = self._parse(raw)
+                escalation.check(decision)
+            except (InvalidDecision, DecisionRefused) as err:
+                reason = err.message if isinstance(err, DecisionRefused) else str(err)
+                escalation.note(workflow.now(), f"Refused: {reason}")
+                self._changed = True
+                return
+            if decision.decision_id not in escalation.applied:
+                await self._carry_out(*escalation.apply(decision, workflow.now()))
+            self._changed = True
+
+    def _parse(self, raw: RawValue) -> EscalationDecision:
+        size = raw.payload.ByteSize()
+        if size > MAX_DECISION_BYTES:
+            raise InvalidDecision(f"decision is {size} bytes; the limit is {MAX_DECISION_BYTES}")
+        try:
+            value = workflow.payload_converter().from_payload(raw.payload)
+        except Exception:
+            raise InvalidDecision("decision is not valid JSON") from None
+        return parse_escalation_decision(value)
+
+    # ------------------------------------------------------------------ effects
+
+    async def _carry_out(self, request: DeadlineRequest | None, notices: list[Notice]) -> None:
+        escalation = self._require()
+        if request is not None:
+            planned = await workflow.execute_activity(
+                plan_deadlines,
+                PlanDeadlinesInput(settings=escalation.settings, requests=[request]),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            escalation.set_plan(planned.plans[0])
+        for notice in notices:
+            await workflow.execute_activity(
+                send_notice,
+                SendNoticeInput(notice=notice),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+
+    async def _tell_case(self, text: str) -> None:
+        """Record the escalation in its linked referral's history (no personal data)."""
+        case_ref = self._input.disagreement.linked_case_ref
+        if case_ref is None:
+            return
+        try:
+            await workflow.get_external_workflow_handle(workflow_id(case_ref)).signal(
+                "escalation", EscalationNote(escalation_ref=self._input.escalation_ref, text=text)
+            )
+        except Exception as err:  # the case may be closed or unknown: the escalation goes on
+            self._require().note(workflow.now(), f"Could not tell case {case_ref}: {err}")
+
+    # ------------------------------------------------------------------ reading
+
+    @workflow.query(name="status")
+    def status(self) -> EscalationStatus:
+        return self._require().status()
+
+    def _require(self) -> Escalation:
+        if self._escalation is None:
+            raise ApplicationError("the escalation is still opening; try again", type="NotReady")
+        return self._escalation
+
+    def _publish(self) -> None:
+        escalation = self._require()
+        workflow.set_current_details(escalation.operator_details())
+        if not self._input.search_attributes:
+            return
+        stage = escalation.current.stage
+        if stage == self._published_stage:
+            return
+        updates: list[SearchAttributeUpdate[Any]] = [sa.ESCALATION_STAGE.value_set(stage)]
+        if self._published_stage == 0:
+            updates.append(sa.PARTNERSHIP.value_set(escalation.settings.code))
+        self._published_stage = stage
+        workflow.upsert_search_attributes(updates)
