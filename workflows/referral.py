@@ -55,6 +55,8 @@ REFUSAL_TYPES = {
     "guard_failed": "GuardFailed",
     "not_authorised": "NotAuthorised",
     "conflict": "Conflict",
+    "not_offered": "RouteNotOffered",
+    "not_quorate": "NotQuorate",
 }
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
