@@ -5,6 +5,8 @@
     sro status CASE_REF                    stage, deadlines, outstanding work and history
     sro list [--stage S] [--overdue]       cases, from Temporal visibility
     sro kinds [KIND]                       what each decision needs
+    sro escalation raise|resolve|escalate|status|list
+                                           professional disagreements, stage by stage
 
 Thin on purpose: it turns flags into the pydantic models in `safeguarding`, validates them before
 connecting to anything, and talks to the ReferralWorkflow. The rules live in the workflow.
@@ -48,6 +50,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from safeguarding.calendar import WorkingCalendar
 from safeguarding.case import CaseStatus, DeadlineView, DecisionResult
 from safeguarding.clock import uk_local, uk_today
 from safeguarding.decisions import (
@@ -58,6 +61,13 @@ from safeguarding.decisions import (
     parse_decision,
     validation_problems,
 )
+from safeguarding.escalation import ESCALATION_REF_PATTERN as ESCALATION_REF
+from safeguarding.escalation import (
+    Disagreement,
+    EscalationStatus,
+    StageRecord,
+    parse_escalation_decision,
+)
 from safeguarding.profiles import ProfileError, profile_for
 from safeguarding.referral import (
     MAX_REFERRAL_BYTES,
@@ -66,16 +76,24 @@ from safeguarding.referral import (
     days_late,
     parse_referral,
 )
-from safeguarding.vocabulary import Agency, DecisionKind, Route, Stage
+from safeguarding.settings import PartnershipSettings
+from safeguarding.vocabulary import Agency, DecisionKind, Role, Route, Stage
 from starter.connection import connect, connect_config
 from worker import task_queue
 from workflows import search_attributes as sa
+from workflows.escalation import (
+    EscalationInput,
+    ProfessionalDisagreementWorkflow,
+    escalation_workflow_id,
+)
 from workflows.referral import CASE_REF_PATTERN as CASE_REF
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
 
 PROG = "sro"
 WORKFLOW_ID_PREFIX = workflow_id("")
 CASE_REF_PATTERN = re.compile(CASE_REF)
+ESCALATION_WORKFLOW_ID_PREFIX = escalation_workflow_id("")
+ESCALATION_REF_PATTERN = re.compile(ESCALATION_REF)
 PARTNERSHIP_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 #: Who decides, when --by-* flags (and the decision file) do not say.
 USER_ENV = {"name": "SRO_USER_NAME", "role": "SRO_USER_ROLE", "agency": "SRO_USER_AGENCY"}
@@ -476,7 +494,136 @@ def build_parser() -> argparse.ArgumentParser:
     kinds_cmd = _new_parser(commands, "kinds", help="decision kinds and their fields")
     kinds_cmd.add_argument("kind", nargs="?", metavar="KIND")
     kinds_cmd.add_argument("--json", action="store_true", help="machine output")
+
+    _add_escalation_parsers(commands)
     return parser
+
+
+def _add_by_flags(parser: argparse.ArgumentParser, who: str) -> None:
+    parser.add_argument(
+        "--by-name", dest="by__name", metavar="NAME", help=f"{who}: name (default: $SRO_USER_NAME)"
+    )
+    parser.add_argument(
+        "--by-role",
+        dest="by__role",
+        choices=[r.value for r in Role],
+        help=f"{who}: role (default: $SRO_USER_ROLE)",
+    )
+    parser.add_argument(
+        "--by-agency",
+        dest="by__agency",
+        choices=[a.value for a in Agency],
+        help=f"{who}: agency (default: $SRO_USER_AGENCY)",
+    )
+
+
+def _add_escalation_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    escalation = _new_parser(
+        commands,
+        "escalation",
+        help="professional disagreements under the partnership's escalation policy",
+        description="Raise a professional disagreement and follow it through the stages of the "
+        "partnership's escalation and resolution policy (its profile sets the stages and their "
+        "time limits; an unresolved stage moves up by itself).",
+    )
+    sub = escalation.add_subparsers(dest="escalation_command", required=True, metavar="ACTION")
+
+    raise_ = _new_parser(
+        sub,
+        "raise",
+        help="raise a disagreement (it starts at stage 1)",
+        description="Raise a professional disagreement with another agency. It is checked "
+        "(fields, and that the partnership has a profile) before anything is sent. The concern "
+        "stays in the escalation's payload: it is never put in ids, summaries or listings.",
+    )
+    raise_.add_argument("--partnership", metavar="CODE", help="partnership code, e.g. CSCP")
+    raise_.add_argument(
+        "--with",
+        dest="raised_with",
+        choices=[a.value for a in Agency],
+        help="the agency the disagreement is with",
+    )
+    raise_.add_argument("--concern", metavar="TEXT", help="what the disagreement is about")
+    raise_.add_argument(
+        "--case",
+        dest="linked_case_ref",
+        metavar="CASE_REF",
+        help="the referral case it concerns (its history records the escalation)",
+    )
+    raise_.add_argument(
+        "--raised-on", type=_iso_date, metavar="YYYY-MM-DD", help="default: today (UK)"
+    )
+    _add_by_flags(raise_, "who raises it")
+    raise_.add_argument(
+        "--dry-run", action="store_true", help="check and print the disagreement, start nothing"
+    )
+    raise_.add_argument("--json", action="store_true", help="machine output")
+
+    for action, field, what in (
+        ("resolve", "outcome", "how it was resolved"),
+        ("escalate", "reason", "why it cannot be resolved at this stage"),
+    ):
+        parser = _new_parser(
+            sub,
+            action,
+            help="resolve it (this ends it)" if action == "resolve" else "move it up a stage now",
+            description=f"{action.capitalize()} an escalation: `{PROG} escalation {action} REF "
+            f"--{field} TEXT`. Who decides comes from --by-name/--by-role/--by-agency or "
+            "SRO_USER_NAME/SRO_USER_ROLE/SRO_USER_AGENCY.",
+        )
+        parser.set_defaults(action=action)
+        parser.add_argument("escalation_ref", metavar="REF")
+        parser.add_argument(f"--{field}", metavar="TEXT", help=f"{what} (required)")
+        _add_by_flags(parser, "who decides")
+        parser.add_argument(
+            "--decision-id",
+            metavar="ID",
+            help="unique id for this decision; re-sending the same id applies it once "
+            "(default: a fresh id, printed so you can re-send safely)",
+        )
+        parser.add_argument(
+            "--signal",
+            action="store_true",
+            help="send as the 'decision' signal (fire and forget; a refusal shows in the history)",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="validate and print the decision, send nothing"
+        )
+        parser.add_argument("--json", action="store_true", help="machine output")
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=DEFAULT_TIMEOUT,
+            metavar="SECONDS",
+            help=f"how long to wait for the escalation to answer (default {DEFAULT_TIMEOUT:g})",
+        )
+
+    status = _new_parser(
+        sub, "status", help="an escalation's stage, time limit, stages so far and history"
+    )
+    status.add_argument("escalation_ref", metavar="REF")
+    status.add_argument("--json", action="store_true", help="the whole status as JSON")
+    status.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS")
+
+    listing = _new_parser(
+        sub,
+        "list",
+        help="list escalations (open ones unless --all)",
+        description="List escalations from Temporal visibility. --oversight lists those at or "
+        "past the stage from which the partnership is told (its profile's "
+        "escalation_policy.partnership_notified_from_stage): the ones its review group oversees.",
+    )
+    listing.add_argument("--partnership", metavar="CODE")
+    listing.add_argument(
+        "--oversight",
+        action="store_true",
+        help="only those at or past the partnership's threshold stage (needs --partnership)",
+    )
+    listing.add_argument("--all", action="store_true", help="resolved and closed ones too")
+    listing.add_argument("--limit", type=int, default=500, metavar="N")
+    listing.add_argument("--json", action="store_true", help="machine output")
 
 
 # ====================================================================== input files
@@ -1077,6 +1224,560 @@ async def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+# ====================================================================== escalation
+
+#: Disagreement and decision fields as the flags that set them, for error messages.
+_ESCALATION_FLAGS = {
+    "partnership": "--partnership",
+    "raised_with": "--with",
+    "concern": "--concern",
+    "raised_on": "--raised-on",
+    "linked_case_ref": "--case",
+    "raised_by.name": "--by-name",
+    "raised_by.role": "--by-role",
+    "raised_by.agency": "--by-agency",
+    "by.name": "--by-name",
+    "by.role": "--by-role",
+    "by.agency": "--by-agency",
+    "decision_id": "--decision-id",
+    "outcome": "--outcome",
+    "reason": "--reason",
+}
+_WHO_HINT = (
+    "say who with --by-name/--by-role/--by-agency (or SRO_USER_NAME/SRO_USER_ROLE/SRO_USER_AGENCY)"
+)
+
+
+def _as_flags(problems: list[str]) -> list[str]:
+    """`raised_with: Field required` -> `--with: Field required`."""
+    lines = []
+    for line in problems:
+        where, sep, what = line.partition(": ")
+        where = where.removeprefix("resolve.").removeprefix("escalate.")  # the union's tag
+        flag = _ESCALATION_FLAGS.get(where)
+        lines.append(f"{flag}: {what}" if sep and flag else line)
+    if any(line.startswith("--by-") for line in lines):
+        lines.append(_WHO_HINT)
+    return lines
+
+
+def person_payload(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]:
+    """Who raises or decides: the --by-* flags, else SRO_USER_NAME/ROLE/AGENCY."""
+    person: dict[str, Any] = {}
+    for sub, variable in USER_ENV.items():
+        given = getattr(args, f"by__{sub}", None)
+        if given is not None:
+            person[sub] = given
+        elif env.get(variable):
+            person[sub] = env[variable]
+    return person
+
+
+def normalise_escalation_ref(text: str) -> str:
+    ref = text.strip().removeprefix(ESCALATION_WORKFLOW_ID_PREFIX).upper()
+    if not ESCALATION_REF_PATTERN.match(ref):
+        raise CliError(
+            f"{text[:40]!r} is not an escalation reference (like CSCP-ESC-2026-1A2B3C); "
+            f"`{PROG} escalation list` shows them"
+        )
+    return ref
+
+
+def new_escalation_ref(partnership: str, year: int) -> str:
+    ref = f"{partnership}-ESC-{year:04d}-{secrets.token_hex(3).upper()}"
+    assert ESCALATION_REF_PATTERN.match(ref), ref
+    return ref
+
+
+def disagreement_payload(
+    args: argparse.Namespace, today: date, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The raw disagreement from the flags (not yet validated)."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {
+        "raised_by": person_payload(args, env),
+        "raised_on": args.raised_on or today.isoformat(),
+    }
+    if args.partnership is not None:
+        raw["partnership"] = args.partnership.strip().upper()
+    if args.raised_with is not None:
+        raw["raised_with"] = args.raised_with
+    if args.concern is not None:
+        raw["concern"] = args.concern
+    if args.linked_case_ref is not None:
+        raw["linked_case_ref"] = normalise_case_ref(args.linked_case_ref)
+    return raw
+
+
+def check_disagreement(
+    raw: dict[str, Any], today: date
+) -> tuple[Disagreement, PartnershipSettings]:
+    """The disagreement validated, and its partnership's settings: before connecting."""
+    try:
+        disagreement = Disagreement.model_validate(raw)
+    except ValidationError as err:
+        raise CliError(
+            "the disagreement is not valid; nothing was started:",
+            details=_as_flags(validation_problems(err)),
+        ) from None
+    if disagreement.raised_on is not None and disagreement.raised_on > today:
+        raise CliError(f"--raised-on: {disagreement.raised_on} is in the future")
+    try:
+        settings = profile_for(disagreement.partnership)
+    except ProfileError as err:
+        raise CliError(f"the disagreement is not valid; nothing was started: {err}") from None
+    case_ref = disagreement.linked_case_ref
+    if case_ref is not None and case_ref.split("-", 1)[0] != disagreement.partnership:
+        raise CliError(
+            f"--case {case_ref} belongs to {case_ref.split('-', 1)[0]}, not "
+            f"{disagreement.partnership}; raise the escalation under the case's partnership"
+        )
+    return disagreement, settings
+
+
+def stage_one_hint(settings: PartnershipSettings, today: date) -> tuple[str, date | None]:
+    """What stage 1 is and when its time runs out (the workflow computes the same on the same
+    calendar; this is the expected date, `status` shows the one it set)."""
+    policy = settings.escalation_policy
+    first = policy.stage(1)
+    text = f"Stage 1: {first.name} ({first.who})"
+    if first.working_days is None:
+        return text + ", with no time limit.", None
+    due = WorkingCalendar(settings.closure_days).add_working_days(today, first.working_days)
+    text += f", to be resolved within {first.working_days} working days: by {due}."
+    if len(policy.stages) > 1:
+        text += f" Unresolved by then, it moves to stage 2 ({policy.stage(2).name}) by itself."
+    return text, due
+
+
+def _escalation_details(disagreement: Disagreement) -> str:
+    # No personal data: not the concern, not even who raised it.
+    text = (
+        f"Professional disagreement raised by {disagreement.raised_by.agency.label} with "
+        f"{disagreement.raised_with.label}, on {disagreement.raised_on}.\n"
+    )
+    if disagreement.linked_case_ref:
+        text += f"Concerns case {disagreement.linked_case_ref}.\n"
+    return text + f"Started with `{PROG} escalation raise`. See `{PROG} escalation status`."
+
+
+async def _check_case_exists(client: Client, case_ref: str) -> None:
+    try:
+        await client.get_workflow_handle(workflow_id(case_ref)).describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise CliError(
+                f"--case: no case {case_ref} (no workflow {workflow_id(case_ref)}); "
+                "nothing was started"
+            ) from None
+        raise
+
+
+async def cmd_escalation_raise(args: argparse.Namespace, now: datetime) -> int:
+    today = uk_today(now)
+    disagreement, settings = check_disagreement(disagreement_payload(args, today), today)
+    hint, due = stage_one_hint(settings, today)
+    if args.dry_run:
+        body = disagreement.model_dump(mode="json")
+        if args.json:
+            _print_json({"valid": True, "started": False, "disagreement": body})
+        else:
+            print("The disagreement is valid (dry run: nothing was started):")
+            print(json.dumps(body, indent=2, ensure_ascii=False))
+            print(hint)
+        return 0
+
+    client = await _connect()
+    if disagreement.linked_case_ref is not None:
+        await _check_case_exists(client, disagreement.linked_case_ref)
+    queue = task_queue()
+    partnership = disagreement.partnership
+    year = (disagreement.raised_on or today).year
+    for _attempt in range(5):
+        ref = new_escalation_ref(partnership, year)
+        try:
+            handle = await client.start_workflow(
+                ProfessionalDisagreementWorkflow.run,
+                EscalationInput(escalation_ref=ref, disagreement=disagreement),
+                id=escalation_workflow_id(ref),
+                task_queue=queue,
+                # An escalation reference is never reused, even after it is resolved.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"Escalation {ref} — {partnership}",
+                static_details=_escalation_details(disagreement),
+                # Listed by partnership and stage at once, before a worker has picked it up.
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.PARTNERSHIP, partnership),
+                        SearchAttributePair(sa.ESCALATION_STAGE, 1),
+                    ]
+                ),
+            )
+            break
+        except WorkflowAlreadyStartedError:
+            continue
+    else:
+        raise CliError("could not find an unused escalation reference after 5 tries", code=1)
+
+    policy = settings.escalation_policy
+    if args.json:
+        _print_json(
+            {
+                "escalation_ref": ref,
+                "workflow_id": handle.id,
+                "run_id": handle.result_run_id,
+                "partnership": partnership,
+                "task_queue": queue,
+                "stage": 1,
+                "stage_name": policy.stage(1).name,
+                "expected_due_on": due.isoformat() if due else None,
+                "linked_case_ref": disagreement.linked_case_ref,
+            }
+        )
+        return 0
+    print(f"Escalation {ref} raised for {partnership} with {disagreement.raised_with.label}.")
+    print(f"  workflow {handle.id} on task queue {queue}")
+    print(f"  {hint}")
+    print(
+        f"  {settings.name} is told if it reaches stage {policy.partnership_notified_from_stage}; "
+        f"{settings.review_group} then oversees it."
+    )
+    if disagreement.linked_case_ref:
+        print(f"  Case {disagreement.linked_case_ref}'s history records it.")
+    print("Next:")
+    steps = [
+        (f"{PROG} escalation status {ref}", "stage, time limit, history"),
+        (f"{PROG} escalation resolve {ref} --outcome ...", "resolved: this ends it"),
+        (f"{PROG} escalation escalate {ref} --reason ...", "move it up a stage now"),
+    ]
+    width = max(len(command) for command, _ in steps)
+    for command, what in steps:
+        print(f"  {command.ljust(width)}   {what}")
+    return 0
+
+
+def escalation_decision_payload(
+    args: argparse.Namespace, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The raw resolve/escalate decision from the flags, with `by` from the environment when
+    the flags do not say and a fresh decision id unless given. Not yet validated."""
+    env = os.environ if env is None else env
+    payload: dict[str, Any] = {
+        "action": args.action,
+        "decision_id": args.decision_id or new_decision_id(),
+        "by": person_payload(args, env),
+    }
+    field = "outcome" if args.action == "resolve" else "reason"
+    if getattr(args, field) is not None:
+        payload[field] = getattr(args, field)
+    return payload
+
+
+def validate_escalation_decision(payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        decision = parse_escalation_decision(payload)
+    except InvalidDecision as err:
+        raise CliError(
+            f"the {payload.get('action')} decision is not valid; nothing was sent:",
+            details=_as_flags(_problems(err, str(payload.get("action")))),
+        ) from None
+    body = decision.model_dump(mode="json")
+    if len(json.dumps(body).encode()) > MAX_DECISION_BYTES:
+        raise CliError(f"the decision is larger than {MAX_DECISION_BYTES} bytes")
+    return body
+
+
+async def _closed_escalation(client: Client, ref: str) -> int:
+    """A decision sent to an escalation whose workflow has ended: refused, like the workflow
+    refuses one that arrives between its resolution and its end."""
+    description = await client.get_workflow_handle(escalation_workflow_id(ref)).describe()
+    status = description.status.name.lower() if description.status else "closed"
+    if status == "completed":
+        print("refused (WrongStage): the escalation is already resolved", file=sys.stderr)
+    else:
+        print(
+            f"refused (Closed): escalation {ref} has ended ({status}); it takes no more decisions",
+            file=sys.stderr,
+        )
+    return 2
+
+
+def _raise_for_escalation(err: RPCError, ref: str) -> NoReturn:
+    if err.status is RPCStatusCode.NOT_FOUND:
+        raise CliError(f"no escalation {ref} (no workflow {escalation_workflow_id(ref)})") from None
+    raise err
+
+
+def _is_closed(err: RPCError) -> bool:
+    return err.status is RPCStatusCode.NOT_FOUND and "completed" in err.message.lower()
+
+
+def _due_text(status: EscalationStatus) -> str:
+    return f"by {status.due_on}" if status.due_on else "no time limit (the policy's last stage)"
+
+
+async def cmd_escalation_decide(args: argparse.Namespace) -> int:
+    ref = normalise_escalation_ref(args.escalation_ref)
+    body = validate_escalation_decision(escalation_decision_payload(args))
+    decision_id = body["decision_id"]
+    if args.dry_run:
+        if args.json:
+            _print_json({"escalation_ref": ref, "sent": False, "decision": body})
+        else:
+            print(
+                f"The decision is well formed (dry run: nothing was sent to {ref}; the "
+                f"escalation itself checks its stage):"
+            )
+            print(json.dumps(body, indent=2, ensure_ascii=False))
+        return 0
+
+    client = await _connect()
+    handle = client.get_workflow_handle(escalation_workflow_id(ref))
+    if args.signal:
+        try:
+            await handle.signal("decision", body, rpc_timeout=timedelta(seconds=args.timeout))
+        except RPCError as err:
+            if _is_closed(err):
+                return await _closed_escalation(client, ref)
+            _raise_for_escalation(err, ref)
+        if args.json:
+            _print_json({"escalation_ref": ref, "decision_id": decision_id, "sent": "signal"})
+        else:
+            print(f"Sent {args.action} to {ref} as a signal (decision id {decision_id}).")
+            print(
+                f"A signal gets no answer: if the escalation refuses it, the refusal shows in "
+                f"its history (`{PROG} escalation status {ref}`)."
+            )
+        return 0
+
+    try:
+        status = await handle.execute_update(
+            "decide",
+            body,
+            id=decision_id,
+            result_type=EscalationStatus,
+            rpc_timeout=timedelta(seconds=args.timeout),
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError):
+            print(f"refused ({cause.type or 'Refused'}): {cause.message}", file=sys.stderr)
+        else:
+            print(f"refused: {cause}", file=sys.stderr)
+        return 2
+    except RPCTimeoutOrCancelledError:
+        raise CliError(
+            f"{ref} did not answer within {args.timeout:g} s (is the worker running?). "
+            f"The decision may or may not have been applied: re-send it with "
+            f"--decision-id {decision_id} (it applies once), then check "
+            f"`{PROG} escalation status {ref}`.",
+            code=1,
+        ) from None
+    except RPCError as err:
+        if _is_closed(err):
+            return await _closed_escalation(client, ref)
+        _raise_for_escalation(err, ref)
+
+    if args.json:
+        _print_json(status.model_dump(mode="json"))
+        return 0
+    if status.resolved:
+        print(f"Escalation {ref} resolved at stage {status.stage} ({status.stage_name}).")
+    else:
+        print(
+            f"Escalation {ref} is now at stage {status.stage}: {status.stage_name} "
+            f"({status.who}), {_formal(status.formal)}; to be resolved {_due_text(status)}."
+        )
+        if status.partnership_notified:
+            print(f"  {status.partnership_name} has been told; {status.overseen_by} oversees it.")
+    print(f"  decision id: {decision_id}")
+    return 0
+
+
+def _formal(formal: bool) -> str:
+    return "formal" if formal else "informal"
+
+
+_LEFT_BECAUSE = {"resolved": "resolved", "timed_out": "time ran out", "escalated": "escalated"}
+
+
+def _stage_row(record: StageRecord) -> list[str]:
+    return [
+        str(record.stage),
+        record.name,
+        _formal(record.formal),
+        record.who,
+        _moment(record.entered_at),
+        str(record.due_on) if record.due_on else "-",
+        _moment(record.left_at) if record.left_at else "-",
+        _LEFT_BECAUSE.get(record.left_because or "", "-"),
+    ]
+
+
+def render_escalation(status: EscalationStatus) -> list[str]:
+    lines = [f"Escalation {status.escalation_ref} — {status.partnership_name}"]
+    facts = [
+        ("Stage", f"{status.stage}, {status.stage_name} ({_formal(status.formal)})"),
+        ("With", status.who),
+    ]
+    if status.resolved:
+        facts.append(("State", f"resolved at stage {status.stage}"))
+        if status.resolution:
+            facts.append(("Resolution", status.resolution))
+    else:
+        facts.append(("State", "open"))
+        facts.append(("Due", str(status.due_on) if status.due_on else "no time limit"))
+    facts += [
+        ("Raised by", status.raised_by.describe()),
+        ("Raised with", status.raised_with.label),
+        ("Partnership notified", "yes" if status.partnership_notified else "no"),
+        ("Overseen by", status.overseen_by),
+        ("Linked case", status.linked_case_ref or "none"),
+    ]
+    width = max(len(k) for k, _ in facts) + 1
+    lines += [f"  {(k + ':').ljust(width)} {v}" for k, v in facts]
+
+    lines.append("")
+    lines.append("Stages")
+    header = ["STAGE", "NAME", "FORMAL", "WHO", "ENTERED", "DUE", "LEFT", "WHY"]
+    lines += _table([header] + [_stage_row(r) for r in status.stages])
+
+    lines.append("")
+    lines.append("History")
+    lines += [f"  {_moment(h.at)}  {h.text}" for h in status.history]
+    return lines
+
+
+async def cmd_escalation_status(args: argparse.Namespace) -> int:
+    ref = normalise_escalation_ref(args.escalation_ref)
+    client = await _connect()
+    handle = client.get_workflow_handle(escalation_workflow_id(ref))
+    try:
+        status = await handle.query(
+            "status", result_type=EscalationStatus, rpc_timeout=timedelta(seconds=args.timeout)
+        )
+    except WorkflowQueryFailedError as err:
+        raise CliError(f"{ref} could not answer: {err.message}", code=1) from None
+    except WorkflowQueryRejectedError as err:
+        raise CliError(f"{ref} did not answer: {err}", code=1) from None
+    except RPCTimeoutOrCancelledError:
+        raise _no_worker(ref, args.timeout) from None
+    except RPCError as err:
+        if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            raise _no_worker(ref, args.timeout) from None
+        _raise_for_escalation(err, ref)
+    if args.json:
+        print(status.model_dump_json(indent=2))
+    else:
+        print("\n".join(render_escalation(status)))
+    return 0
+
+
+def escalation_visibility_query(
+    *, partnership: str | None = None, min_stage: int | None = None, include_closed: bool = False
+) -> str:
+    clauses = [f"WorkflowType = '{ProfessionalDisagreementWorkflow.__name__}'"]
+    if not include_closed:
+        clauses.append("ExecutionStatus = 'Running'")
+    if partnership is not None:
+        if not PARTNERSHIP_PATTERN.match(partnership):
+            raise CliError(f"--partnership: not a partnership code: {partnership[:20]!r}")
+        clauses.append(f"{sa.PARTNERSHIP.name} = '{partnership}'")
+    if min_stage is not None:
+        clauses.append(f"{sa.ESCALATION_STAGE.name} >= {int(min_stage)}")
+    return " AND ".join(clauses)
+
+
+async def cmd_escalation_list(args: argparse.Namespace) -> int:
+    partnership = args.partnership.strip().upper() if args.partnership else None
+    settings: PartnershipSettings | None = None
+    if args.oversight:
+        if partnership is None:
+            raise CliError(
+                "--oversight needs --partnership CODE: the threshold stage is the partnership's"
+            )
+        if not PARTNERSHIP_PATTERN.match(partnership):
+            raise CliError(f"--partnership: not a partnership code: {partnership[:20]!r}")
+        try:
+            settings = profile_for(partnership)
+        except ProfileError as err:
+            raise CliError(f"--partnership: {err}") from None
+    threshold = settings.escalation_policy.partnership_notified_from_stage if settings else None
+    query = escalation_visibility_query(
+        partnership=partnership, min_stage=threshold, include_closed=args.all
+    )
+    client = await _connect()
+    rows: list[dict[str, Any]] = []
+    try:
+        async for execution in client.list_workflows(query, limit=args.limit):
+            attrs = execution.typed_search_attributes
+            rows.append(
+                {
+                    "escalation_ref": execution.id.removeprefix(ESCALATION_WORKFLOW_ID_PREFIX),
+                    "workflow_id": execution.id,
+                    "status": execution.status.name if execution.status else None,
+                    "stage": attrs.get(sa.ESCALATION_STAGE),
+                    "partnership": attrs.get(sa.PARTNERSHIP),
+                    "started_at": execution.start_time.isoformat(),
+                    "closed_at": execution.close_time.isoformat() if execution.close_time else None,
+                }
+            )
+    except RPCError as err:
+        if err.status is RPCStatusCode.INVALID_ARGUMENT:
+            raise CliError(
+                f"Temporal refused the search ({err.message}); are the search attributes "
+                f"registered (EscalationStage, Partnership)?",
+                code=1,
+            ) from None
+        raise
+    rows.sort(key=lambda r: (-(r["stage"] or 0), r["started_at"], r["escalation_ref"]))
+    if args.json:
+        _print_json(rows)
+        return 0
+    if settings is not None:
+        print(
+            f"Escalations {settings.review_group} oversees: stage {threshold} and above "
+            f"({settings.name})"
+        )
+    if not rows:
+        print(
+            "No escalations match."
+            if args.all
+            else "No open escalations match (--all includes resolved ones)."
+        )
+        return 0
+    header = ["ESCALATION", "STAGE", "PARTNERSHIP", "RAISED"]
+    if args.all:
+        header.append("STATUS")
+    table = [header]
+    for r in rows:
+        stage = r["stage"]
+        row = [
+            r["escalation_ref"],
+            str(stage) if stage is not None else "-",
+            r["partnership"] or "-",
+            _moment(datetime.fromisoformat(r["started_at"])),
+        ]
+        if args.all:
+            row.append((r["status"] or "-").lower())
+        table.append(row)
+    print("\n".join(_table(table, indent="")))
+    suffix = "" if len(rows) < args.limit else f" (the first {args.limit}; see --limit)"
+    print(f"{len(rows)} escalation{'s' if len(rows) != 1 else ''}{suffix}")
+    return 0
+
+
+async def cmd_escalation(args: argparse.Namespace, now: datetime) -> int:
+    command = args.escalation_command
+    if command == "raise":
+        return await cmd_escalation_raise(args, now)
+    if command in ("resolve", "escalate"):
+        return await cmd_escalation_decide(args)
+    if command == "status":
+        return await cmd_escalation_status(args)
+    return await cmd_escalation_list(args)
+
+
 # ====================================================================== kinds
 
 
@@ -1235,6 +1936,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await cmd_status(args)
     if args.command == "list":
         return await cmd_list(args)
+    if args.command == "escalation":
+        return await cmd_escalation(args, datetime.now(UTC))
     return cmd_kinds(args)
 
 
