@@ -110,6 +110,10 @@ class HistoryEntry(BaseModel):
     by: Person | None = None
     via: Channel | None = None
     deadline_id: str | None = None
+    #: For a decision: the day it happened (as given, or the UK day it was made) and why (its
+    #: note, or the reasons or advice it states), for the register's accountability record.
+    occurred_on: date | None = None
+    why: str | None = None
 
 
 class Notice(BaseModel):
@@ -126,6 +130,8 @@ class Notice(BaseModel):
     body: str
     deadline_id: str | None = None
     due_on: date | None = None
+    #: Contact keys of who gets it (safeguarding/contacts.py); empty: found from `audience`.
+    recipients: tuple[str, ...] = ()
 
 
 class Effects(BaseModel):
@@ -326,6 +332,7 @@ class Case(BaseModel):
             )
         effects = Effects()
         case._follow_automatic(now, effects)
+        case._plan_meetings(uk_today(now), now, effects)
         return case, effects
 
     # ----------------------------------------------------------------- checks
@@ -519,9 +526,10 @@ class Case(BaseModel):
             via=via,
         )
         self._record(decision, day, now, effects)
-        self._meet(f"meeting-{decision.kind.value}", day, now)
+        self._meet_meeting(decision.kind, day, now)
         if transition.target is not self.stage:
             self._enter(transition.target, now, day, effects)
+        self._plan_meetings(day, now, effects)
         self.applied[decision.decision_id] = DecisionResult(
             decision_id=decision.decision_id,
             kind=decision.kind,
@@ -583,6 +591,7 @@ class Case(BaseModel):
                         kind="information_request",
                         audience=f"{request.agency.label} member of the {s.review_group}",
                         subject=f"[{self.case_ref}] Rapid review information request",
+                        recipients=(request.agency.value,),
                         body=(
                             f"Please return your agency's rapid review information for case "
                             f"{self.case_ref}. The due date is in the case record."
@@ -776,27 +785,37 @@ class Case(BaseModel):
             for deadline_id, deadline in self.deadlines.items():
                 if deadline.open:
                     self._withdraw(deadline_id, now, "case closed")
-        self._plan_meetings(stage, day, now, effects)
         self._follow_automatic(now, effects)
 
-    def _plan_meetings(self, stage: Stage, day: date, now: datetime, effects: Effects) -> None:
-        """Decisions this stage awaits that need a review-group meeting are due by the next."""
+    def _plan_meetings(self, day: date, now: datetime, effects: Effects) -> None:
+        """A decision that would move the case on, could be taken now, and needs a review-group
+        meeting is due by the next one; a meeting deadline whose decision can no longer be taken
+        is withdrawn. Run after every change, so "close the case" falls due only once every
+        action is finished."""
         s = self.settings
-        awaited = set(machine.decisions_allowed(stage)) - machine.IN_ANY_OPEN_STAGE
+        possible = set(machine.decisions_possible(self.stage, self.facts(), moving=True))
+        waiting = set()
         for deadline_id, deadline in self.deadlines.items():
-            meeting_for = (
-                DecisionKind(deadline_id.removeprefix("meeting-"))
-                if (deadline.kind is DeadlineKind.MEETING)
-                else None
-            )
-            if meeting_for is not None and deadline.open and meeting_for not in awaited:
-                self._withdraw(deadline_id, now, "decided otherwise")
+            kind = _meeting_kind(deadline)
+            if kind is None or not deadline.open:
+                continue
+            if kind in possible:
+                waiting.add(kind)
+            else:
+                self._withdraw(deadline_id, now, "its decision cannot be taken now")
         if s.review_group_meetings is None:
             return
-        for kind in sorted(k for k in awaited if s.needs_meeting(k)):
+        planned = {r.deadline_id for r in effects.deadline_requests}
+        for kind in sorted(k for k in possible - waiting if s.needs_meeting(k)):
+            deadline_id, visit = f"meeting-{kind.value}", 1
+            while deadline_id in self.deadlines:
+                visit += 1
+                deadline_id = f"meeting-{kind.value}-{visit}"
+            if deadline_id in planned:
+                continue
             effects.deadline_requests.append(
                 DeadlineRequest(
-                    deadline_id=f"meeting-{kind.value}",
+                    deadline_id=deadline_id,
                     kind=DeadlineKind.MEETING,
                     title=f"{kind.label.capitalize()} at the next {s.review_group_meetings.group}"
                     " meeting",
@@ -804,6 +823,11 @@ class Case(BaseModel):
                     rule=NextMeeting(start=day, meetings=s.review_group_meetings),
                 )
             )
+
+    def _meet_meeting(self, kind: DecisionKind, day: date, now: datetime) -> None:
+        for deadline_id, deadline in list(self.deadlines.items()):
+            if deadline.open and _meeting_kind(deadline) is kind:
+                self._meet(deadline_id, day, now)
 
     def _follow_automatic(self, now: datetime, effects: Effects) -> None:
         automatic = machine.automatic_transition(self.stage)
@@ -946,16 +970,19 @@ class Case(BaseModel):
         if alert is AlertKind.REMINDER:
             deadline.reminded_at = now
             audience = deadline.owner
+            recipients: tuple[str, ...] = ()  # the owner's name: contacts finds it
             subject = f"[{self.case_ref}] Reminder: {deadline.title} due {deadline.due_on}"
             kind = HistoryKind.REMINDER
         elif alert is AlertKind.ESCALATION:
             deadline.escalated_at = now
             audience = self._escalation_audience(deadline)
+            recipients = self._escalation_recipients(deadline)
             subject = f"[{self.case_ref}] Overdue: {deadline.title} was due {deadline.due_on}"
             kind = HistoryKind.ESCALATION
         else:
             deadline.escalated_again_at = now
             audience = s.executive
+            recipients = ("executive",)
             subject = (
                 f"[{self.case_ref}] Still outstanding: {deadline.title} was due {deadline.due_on}"
             )
@@ -975,7 +1002,16 @@ class Case(BaseModel):
             ),
             deadline_id=deadline.deadline_id,
             due_on=deadline.due_on,
+            recipients=recipients,
         )
+
+    def _escalation_recipients(self, deadline: Deadline) -> tuple[str, ...]:
+        """`_escalation_audience` as contact keys."""
+        if deadline.kind is DeadlineKind.ACTION:
+            action = self.actions.get(deadline.deadline_id.removeprefix("action-"))
+            if action is not None:
+                return (f"{action.scope.value}_plan_monitor", "business_manager")
+        return ("review_group_chair", "business_manager")
 
     def _escalation_audience(self, deadline: Deadline) -> str:
         if deadline.kind is DeadlineKind.ACTION:
@@ -1116,8 +1152,32 @@ class Case(BaseModel):
                 by=decision.by if decision else None,
                 via=via,
                 deadline_id=deadline_id,
+                occurred_on=(decision.occurred_on or uk_today(now)) if decision else None,
+                why=_why(decision) if decision else None,
             )
         )
+
+
+def _why(decision: Decision) -> str | None:
+    """Why a decision was made, in its maker's words: the note, else the reasons it states."""
+    for text in (
+        decision.note,
+        getattr(decision, "reasons", None),
+        getattr(decision, "reason", None),
+        getattr(decision, "advice", None),
+    ):
+        if isinstance(text, str) and text:
+            return text if len(text) <= 500 else text[:497] + "..."
+    return None
+
+
+def _meeting_kind(deadline: Deadline) -> DecisionKind | None:
+    """The decision a meeting deadline waits for (ids: meeting-<kind>[-<visit>])."""
+    if deadline.kind is not DeadlineKind.MEETING:
+        return None
+    name = deadline.deadline_id.removeprefix("meeting-")
+    base, _, visit = name.rpartition("-")
+    return DecisionKind(base if visit.isdigit() and base else name)
 
 
 def _describe_decision(decision: Decision) -> str:

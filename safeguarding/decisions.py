@@ -301,13 +301,18 @@ def explain_validation_error(err: ValidationError) -> str:
     return "; ".join(validation_problems(err))
 
 
-def validation_problems(err: ValidationError) -> list[str]:
-    """One readable line per problem: `field.path: what is wrong`."""
+def validation_problems(err: ValidationError, whole: str = "decision") -> list[str]:
+    """One readable line per problem: `field.path: what is wrong` (`whole` when the problem is
+    with the model as a whole rather than one field)."""
+    tags = {k.value for k in DecisionKind}
     lines = []
     for problem in err.errors():
-        # Drop the discriminator tag pydantic puts in the path of a union member.
-        loc = [str(p) for p in problem["loc"] if str(p) not in {k.value for k in DecisionKind}]
-        where = ".".join(loc) or "decision"
+        loc = [str(p) for p in problem["loc"]]
+        # Drop the discriminator tag pydantic puts first in the path of a union member (only
+        # there: `authorities.triage` in a profile is a field path, not a tag).
+        if loc and loc[0] in tags:
+            loc = loc[1:]
+        where = ".".join(loc) or whole
         message = problem["msg"].removeprefix("Value error, ")
         lines.append(f"{where}: {message}")
     return lines

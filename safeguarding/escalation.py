@@ -134,7 +134,8 @@ class Escalation(BaseModel):
     resolution: str | None = None
     resolved_by: Person | None = None
     partnership_notified_at: datetime | None = None
-    applied: set[str] = Field(default_factory=set)
+    #: Decision ids applied, with their action: a re-sent id applies once.
+    applied: dict[str, str] = Field(default_factory=dict)
     history: list[EscalationEvent] = Field(default_factory=list)
 
     @classmethod
@@ -156,7 +157,8 @@ class Escalation(BaseModel):
             f"Raised by {disagreement.raised_by.describe()} with {disagreement.raised_with.label}",
             by=disagreement.raised_by,
         )
-        request, notices = escalation._enter(1, now)
+        # Stage 1's time runs from the day it was raised, which may be before it was recorded.
+        request, notices = escalation._enter(1, now, since=disagreement.raised_on)
         return escalation, request, notices
 
     # ------------------------------------------------------------------ reading
@@ -222,8 +224,15 @@ class Escalation(BaseModel):
         )
 
     def check(self, decision: EscalationDecision) -> None:
-        if decision.decision_id in self.applied:
+        earlier = self.applied.get(decision.decision_id)
+        if earlier == decision.action:
             return
+        if earlier is not None:
+            raise DecisionRefused(
+                "conflict",
+                f"decision id {decision.decision_id!r} was already used to {earlier} this "
+                f"escalation; use a new id",
+            )
         if self.resolved:
             raise DecisionRefused("wrong_stage", "the escalation is already resolved")
         if isinstance(decision, EscalateNow) and self.at_last_stage:
@@ -235,7 +244,7 @@ class Escalation(BaseModel):
     def apply(
         self, decision: EscalationDecision, now: datetime
     ) -> tuple[DeadlineRequest | None, list[Notice]]:
-        self.applied.add(decision.decision_id)
+        self.applied[decision.decision_id] = decision.action
         if isinstance(decision, Resolve):
             self.current.left_at = now
             self.current.left_because = "resolved"
@@ -270,7 +279,9 @@ class Escalation(BaseModel):
         self.current.left_because = because
         return self._enter(self.current.stage + 1, now)
 
-    def _enter(self, number: int, now: datetime) -> tuple[DeadlineRequest | None, list[Notice]]:
+    def _enter(
+        self, number: int, now: datetime, since: date | None = None
+    ) -> tuple[DeadlineRequest | None, list[Notice]]:
         policy = self.settings.escalation_policy
         stage = self._policy_stage(number)
         self.stages.append(
@@ -313,7 +324,7 @@ class Escalation(BaseModel):
                 kind=DeadlineKind.ESCALATION_STAGE,
                 title=f"Escalation stage {stage.stage}: {stage.name}",
                 owner=stage.who,
-                rule=WorkingDaysAfter(start=uk_today(now), days=stage.working_days),
+                rule=WorkingDaysAfter(start=since or uk_today(now), days=stage.working_days),
             )
         return request, notices
 

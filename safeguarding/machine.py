@@ -166,6 +166,24 @@ def decisions_allowed(stage: Stage) -> list[DecisionKind]:
     return kinds
 
 
+def decisions_possible(
+    stage: Stage, facts: Iterable[Fact], *, moving: bool = False
+) -> list[DecisionKind]:
+    """Decisions that could be taken now: allowed at the stage, with every guard on case facts
+    holding (guards on the decision's own fields are left to the decision). `moving`: only those
+    that move the case to another stage."""
+    fact_set = frozenset(facts)
+    kinds: list[DecisionKind] = []
+    for t in TRANSITIONS:
+        if t.source is not stage or t.decision is None or t.decision in kinds:
+            continue
+        if moving and t.target is stage:
+            continue
+        if all(g.fact is None or g.fact in fact_set for g in t.when):
+            kinds.append(t.decision)
+    return kinds
+
+
 def automatic_transition(stage: Stage) -> Transition | None:
     return next((t for t in TRANSITIONS if t.source is stage and t.decision is None), None)
 

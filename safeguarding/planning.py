@@ -26,14 +26,17 @@ MORNING = time(9, 0)
 
 
 def next_meeting(meetings: MeetingCadence, after: date, calendar: WorkingCalendar) -> date:
-    """The first meeting strictly after `after`, moved to a working day if it falls on a day
-    the partnership is closed."""
+    """The first meeting held strictly after `after`. A meeting that falls on a day the
+    partnership is closed is held on the next working day, so one that fell on a closed day up
+    to `after` may still be held after it (Easter Monday's, held on the Tuesday)."""
     if meetings.kind == "virtual":
         return calendar.add_working_days(after, meetings.within_working_days or 0)
-    upcoming = sorted(d for d in meetings.scheduled if d > after)
+    # Meetings falling on or before the last working day up to `after` were held by then.
+    held_by = after if calendar.is_working_day(after) else calendar.add_working_days(after, -1)
+    upcoming = sorted(d for d in meetings.scheduled if d > held_by)
     if upcoming:
         return calendar.add_working_days(upcoming[0], 0)
-    return calendar.add_working_days(_next_by_cadence(meetings, after), 0)
+    return calendar.add_working_days(_next_by_cadence(meetings, held_by), 0)
 
 
 def _next_by_cadence(meetings: MeetingCadence, after: date) -> date:

@@ -32,10 +32,16 @@ def parse_profile(text: str, source: str) -> PartnershipSettings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ProfileError(f"{source}: not valid TOML: {err}") from None
+    if "code" not in data:
+        # Without one the profile would quietly take the England-wide default code.
+        raise ProfileError(
+            f"{source}: the profile is refused:\n"
+            '  - code: missing; every profile names its partnership\'s code, e.g. code = "LSCP"'
+        )
     try:
         return PartnershipSettings.model_validate(data)
     except ValidationError as err:
-        problems = "\n".join(f"  - {p}" for p in validation_problems(err))
+        problems = "\n".join(f"  - {p}" for p in validation_problems(err, whole="profile"))
         raise ProfileError(f"{source}: the profile is refused:\n{problems}") from None
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from safeguarding.contacts import Contacts
 from safeguarding.vocabulary import Agency, DecisionKind, OtherReviewType, Role, TriageOutcome
 
 WorkingDays = Annotated[int, Field(ge=0, le=250)]
@@ -179,6 +180,15 @@ class EscalationPolicy(BaseModel):
         numbers = [s.stage for s in self.stages]
         if numbers != list(range(1, len(numbers) + 1)):
             raise ValueError(f"stages must be numbered 1, 2, 3... in order; got {numbers}")
+        if self.stages[-1].working_days is not None:
+            raise ValueError(
+                f"the last stage ({numbers[-1]}) cannot move up, so it has no working_days"
+            )
+        if self.partnership_notified_from_stage > numbers[-1]:
+            raise ValueError(
+                f"partnership_notified_from_stage is {self.partnership_notified_from_stage} but "
+                f"the last stage is {numbers[-1]}: the partnership would never be told"
+            )
         return self
 
     def stage(self, number: int) -> EscalationStage:
@@ -238,6 +248,11 @@ class PartnershipSettings(BaseModel):
     authorities: dict[DecisionKind, list[Authority]] = Field(default_factory=default_authorities)
 
     escalation_policy: EscalationPolicy = Field(default_factory=EscalationPolicy)
+
+    #: Email addresses for notices, by role or group key (review_group_chair, business_manager,
+    #: ...), agency (police, health, ...) or audience name, plus the required `default` for
+    #: anything else. Read when each notice is sent. See safeguarding/contacts.py.
+    contacts: Contacts = Field(default_factory=dict)
 
     @field_validator("authorities", mode="after")
     @classmethod

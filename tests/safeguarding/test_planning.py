@@ -16,7 +16,13 @@ from safeguarding.deadlines import (
     WorkingDaysAfter,
     WorkingDaysBefore,
 )
-from safeguarding.planning import MORNING, due_date, plan_deadline, plan_for_due_date
+from safeguarding.planning import (
+    MORNING,
+    due_date,
+    next_meeting,
+    plan_deadline,
+    plan_for_due_date,
+)
 from safeguarding.settings import MeetingCadence, PartnershipSettings
 
 DEFAULTS = PartnershipSettings()
@@ -176,3 +182,176 @@ def test_plan_deadline_uses_the_request_rule(calendar: WorkingCalendar) -> None:
     assert plan.remind_at == utc(2027, 1, 12, 9)
     assert plan.escalate_at == utc(2027, 1, 15, 0)
     assert plan.escalate_again_at == utc(2027, 1, 21, 9)  # 15, 18, 19, 20, 21 Jan
+
+
+# ------------------------------------------------------------------ next meeting, by cadence
+
+LIVERPOOL_SPRG = MeetingCadence(
+    group="SPRG", kind="every_n_weeks", interval=5, first_meeting=date(2026, 1, 7)
+)
+CROYDON_SPRG = MeetingCadence(
+    group="SPRG", kind="every_n_months", interval=2, first_meeting=date(2026, 1, 13)
+)
+
+
+@pytest.mark.parametrize(
+    ("after", "weekday", "expected"),
+    [
+        (date(2027, 1, 4), 2, date(2027, 1, 6)),  # Monday to Wednesday
+        (date(2027, 1, 6), 2, date(2027, 1, 13)),  # on the meeting day: the next week's
+        (date(2027, 1, 7), 2, date(2027, 1, 13)),
+        (date(2027, 1, 9), 6, date(2027, 1, 11)),  # a Sunday meeting is held on Monday
+        (date(2027, 1, 11), 6, date(2027, 1, 18)),
+    ],
+)
+def test_next_weekly_meeting(
+    calendar: WorkingCalendar, after: date, weekday: int, expected: date
+) -> None:
+    assert next_meeting(weekly(weekday), after, calendar) == expected
+
+
+def test_a_weekly_meeting_may_take_its_day_from_the_first_meeting(
+    calendar: WorkingCalendar,
+) -> None:
+    thursdays = MeetingCadence(group="Triage", kind="weekly", first_meeting=date(2026, 1, 1))
+    assert next_meeting(thursdays, date(2027, 1, 4), calendar) == date(2027, 1, 7)
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (date(2025, 12, 1), date(2026, 1, 7)),  # before the anchor: the anchor itself
+        (date(2026, 1, 6), date(2026, 1, 7)),
+        (date(2026, 1, 7), date(2026, 2, 11)),  # on a meeting day: five weeks on
+        (date(2026, 1, 8), date(2026, 2, 11)),
+        (date(2026, 11, 18), date(2026, 12, 23)),
+        (date(2026, 12, 23), date(2027, 1, 27)),  # across Christmas, still five weeks
+        (date(2027, 2, 1), date(2027, 3, 3)),
+    ],
+)
+def test_liverpool_sprg_every_five_weeks_from_the_anchor(
+    calendar: WorkingCalendar, after: date, expected: date
+) -> None:
+    assert next_meeting(LIVERPOOL_SPRG, after, calendar) == expected
+    assert (expected - date(2026, 1, 7)).days % 35 == 0  # a whole number of 5-week cycles
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (date(2025, 12, 1), date(2026, 1, 13)),
+        (date(2026, 1, 13), date(2026, 3, 10)),  # 2nd Tuesday of March
+        (date(2026, 3, 11), date(2026, 5, 12)),  # 2nd Tuesday of May
+        (date(2026, 10, 1), date(2026, 11, 10)),
+        (date(2026, 12, 22), date(2027, 1, 12)),  # bi-monthly across the year's end
+        (date(2027, 1, 12), date(2027, 3, 9)),
+    ],
+)
+def test_croydon_sprg_every_two_months_on_the_second_tuesday(
+    calendar: WorkingCalendar, after: date, expected: date
+) -> None:
+    held = next_meeting(CROYDON_SPRG, after, calendar)
+    assert held == expected
+    assert held.weekday() == 1 and 8 <= held.day <= 14  # the 2nd Tuesday
+    assert held.month % 2 == 1  # January, March, May...: six a year
+
+
+def test_monthly_on_a_fifth_weekday_falls_back_to_the_last(calendar: WorkingCalendar) -> None:
+    # The 5th Thursday of Oct 2026 (the 29th) anchors; November has only four.
+    fifth = MeetingCadence(
+        group="G", kind="every_n_months", interval=1, first_meeting=date(2026, 10, 29)
+    )
+    assert next_meeting(fifth, date(2026, 10, 29), calendar) == date(2026, 11, 26)
+
+
+@pytest.mark.parametrize(
+    ("after", "days", "expected"),
+    [
+        (date(2027, 1, 4), 5, date(2027, 1, 11)),
+        # From Mon 21 Dec 2026: 22, 23, 24, [25, 26, 27, 28], 29, 30, 31, [1 Jan], 4, 5, 6, 7.
+        (date(2026, 12, 21), 10, date(2027, 1, 7)),
+        # From Maundy Thursday 2027: [Good Friday, Easter Monday] then Tuesday 30 March.
+        (date(2027, 3, 25), 1, date(2027, 3, 30)),
+    ],
+)
+def test_virtual_panel_decides_within_working_days(
+    calendar: WorkingCalendar, after: date, days: int, expected: date
+) -> None:
+    panel = MeetingCadence(group="Virtual Panel", kind="virtual", within_working_days=days)
+    assert next_meeting(panel, after, calendar) == expected
+
+
+def test_a_published_schedule_wins_while_it_has_dates(calendar: WorkingCalendar) -> None:
+    # Croydon's cadence says 12 Jan 2027; the circulated schedule says 19 Jan and 16 Mar.
+    published = CROYDON_SPRG.model_copy(
+        update={"scheduled": [date(2027, 3, 16), date(2027, 1, 19), date(2026, 11, 3)]}
+    )
+    assert next_meeting(published, date(2026, 12, 22), calendar) == date(2027, 1, 19)
+    assert next_meeting(published, date(2027, 1, 19), calendar) == date(2027, 3, 16)
+    # Past the last published date, the cadence again.
+    assert next_meeting(published, date(2027, 3, 16), calendar) == date(2027, 5, 11)
+
+
+@pytest.mark.parametrize(
+    ("cadence", "after", "expected"),
+    [
+        # Every 5 weeks from Mon 22 Feb 2027 falls on Easter Monday 29 Mar: held Tuesday.
+        (
+            MeetingCadence(
+                group="G", kind="every_n_weeks", interval=5, first_meeting=date(2027, 2, 22)
+            ),
+            date(2027, 3, 1),
+            date(2027, 3, 30),
+        ),
+        # Weekly on Mondays: Boxing Day (observed) Mon 28 Dec 2026 is held on Tuesday.
+        (weekly(0), date(2026, 12, 22), date(2026, 12, 29)),
+        # Good Friday 2027 is followed by Easter Monday: Friday's meeting is held Tuesday.
+        (weekly(4), date(2027, 3, 22), date(2027, 3, 30)),
+        # A published date on Christmas Day 2026 is held on Tuesday 29 Dec.
+        (
+            MeetingCadence(group="G", kind="weekly", weekday=2, scheduled=[date(2026, 12, 25)]),
+            date(2026, 12, 21),
+            date(2026, 12, 29),
+        ),
+    ],
+)
+def test_a_meeting_on_a_bank_holiday_moves_to_the_next_working_day(
+    calendar: WorkingCalendar, cadence: MeetingCadence, after: date, expected: date
+) -> None:
+    assert next_meeting(cadence, after, calendar) == expected
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        # Mondays: a decision on Easter Monday itself (a bank holiday) is taken at that
+        # meeting, held on Tuesday 30 March, not a week later.
+        (date(2027, 3, 29), date(2027, 3, 30)),
+        (date(2027, 3, 27), date(2027, 3, 30)),  # the Saturday before
+        (date(2027, 3, 30), date(2027, 4, 5)),  # at the moved meeting: the next one
+    ],
+)
+def test_a_moved_meeting_is_still_the_next_one_after_a_closed_day(
+    calendar: WorkingCalendar, after: date, expected: date
+) -> None:
+    assert next_meeting(weekly(0), after, calendar) == expected
+
+
+def test_the_christmas_meeting_held_late_counts_after_boxing_day(
+    calendar: WorkingCalendar,
+) -> None:
+    # Friday meetings: Christmas Day's is held on Tue 29 Dec 2026. A decision awaited from
+    # Saturday 26 Dec is due at that meeting, not at New Year's Day's (held Mon 4 Jan).
+    assert next_meeting(weekly(4), date(2026, 12, 26), calendar) == date(2026, 12, 29)
+    # Every 5 weeks from Fri 20 Nov 2026 also lands on Christmas Day.
+    five_weekly = MeetingCadence(
+        group="G", kind="every_n_weeks", interval=5, first_meeting=date(2026, 11, 20)
+    )
+    assert next_meeting(five_weekly, date(2026, 12, 27), calendar) == date(2026, 12, 29)
+
+
+def test_closure_days_move_meetings_too() -> None:
+    closed = WorkingCalendar([date(2027, 1, 12), date(2027, 1, 13)])
+    assert next_meeting(CROYDON_SPRG, date(2026, 12, 22), closed) == date(2027, 1, 14)
+    # Decided on the (closed) meeting day itself: the meeting is still to be held.
+    assert next_meeting(CROYDON_SPRG, date(2027, 1, 12), closed) == date(2027, 1, 14)
