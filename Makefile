@@ -1,6 +1,6 @@
 # Safeguarding Review Orchestrator: one-command local system and checks.
 #
-#   make run         the Temporal dev server + the worker (Ctrl-C stops both); state in ./data
+#   make run         the Temporal dev server, the worker and the web console (Ctrl-C stops all); state in ./data
 #   make test        lint, format check, type check and every test (CI runs this: .ci/run)
 #   make lint        ruff check, ruff format --check, mypy
 #   make format      apply ruff's formatting and safe fixes

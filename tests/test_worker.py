@@ -49,7 +49,12 @@ async def test_build_worker_registers_the_workflow_and_every_activity(
     registered = _names(config.get("activities", []))
     assert registered == _names(ALL_ACTIVITIES)
     assert registered == _defined_activities()
-    assert registered == {"load_partnership_settings", "plan_deadlines", "send_notice"}
+    assert registered == {
+        "load_partnership_settings",
+        "plan_deadlines",
+        "send_notice",
+        "record_case",
+    }
 
 
 async def test_build_worker_defaults_to_the_configured_queue(

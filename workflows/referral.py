@@ -3,7 +3,8 @@
 The rules live in `safeguarding` (plain Python). This workflow only orchestrates: it takes
 decisions as Updates (validated) or Signals (refusals recorded), runs deadline planning and
 notifications as activities, sleeps until the next reminder or escalation is due, and keeps the
-operator's view (search attributes, current details) up to date.
+operator's view (search attributes, current details) up to date. In the background it projects
+the case into the register (`_project`); the workflow stays the source of truth.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.deadlines import PlanDeadlinesInput, plan_deadlines
     from activities.notifications import SendNoticeInput, send_notice
     from activities.partnerships import LoadPartnershipInput, load_partnership_settings
+    from activities.register import RecordCaseInput, record_case
+    from safeguarding import projection
     from safeguarding.case import (
         Case,
         CaseStatus,
@@ -64,6 +67,13 @@ ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
 
+#: Runs started before the register existed replay without projecting (workflow.patched).
+REGISTER_PATCH = "register-projection"
+#: Before continuing as new, wait at most this long for the register to catch up; the next run
+#: resumes from the last acknowledged history entry either way.
+REGISTER_CATCH_UP = timedelta(minutes=1)
+REGISTER_LOCAL_RETRY = timedelta(seconds=5)
+
 
 class ReferralOptions(BaseModel):
     """How this run behaves, as opposed to what the case is."""
@@ -81,6 +91,8 @@ class ReferralInput(BaseModel):
     options: ReferralOptions = ReferralOptions()
     #: The case carried over from the previous run (continue-as-new).
     carried: Case | None = None
+    #: History entries of the case the register has acknowledged (carried across runs).
+    registered_upto: int = Field(0, ge=0)
 
 
 class ReferralResult(BaseModel):
@@ -119,6 +131,10 @@ class ReferralWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._published: dict[str, Any] = {}
+        self._registered_upto = input.registered_upto
+        self._acknowledged: dict[str, Any] = {}
+        self._projector: asyncio.Task[None] | None = None
+        self._stop_projecting = False
 
     # ------------------------------------------------------------------ main loop
 
@@ -138,6 +154,8 @@ class ReferralWorkflow:
                 self._case = case
                 await self._carry_out(effects)
         case = self._case
+        if workflow.patched(REGISTER_PATCH):
+            self._projector = asyncio.create_task(self._project(case))
         self._publish()
 
         while not case.closed:
@@ -157,6 +175,7 @@ class ReferralWorkflow:
                 await self._continue_as_new()
 
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._stop_projector()  # the register has the closed case before it ends
         self._publish()
         return ReferralResult(
             case_ref=case.case_ref,
@@ -174,18 +193,74 @@ class ReferralWorkflow:
         )
 
     async def _continue_as_new(self) -> None:
+        await self._register_catch_up(within=REGISTER_CATCH_UP)
         await workflow.wait_condition(workflow.all_handlers_finished)
         case = self._require_case()
         case.runs += 1
         case.note(workflow.now(), HistoryKind.CONTINUED, f"Run {case.runs} continues the case")
+        # No await from here on: nothing can change between the last handler and the new run.
+        # Entries the register has not acknowledged go from the next run.
         workflow.continue_as_new(
             ReferralInput(
                 case_ref=case.case_ref,
                 referral=case.referral,
                 options=self._input.options,
                 carried=case,
+                registered_upto=self._registered_upto,
             )
         )
+
+    # ------------------------------------------------------------------ register
+
+    async def _project(self, case: Case) -> None:
+        """Keep the register up to date, in the background: whenever the case history grows
+        (a decision applied, alerts fired, a refusal or notice recorded), send the register a
+        snapshot of the case with the entries it has not acknowledged and the rows that
+        changed. A local activity: it runs on this worker, off the server's activity queue,
+        and retries without limit while the register is down (retries more than a few seconds
+        apart wait on a durable timer). Decisions and alerts never wait for it."""
+        while True:
+            await workflow.wait_condition(
+                lambda: self._stop_projecting or self._registered_upto < len(case.history)
+            )
+            if self._registered_upto >= len(case.history):
+                return  # stopping, and the register has everything
+            async with self._lock:  # between batches: never half a decision
+                snapshot = projection.only_changed(
+                    projection.snapshot(
+                        case,
+                        since=self._registered_upto,
+                        limit=projection.MAX_HISTORY_PER_SNAPSHOT,
+                    ),
+                    self._acknowledged,
+                )
+            result = await workflow.execute_local_activity(
+                record_case,
+                RecordCaseInput(snapshot=snapshot),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+                # Retries more than a few seconds apart wait on a timer, not in the task.
+                local_retry_threshold=REGISTER_LOCAL_RETRY,
+                summary="record the case in the register",
+            )
+            projection.acknowledge(snapshot, self._acknowledged)
+            self._registered_upto = max(self._registered_upto, result.history_upto)
+
+    async def _register_catch_up(self, within: timedelta) -> None:
+        """Give the register up to `within` to acknowledge the whole history so far."""
+        if self._projector is None:
+            return
+        case = self._require_case()
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._registered_upto >= len(case.history), timeout=within
+            )
+
+    async def _stop_projector(self) -> None:
+        """Wait until the register has the whole history, then stop projecting."""
+        if self._projector is not None:
+            self._stop_projecting = True
+            await self._projector
 
     # ------------------------------------------------------------------ decisions
 
@@ -307,6 +382,11 @@ class ReferralWorkflow:
     @workflow.query(name="referral")
     def referral(self) -> Referral:
         return self._input.referral
+
+    @workflow.query(name="register")
+    def register(self) -> projection.CaseSnapshot:
+        """The whole case as the register's rows (what `sro register rebuild` writes)."""
+        return projection.snapshot(self._require_case())
 
     def _require_case(self) -> Case:
         if self._case is None:

@@ -435,8 +435,7 @@ def test_a_meeting_deadline_is_withdrawn_when_the_stage_is_left_otherwise() -> N
     assert walk.state("meeting-not_published") is DeadlineState.WITHDRAWN
     assert (
         "Not published at the next SPRG meeting: no longer needed "
-        "(its decision cannot be taken now)"
-        in walk.history(HistoryKind.DEADLINE_WITHDRAWN)
+        "(its decision cannot be taken now)" in walk.history(HistoryKind.DEADLINE_WITHDRAWN)
     )
     # A withdrawn deadline never reminds or escalates anyone.
     assert not [

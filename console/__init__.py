@@ -1,0 +1,1 @@
+"""The web console for coordinators and panel members (FastAPI, server-rendered)."""

@@ -1,0 +1,54 @@
+"""Serve the web console: `python -m console` (started by `make run` too).
+
+Environment:
+    SRO_CONSOLE_HOST      address to listen on (default 127.0.0.1)
+    SRO_CONSOLE_PORT      port (default 8000)
+    SRO_CONSOLE_USERS     users file (default console/users.example.toml: demo users)
+    SRO_CONSOLE_SECRET    session signing secret (default: a random one kept in the data folder)
+    SRO_CONSOLE_HTTPS_ONLY  set to 1 behind HTTPS: the session cookie is then Secure
+    SRO_TEMPORAL_UI       the Temporal Web UI, for links to each case (default http://127.0.0.1:8233)
+    TEMPORAL_ADDRESS etc. the Temporal connection (starter/connection.py); SRO_TASK_QUEUE
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from console.app import build_app
+from console.users import UsersError
+from safeguarding.profiles import ProfileError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m console",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default=os.environ.get("SRO_CONSOLE_HOST") or DEFAULT_HOST)
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("SRO_CONSOLE_PORT") or DEFAULT_PORT)
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        app = build_app()
+    except (UsersError, ProfileError, ValueError, OSError) as err:
+        print(f"console not started: {err}", file=sys.stderr)
+        return 2
+    logging.getLogger("console").info("console on http://%s:%d", args.host, args.port)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,822 @@
+"""HTML forms generated from the pydantic models, and form data turned back into them.
+
+Decision forms come from `DECISION_MODELS`: a label and help text per field (from the Field
+descriptions), selects for options, date inputs, yes/no radios for required booleans, checkboxes,
+people as "Name, role, agency" lines, information requests as agency + date rows. The referral
+form is declared here too. Parsing returns the raw dict the models validate and, per field, the
+problems to show next to it. The person deciding is never read from a form.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal, Protocol, get_args
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from console.permissions import OPEN_STATES
+from safeguarding.case import CaseStatus
+from safeguarding.decisions import (
+    DECISION_ADAPTER,
+    DECISION_MODELS,
+    MAX_DECISION_BYTES,
+    DecisionBase,
+    InformationRequest,
+    Person,
+)
+from safeguarding.referral import MAX_CHILDREN, Child, Referral, Referrer, days_late
+from safeguarding.settings import PartnershipSettings
+from safeguarding.vocabulary import ActionStatus, Agency, DecisionKind, Role
+from starter.cli import shape_of
+
+Widget = Literal[
+    "text", "textarea", "date", "number", "select", "yesno", "checkbox", "checkboxes",
+    "people", "requests", "hidden",
+]  # fmt: skip
+
+#: Rows offered for information requests (one per agency at most).
+REQUEST_ROWS = 6
+KIND_VALUES = frozenset(k.value for k in DecisionKind)
+_FIELD_WORD = re.compile(r"^([a-z_]+)\b")
+
+
+class FormInput(Protocol):
+    """Starlette's FormData (or anything with the same two methods)."""
+
+    def get(self, key: str, /) -> Any: ...
+
+    def getlist(self, key: Any) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    widget: Widget
+    required: bool = False
+    help: str | None = None
+    choices: tuple[tuple[str, str], ...] = ()
+    max_length: int | None = None
+    #: Where the value goes in the model's raw dict ("referrer.name", "children.0.name").
+    path: tuple[str | int, ...] = ()
+    #: For a select: convert yes/no/"" to True/False/None.
+    tristate: bool = False
+    #: The value the form starts with (the model's default).
+    default: str | None = None
+
+    @property
+    def key(self) -> tuple[str | int, ...]:
+        return self.path or (self.name,)
+
+
+@dataclass
+class FormState:
+    """What the user typed (to show again) and what is wrong with it."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    def add(self, name: str, message: str) -> None:
+        if name in self.errors:
+            if message not in self.errors[name]:
+                self.errors[name] += f" {message}"
+        else:
+            self.errors[name] = message
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.general
+
+
+# ============================================================================ labels
+
+
+def plain(text: str) -> str:
+    """Words, not identifiers: "other_review" reads "other review"."""
+    return re.sub(r"(?<=[a-z])_(?=[a-z])", " ", text)
+
+
+def humanise(value: str) -> str:
+    text = value.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def option_label(value: Any) -> str:
+    if isinstance(value, Agency):
+        return value.label
+    text = str(value.value if hasattr(value, "value") else value)
+    return humanise(text).replace("Cspr", "CSPR").replace("Rag", "RAG")
+
+
+def agency_choices(agencies: Iterable[Agency] = Agency) -> tuple[tuple[str, str], ...]:
+    return tuple((a.value, a.label) for a in agencies)
+
+
+DECISION_TITLES: dict[DecisionKind, str] = {
+    DecisionKind.TRIAGE: "Triage decision",
+    DecisionKind.NOTIFICATION_SUBMITTED: "Serious Incident Notification submitted",
+    DecisionKind.INFORMATION_REQUESTED: "Request rapid review information",
+    DecisionKind.INFORMATION_RETURNED: "Agency information returned",
+    DecisionKind.RAPID_REVIEW_DECISION: "Rapid Review decision",
+    DecisionKind.PANEL_RESPONSE: "National Panel response",
+    DecisionKind.LEAD_REVIEWER_APPOINTED: "Lead reviewer appointed",
+    DecisionKind.TERMS_OF_REFERENCE_AGREED: "Terms of reference agreed",
+    DecisionKind.AGENCY_INFORMATION_RECEIVED: "Agency information received (Local CSPR)",
+    DecisionKind.INVOLVEMENT_COMPLETED: "Practitioner and family involvement completed",
+    DecisionKind.DRAFT_REPORT_RECEIVED: "Draft report received",
+    DecisionKind.QUALITY_ASSURED: "Draft report quality-assured",
+    DecisionKind.FINAL_REPORT_SENT: "Final report sent to the National Panel and the Secretary "
+    "of State",
+    DecisionKind.PUBLICATION_PLANNED: "Plan the publication date",
+    DecisionKind.PUBLISHED: "Report published",
+    DecisionKind.NOT_PUBLISHED: "Report not published",
+    DecisionKind.APPROACH_CHOSEN: "Case of Concern approach chosen",
+    DecisionKind.OUTCOME_SHARED: "Case of Concern outcome shared",
+    DecisionKind.OTHER_REVIEW_COMPLETED: "Other review completed",
+    DecisionKind.ACTION_ADDED: "Add an action",
+    DecisionKind.ACTION_UPDATED: "Update an action",
+    DecisionKind.DEADLINE_EXTENDED: "Extend a deadline",
+    DecisionKind.CASE_CLOSED: "Close the case",
+}
+
+DECISION_HELP: dict[DecisionKind, str] = {
+    DecisionKind.TRIAGE: "Decide the referral's route against the statutory criteria.",
+    DecisionKind.NOTIFICATION_SUBMITTED: "Record the local authority's notification to the "
+    "National Panel (made on the national online service).",
+    DecisionKind.INFORMATION_REQUESTED: "Ask agencies for their rapid review information, "
+    "each with a return date (blank: the partnership's default).",
+    DecisionKind.INFORMATION_RETURNED: "Record that an agency returned its information. A panel "
+    "member returns their own agency's.",
+    DecisionKind.RAPID_REVIEW_DECISION: "The Rapid Review meeting's decision and who attended.",
+    DecisionKind.PANEL_RESPONSE: "The National Panel's response to the Rapid Review.",
+    DecisionKind.PUBLICATION_PLANNED: "The final report falls due some working days before.",
+    DecisionKind.NOT_PUBLISHED: "Partners must publish unless they consider it inappropriate, "
+    "and record why.",
+    DecisionKind.ACTION_ADDED: "A recommendation becomes an action with a lead agency, a due "
+    "date and an outcome measure.",
+    DecisionKind.ACTION_UPDATED: "Give at least one of status, RAG rating or evidence.",
+    DecisionKind.DEADLINE_EXTENDED: "Move a deadline, with the reason and who agreed it.",
+    DecisionKind.CASE_CLOSED: "Only when every action is complete or closed by the review group.",
+}
+
+FIELD_LABELS: dict[str, str] = {
+    "occurred_on": "Date it happened",
+    "note": "Note",
+    "attendees": "Who attended",
+    "outcome": "Outcome",
+    "review_type": "Type of review",
+    "advice": "Advice",
+    "la_aware_on": "Day the local authority became aware",
+    "reference": "National Panel notification reference",
+    "requests": "Information requests",
+    "agency": "Agency",
+    "possible_national_importance": "The case may be of national importance",
+    "immediate_safety_actions": "Immediate safety actions",
+    "learning": "Possible improvements and learning",
+    "panel_agrees": "Does the National Panel agree with the decision?",
+    "national_review": "The National Panel takes a national review",
+    "lead_reviewer": "Lead reviewer's name",
+    "planned_on": "Planned publication date",
+    "location": "Where it is published",
+    "reasons": "Reasons for not publishing",
+    "approach": "Approach",
+    "agencies": "Agencies involved",
+    "summary": "Outcome summary",
+    "findings": "Findings",
+    "action_id": "Action id",
+    "recommendation": "Recommendation",
+    "description": "Description",
+    "lead_agency": "Lead agency",
+    "due_on": "Due date",
+    "outcome_measure": "Outcome measure",
+    "scope": "Action plan",
+    "status": "Status",
+    "rag": "RAG rating",
+    "evidence": "Evidence",
+    "deadline_id": "Deadline",
+    "new_due_on": "New due date",
+    "reason": "Reason",
+    "agreed_with": "Agreed with",
+}
+
+PEOPLE_HELP = (
+    "One person per line as: Name, role, agency. For example: Dana Reid, chair, police. "
+    "Roles: " + ", ".join(r.value.replace("_", " ") for r in Role) + "."
+)
+
+
+# ============================================================================ decision forms
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    kind: DecisionKind
+    title: str
+    help: str | None
+    fields: tuple[FieldSpec, ...]
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def _max_length(info: FieldInfo) -> int | None:
+    for meta in info.metadata:
+        limit = getattr(meta, "max_length", None)
+        if isinstance(limit, int):
+            return limit
+    return None
+
+
+def _enum_choices(info: FieldInfo) -> tuple[tuple[str, str], ...]:
+    shape = shape_of(info)
+    return tuple((c, _choice_label(c)) for c in shape.choices)
+
+
+def _choice_label(value: str) -> str:
+    try:
+        return Agency(value).label
+    except ValueError:
+        return option_label(value)
+
+
+def _spec_for(name: str, info: FieldInfo, required: bool | None = None) -> FieldSpec | None:
+    shape = shape_of(info)
+    needed = info.is_required() if required is None else required
+    label = FIELD_LABELS.get(name, humanise(name))
+    help_text = info.description
+    if shape.kind == "text":
+        limit = _max_length(info)
+        widget: Widget = "textarea" if (limit or 0) > 200 else "text"
+        if name.endswith("_id") and help_text:
+            help_text = f"{humanise(help_text)}."
+        return FieldSpec(name, label, widget, needed, _sentence(help_text), max_length=limit)
+    if shape.kind == "int":
+        return FieldSpec(name, label, "number", needed, _sentence(help_text))
+    if shape.kind == "date":
+        return FieldSpec(name, label, "date", needed, _sentence(help_text))
+    if shape.kind == "bool":
+        widget = "yesno" if info.is_required() else "checkbox"
+        return FieldSpec(name, label, widget, needed and widget == "yesno", _sentence(help_text))
+    if shape.kind == "choice":
+        default = info.default if isinstance(info.default, str) else None
+        return FieldSpec(
+            name,
+            label,
+            "select",
+            needed,
+            _sentence(help_text),
+            _enum_choices(info),
+            default=default,
+        )
+    if shape.kind == "list_choice":
+        choices = tuple((c, _choice_label(c)) for c in shape.choices)
+        return FieldSpec(name, label, "checkboxes", needed, _sentence(help_text), choices)
+    if shape.kind == "list_model" and shape.item is Person:
+        return FieldSpec(name, label, "people", needed, _sentence(help_text) or PEOPLE_HELP)
+    if shape.kind == "list_model" and shape.item is InformationRequest:
+        return FieldSpec(name, label, "requests", needed, _sentence(help_text), agency_choices())
+    return None  # `by` and anything else the form never takes
+
+
+def _sentence(text: str | None) -> str | None:
+    if not text:
+        return None
+    text = plain(text)
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def decision_form(
+    kind: DecisionKind,
+    settings: PartnershipSettings,
+    status: CaseStatus | None = None,
+    *,
+    may_close_actions: bool = False,
+) -> DecisionForm:
+    """The form for one decision kind, narrowed to what this case and partnership offer."""
+    model: type[DecisionBase] = DECISION_MODELS[kind]
+    common = set(DecisionBase.model_fields)
+    specific = [n for n in model.model_fields if n not in common and n != "kind"]
+    order = [*specific, "attendees", "occurred_on", "note"]
+    fields: list[FieldSpec] = []
+    for name in order:
+        info = model.model_fields[name]
+        if name == "lead_reviewer" and kind is not DecisionKind.LEAD_REVIEWER_APPOINTED:
+            continue
+        required: bool | None = None
+        if name == "lead_reviewer":
+            required = True
+        if name == "attendees":
+            meeting = kind is DecisionKind.RAPID_REVIEW_DECISION or settings.needs_meeting(kind)
+            if not meeting and not settings.quorum_applies(kind):
+                continue
+            required = kind is DecisionKind.RAPID_REVIEW_DECISION or settings.quorum_applies(kind)
+        spec = _spec_for(name, info, required)
+        if spec is None:
+            continue
+        if name == "attendees" and settings.quorum_applies(kind):
+            quorum = ", ".join(a.label for a in settings.quorum)
+            spec = _with(spec, help=f"{PEOPLE_HELP} The quorum is {quorum}.")
+        elif name == "attendees":
+            spec = _with(spec, help=PEOPLE_HELP)
+        spec = _narrow(kind, spec, settings, status, may_close_actions)
+        fields.append(spec)
+    fields.append(FieldSpec("decision_id", "Decision id", "hidden"))
+    return DecisionForm(kind, DECISION_TITLES[kind], DECISION_HELP.get(kind), tuple(fields))
+
+
+def _with(spec: FieldSpec, **changes: Any) -> FieldSpec:
+    values = {**spec.__dict__, **changes}
+    return FieldSpec(**values)
+
+
+def _narrow(
+    kind: DecisionKind,
+    spec: FieldSpec,
+    settings: PartnershipSettings,
+    status: CaseStatus | None,
+    may_close_actions: bool,
+) -> FieldSpec:
+    """Offer only the options this partnership and this case have (the workflow still checks)."""
+    if kind is DecisionKind.TRIAGE and spec.name == "outcome":
+        return _with(spec, choices=tuple((r.value, option_label(r)) for r in settings.routes))
+    if kind is DecisionKind.TRIAGE and spec.name == "review_type":
+        offered = settings.other_review_types
+        return _with(spec, choices=tuple((t.value, option_label(t)) for t in offered))
+    if status is None:
+        return spec
+    if spec.name == "deadline_id":
+        open_deadlines = [d for d in status.deadlines if d.state in OPEN_STATES]
+        choices = tuple((d.deadline_id, f"{d.title} (due {d.due_on})") for d in open_deadlines)
+        return _with(spec, widget="select", choices=choices, help=None)
+    if kind is DecisionKind.ACTION_UPDATED and spec.name == "action_id":
+        unfinished = [a for a in status.actions if not ActionStatus(a.status).finished]
+        choices = tuple(
+            (a.action_id, f"{a.action_id}: {_short(a.description)} ({a.lead_agency.label})")
+            for a in unfinished
+        )
+        return _with(spec, widget="select", choices=choices, help=None)
+    if kind is DecisionKind.ACTION_UPDATED and spec.name == "status" and not may_close_actions:
+        closing = ActionStatus.CLOSED_BY_REVIEW_GROUP.value
+        return _with(spec, choices=tuple(c for c in spec.choices if c[0] != closing))
+    if kind is DecisionKind.INFORMATION_RETURNED and spec.name == "agency":
+        waiting = [
+            d.deadline_id.removeprefix("information-")
+            for d in status.deadlines
+            if d.deadline_id.startswith("information-") and d.state in OPEN_STATES
+        ]
+        if waiting:
+            return _with(spec, choices=tuple(c for c in spec.choices if c[0] in waiting))
+    return spec
+
+
+def _short(text: str, limit: int = 50) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def new_decision_id() -> str:
+    return f"console-{secrets.token_hex(12)}"
+
+
+def initial_values(form: DecisionForm, prefill: dict[str, str] | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {"decision_id": new_decision_id()}
+    for spec in form.fields:
+        if spec.default is not None:
+            values[spec.name] = spec.default
+        if spec.name in (prefill or {}) and spec.widget in ("text", "select", "date"):
+            values[spec.name] = (prefill or {})[spec.name]
+    return values
+
+
+def parse_decision_form(
+    form: DecisionForm, data: FormInput, person: Person
+) -> tuple[dict[str, Any] | None, FormState]:
+    """The decision as the workflow wants it (None while anything is wrong) and the state to
+    show again. `person` comes from the signed-in user, never from the form."""
+    state = FormState()
+    raw: dict[str, Any] = {"kind": form.kind.value}
+    for spec in form.fields:
+        _read(spec, data, raw, state)
+    decision_id = str(raw.get("decision_id") or "")
+    if not re.fullmatch(r"console-[0-9a-f]{24}", decision_id):
+        raw["decision_id"] = state.values["decision_id"] = new_decision_id()
+    raw["by"] = person.model_dump(mode="json")
+    if state.errors:
+        return None, state
+    try:
+        decision = DECISION_ADAPTER.validate_python(raw)
+    except ValidationError as err:
+        _attach(err, state, [f.name for f in form.fields], _decision_where)
+        return None, state
+    body = decision.model_dump(mode="json", exclude_none=True)
+    if len(str(body).encode()) > MAX_DECISION_BYTES:
+        state.general.append(f"The decision is larger than {MAX_DECISION_BYTES // 1024} KiB.")
+        return None, state
+    return body, state
+
+
+def _decision_where(loc: list[str | int]) -> tuple[str, str]:
+    top = str(loc[0])
+    rest = loc[1:]
+    if top == "attendees" and rest:
+        return top, f"Line {int(rest[0]) + 1}" + (f", {rest[1]}" if len(rest) > 1 else "") + ": "
+    if top == "requests" and rest:
+        return top, f"Row {int(rest[0]) + 1}" + (f", {rest[1]}" if len(rest) > 1 else "") + ": "
+    return top, ""
+
+
+# ============================================================================ reading fields
+
+
+def _read(spec: FieldSpec, data: FormInput, raw: dict[str, Any], state: FormState) -> None:
+    name = spec.name
+    if spec.widget == "checkboxes":
+        picked = [str(v) for v in data.getlist(name) if str(v)]
+        state.values[name] = picked
+        allowed = {c[0] for c in spec.choices}
+        if any(p not in allowed for p in picked):
+            state.add(name, "Choose from the options given.")
+        _put(raw, spec.key, picked)
+        return
+    if spec.widget == "checkbox":
+        checked = data.get(name) is not None
+        state.values[name] = checked
+        _put(raw, spec.key, checked)
+        return
+    if spec.widget == "requests":
+        _read_requests(spec, data, raw, state)
+        return
+    text = str(data.get(name) or "").strip()
+    state.values[name] = text
+    if not text:
+        return
+    if spec.widget == "yesno":
+        if text not in ("yes", "no"):
+            state.add(name, "Choose yes or no.")
+            return
+        _put(raw, spec.key, text == "yes")
+    elif spec.widget == "select" and spec.tristate:
+        if text not in ("yes", "no"):
+            state.add(name, "Choose from the options given.")
+            return
+        _put(raw, spec.key, text == "yes")
+    elif spec.widget == "select":
+        if spec.choices and text not in {c[0] for c in spec.choices}:
+            state.add(name, "Choose from the options given.")
+            return
+        _put(raw, spec.key, text)
+    elif spec.widget == "number":
+        try:
+            _put(raw, spec.key, int(text))
+        except ValueError:
+            state.add(name, "Enter a whole number.")
+    elif spec.widget == "people":
+        people = _read_people(text, name, state)
+        if people is not None:
+            _put(raw, spec.key, people)
+    else:
+        _put(raw, spec.key, text)
+
+
+def _put(raw: dict[str, Any], key: tuple[str | int, ...], value: Any) -> None:
+    target: Any = raw
+    for step, following in itertools.pairwise(key):
+        if isinstance(step, int):
+            while len(target) <= step:
+                target.append({})
+            target = target[step]
+        else:
+            target = target.setdefault(step, [] if isinstance(following, int) else {})
+    last = key[-1]
+    if isinstance(last, int):  # pragma: no cover - keys never end on an index
+        raise ValueError(key)
+    target[last] = value
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def _lookup(text: str, options: dict[str, str]) -> str | None:
+    return options.get(_norm(text))
+
+
+_ROLES = {_norm(r.value): r.value for r in Role}
+_AGENCIES: dict[str, str] = {}
+for _agency in Agency:
+    _AGENCIES[_norm(_agency.value)] = _agency.value
+    _AGENCIES[_norm(_agency.label)] = _agency.value
+    _AGENCIES[_norm(re.sub(r"\(.*?\)", "", _agency.label))] = _agency.value
+_AGENCIES.update({"csc": "childrens_social_care", "socialcare": "childrens_social_care"})
+
+
+def _read_people(text: str, name: str, state: FormState) -> list[dict[str, str]] | None:
+    people = []
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.rsplit(",", 2)]
+        if len(parts) != 3 or not all(parts):
+            problems.append(f"Line {number}: write Name, role, agency.")
+            continue
+        person_name, role_text, agency_text = parts
+        role = _lookup(role_text, _ROLES)
+        agency = _lookup(agency_text, _AGENCIES)
+        if role is None:
+            problems.append(f"Line {number}: {role_text!r} is not a role.")
+        if agency is None:
+            problems.append(f"Line {number}: {agency_text!r} is not an agency.")
+        if role and agency:
+            people.append({"name": person_name, "role": role, "agency": agency})
+    if problems:
+        state.add(name, " ".join(problems))
+        return None
+    return people
+
+
+def _read_requests(spec: FieldSpec, data: FormInput, raw: dict[str, Any], state: FormState) -> None:
+    rows = []
+    shown = []
+    agencies = {c[0] for c in spec.choices}
+    for i in range(REQUEST_ROWS):
+        agency = str(data.get(f"{spec.name}-{i}-agency") or "").strip()
+        due_on = str(data.get(f"{spec.name}-{i}-due_on") or "").strip()
+        shown.append((agency, due_on))
+        if not agency and not due_on:
+            continue
+        if not agency:
+            state.add(spec.name, f"Row {i + 1}: choose the agency.")
+            continue
+        if agency not in agencies:
+            state.add(spec.name, f"Row {i + 1}: choose an agency from the list.")
+            continue
+        rows.append({"agency": agency, **({"due_on": due_on} if due_on else {})})
+    state.values[spec.name] = shown
+    raw[spec.name] = rows
+
+
+# ============================================================================ errors
+
+
+def friendly(problem: dict[str, Any]) -> str:
+    kind = problem.get("type", "")
+    message = str(problem.get("msg", "")).removeprefix("Value error, ")
+    if kind == "missing":
+        return "Required."
+    if kind.startswith("date") or kind == "datetime_parsing":
+        return "Enter a date as YYYY-MM-DD."
+    if kind == "too_short" and "List" in message:
+        return "Give at least one."
+    if kind == "string_too_short":
+        return "Required."
+    if kind == "string_pattern_mismatch":
+        return "Use letters, digits and . _ : - only (no spaces), starting with a letter or digit."
+    if kind in ("enum", "literal_error"):
+        return "Choose from the options given."
+    if kind in ("int_parsing", "int_from_float"):
+        return "Enter a whole number."
+    if kind == "bool_parsing":
+        return "Choose yes or no."
+    message = plain(message)
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def _attach(
+    err: ValidationError,
+    state: FormState,
+    names: list[str],
+    where: Any,
+) -> None:
+    """Put each problem next to its field; a problem of the whole form goes on top, or next to
+    the field its message starts with ("review_type is required when ...")."""
+    for problem in err.errors():
+        loc = [p for p in problem["loc"] if str(p) not in KIND_VALUES]
+        message = friendly(dict(problem))
+        if not loc:
+            raw = str(problem.get("msg", "")).removeprefix("Value error, ")
+            found = _FIELD_WORD.match(raw)
+            word = found.group(1) if found else ""
+            if word in names:
+                state.add(word, message)
+            else:
+                state.general.append(message)
+            continue
+        name, prefix = where(loc)
+        if name == "by":
+            state.general.append(
+                "Your user record cannot make decisions (role or agency): ask an administrator."
+            )
+        elif name in names:
+            state.add(name, prefix + message)
+        else:
+            state.general.append(f"{'.'.join(str(p) for p in loc)}: {message}")
+
+
+# ============================================================================ the referral form
+
+
+HARM_CHOICES: tuple[tuple[str, str], ...] = (
+    ("death", "Death"),
+    ("serious_harm", "Serious harm"),
+    ("other", "Other"),
+)
+SEX_CHOICES = tuple((v, humanise(v)) for v in get_args(Child.model_fields["sex"].annotation))
+YES_NO_UNKNOWN = (("yes", "Yes"), ("no", "No"))
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    fields: tuple[FieldSpec, ...]
+    #: An optional section (a sibling) starts folded unless it has values or errors.
+    optional: bool = False
+    name: str = ""
+
+
+def _help(model: type[BaseModel], name: str) -> str | None:
+    return _sentence(model.model_fields[name].description)
+
+
+def child_section(i: int) -> Section:
+    p = f"children-{i}-"
+
+    def spec(name: str, label: str, widget: Widget, **kw: Any) -> FieldSpec:
+        return FieldSpec(f"{p}{name}", label, widget, path=("children", i, name), **kw)
+
+    return Section(
+        f"Child {i + 1}" if i == 0 else f"Child {i + 1} (a sibling in the same incident)",
+        (
+            spec("name", "Name or initials", "text", required=True, help=_help(Child, "name")),
+            spec("date_of_birth", "Date of birth", "date"),
+            spec(
+                "age_years", "Age in years", "number", help="0 to 17; 18 to 24 for a care leaver."
+            ),
+            spec("sex", "Sex", "select", choices=SEX_CHOICES),
+            spec("ethnicity", "Ethnicity", "text"),
+            spec("disability", "Disability", "select", choices=YES_NO_UNKNOWN, tristate=True),
+            spec("looked_after", "Looked after", "checkbox"),
+            spec("child_protection_plan", "On a child protection plan", "checkbox"),
+            spec("care_leaver", "A care leaver aged 18 to 24", "checkbox"),
+        ),
+        optional=i > 0,
+        name=f"children-{i}",
+    )
+
+
+def referral_sections(partnerships: list[tuple[str, str]]) -> tuple[Section, ...]:
+    r = Referral.model_fields
+    late_help = (
+        f"{_help(Referral, 'late_reason')} Only when the partnership has a time limit after "
+        "the incident and it has passed."
+    )
+    referrer = ("referrer",)
+    return (
+        Section(
+            "The referral",
+            (
+                FieldSpec(
+                    "partnership", "Partnership", "select", True, choices=tuple(partnerships)
+                ),
+                FieldSpec(
+                    "received_on", "Received on", "date", True, _help(Referral, "received_on")
+                ),
+                FieldSpec("incident_on", "Date of the incident", "date"),
+                FieldSpec(
+                    "la_aware_on",
+                    "Local authority aware on",
+                    "date",
+                    False,
+                    _help(Referral, "la_aware_on"),
+                ),
+                FieldSpec("harm", "Harm", "select", True, choices=HARM_CHOICES),
+                FieldSpec(
+                    "abuse_or_neglect_suspected",
+                    "Is abuse or neglect known or suspected?",
+                    "yesno",
+                    True,
+                ),
+                FieldSpec(
+                    "summary",
+                    "Summary",
+                    "textarea",
+                    True,
+                    _help(Referral, "summary"),
+                    max_length=_max_length(r["summary"]),
+                ),
+                FieldSpec(
+                    "late_reason",
+                    "Reason the referral is late",
+                    "textarea",
+                    False,
+                    late_help,
+                    max_length=_max_length(r["late_reason"]),
+                ),
+            ),
+        ),
+        Section(
+            "Referrer",
+            (
+                FieldSpec(
+                    "referrer-name", "Referrer's name", "text", True, path=(*referrer, "name")
+                ),
+                FieldSpec(
+                    "referrer-agency",
+                    "Referrer's agency",
+                    "select",
+                    True,
+                    choices=agency_choices(),
+                    path=(*referrer, "agency"),
+                ),
+                FieldSpec(
+                    "referrer-discussed_with_safeguarding_lead",
+                    "Discussed with their safeguarding lead first",
+                    "checkbox",
+                    path=(*referrer, "discussed_with_safeguarding_lead"),
+                    help=_help(Referrer, "discussed_with_safeguarding_lead"),
+                ),
+            ),
+        ),
+        *(child_section(i) for i in range(MAX_CHILDREN)),
+        Section(
+            "Agencies involved with the family",
+            (
+                FieldSpec(
+                    "agencies_involved", "Agencies involved", "checkboxes", choices=agency_choices()
+                ),
+            ),
+        ),
+    )
+
+
+def referral_initial(today: date) -> dict[str, Any]:
+    return {"received_on": today.isoformat(), "referrer-discussed_with_safeguarding_lead": True}
+
+
+def parse_referral_form(
+    sections: tuple[Section, ...],
+    data: FormInput,
+    today: date,
+    settings_for: dict[str, PartnershipSettings],
+) -> tuple[Referral | None, FormState]:
+    """The referral (None while anything is wrong) and the state to show again."""
+    state = FormState()
+    raw: dict[str, Any] = {}
+    for section in sections:
+        for spec in section.fields:
+            _read(spec, data, raw, state)
+    # A sibling row left empty is not a child.
+    children = raw.get("children", [])
+    kept = []
+    for i, child in enumerate(children):
+        if any(v not in (None, False, "") for v in child.values()) or i == 0:
+            kept.append((i, child))
+    raw["children"] = [c for _, c in kept]
+    index_of = [i for i, _ in kept]
+    names = [s.name for section in sections for s in section.fields]
+    if state.errors:
+        return None, state
+
+    def where(loc: list[str | int]) -> tuple[str, str]:
+        if loc[0] == "children":
+            if len(loc) == 1:
+                return "children-0-name", ""
+            row = index_of[int(loc[1])] if int(loc[1]) < len(index_of) else int(loc[1])
+            if len(loc) == 2:
+                return f"children-{row}", ""
+            return f"children-{row}-{loc[2]}", ""
+        if loc[0] == "referrer" and len(loc) > 1:
+            return f"referrer-{loc[1]}", ""
+        return str(loc[0]), ""
+
+    try:
+        referral = Referral.model_validate(raw)
+    except ValidationError as err:
+        _attach(err, state, [*names, *(f"children-{i}" for i in range(MAX_CHILDREN))], where)
+        for problem in list(state.general):
+            if "care leaver" in problem:
+                state.general.remove(problem)
+                state.add("children-0-care_leaver", problem)
+        return None, state
+    if referral.received_on > today:
+        state.add("received_on", f"{referral.received_on} is in the future.")
+    settings = settings_for.get(referral.partnership)
+    if settings is None:
+        state.add("partnership", "Choose a partnership you work for.")
+    else:
+        late = days_late(referral, settings.referral_time_limit_days)
+        if late is not None and not referral.late_reason:
+            state.add(
+                "late_reason",
+                f"The referral is {late} day(s) past {settings.name}'s limit of "
+                f"{settings.referral_time_limit_days} days after the incident: it is accepted "
+                "and flagged, with the reason. Give the reason.",
+            )
+    return (referral if state.ok else None), state

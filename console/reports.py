@@ -1,0 +1,132 @@
+"""Reports: a caseload summary the console computes itself (from Temporal visibility, no
+personal data), and the register's reports when the register is installed and configured.
+
+The register (the `register` and `reports` packages, DATABASE_URL) is optional. When it is there
+the console shows its bi-monthly review summary and the annual report's figures, built by the
+same functions as `sro report summary` and `sro report annual`. Anything that goes wrong reading
+it is reported in one line; the rest of the page still works.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from console.backend import CaseRow
+
+#: The bi-monthly summary looks back this far.
+SUMMARY_DAYS = 61
+
+
+@dataclass
+class ReportTable:
+    header: list[str]
+    rows: list[list[str]]
+    numeric: frozenset[int] = frozenset()
+
+
+@dataclass
+class ReportSection:
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[ReportTable] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportDocument:
+    title: str
+    intro: list[str]
+    sections: list[ReportSection]
+
+
+@dataclass
+class RegisterView:
+    configured: bool
+    documents: list[ReportDocument] = field(default_factory=list)
+    problem: str | None = None
+
+
+def register_available() -> bool:
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in ("register", "reports"))
+    except (ImportError, ValueError):
+        return False
+
+
+def register_reports(partnership: str | None, today: date) -> RegisterView:
+    """The register's summary and annual documents for one partnership (None: all). Blocking
+    (database reads): call it in a thread."""
+    if not register_available():
+        return RegisterView(configured=False)
+    try:
+        from register import db
+        from reports import documents, figures
+
+        since = today - timedelta(days=SUMMARY_DAYS)
+        year = figures.ReportingYear(today.year if today.month >= 4 else today.year - 1)
+        db.ensure_schema()
+        with db.session() as session:  # the figures read the rows while the session is open
+            data = figures.load(session, partnership)
+            docs = [
+                documents.summary_document(figures.summary(data, since, today, partnership)),
+                documents.annual_document(figures.annual(data, year, today, partnership)),
+            ]
+    except Exception as err:
+        return RegisterView(
+            configured=True, problem=f"The register could not be read ({type(err).__name__})."
+        )
+    return RegisterView(configured=True, documents=[_document(d) for d in docs])
+
+
+def _document(doc: Any) -> ReportDocument:
+    return ReportDocument(
+        title=str(doc.title),
+        intro=[str(line) for line in doc.intro],
+        sections=[
+            ReportSection(
+                heading=str(section.heading),
+                paragraphs=[str(p) for p in section.paragraphs],
+                tables=[
+                    ReportTable(
+                        header=[str(h) for h in table.header],
+                        rows=[[str(c) for c in row] for row in table.rows],
+                        numeric=frozenset(table.numeric),
+                    )
+                    for table in section.tables
+                ],
+                bullets=[str(b) for b in section.bullets],
+            )
+            for section in doc.sections
+        ],
+    )
+
+
+@dataclass
+class Summary:
+    open_cases: int
+    overdue: int
+    by_stage: list[tuple[str, int]]
+    by_partnership: list[tuple[str, int, int]]  # code, open, overdue
+
+
+def caseload_summary(rows: list[CaseRow]) -> Summary:
+    running = [r for r in rows if r.running]
+    stages = Counter(r.stage.label if r.stage else "unknown" for r in running)
+    partnerships = sorted({r.partnership for r in running})
+    return Summary(
+        open_cases=len(running),
+        overdue=sum(1 for r in running if r.overdue),
+        by_stage=sorted(stages.items(), key=lambda kv: (-kv[1], kv[0])),
+        by_partnership=[
+            (
+                code,
+                sum(1 for r in running if r.partnership == code),
+                sum(1 for r in running if r.partnership == code and r.overdue),
+            )
+            for code in partnerships
+        ],
+    )

@@ -1,0 +1,226 @@
+"""Writing to the register, idempotently.
+
+`record_snapshot` writes one `CaseSnapshot` in one transaction:
+
+- the case row is upserted by `case_ref`, but only if the snapshot is at least as new as the
+  row it replaces (`history_count`): a late retry of an older snapshot changes nothing;
+- if it was, the children, deadlines and actions in the snapshot are upserted by their natural
+  keys (`case_ref` + `child_no` / `deadline_id` / `action_id`);
+- history entries are inserted with ON CONFLICT DO NOTHING on (`case_ref`, `seq`), and the
+  decisions among them on (`case_ref`, `decision_id`): an entry never changes once made.
+
+So the same call twice, or a retry after a timeout that had in fact committed, adds and changes
+nothing. SQLite and PostgreSQL both speak INSERT ... ON CONFLICT; nothing else is supported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+from sqlmodel import Session, SQLModel
+
+from register import models
+from safeguarding.projection import CaseSnapshot, HistoryRow, is_decision
+
+#: Rows per INSERT statement (well under SQLite's limit on bound parameters).
+CHUNK = 200
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one write did."""
+
+    case_ref: str
+    #: False when the register already held a newer snapshot of the case (its rows were kept).
+    current: bool
+    history_added: int
+    decisions_added: int
+
+
+def table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+def _insert(session: Session, target: Table) -> Any:
+    """The dialect's INSERT, which has `on_conflict_do_*` on both supported databases."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(target)
+    if name == "sqlite":
+        return sqlite.insert(target)
+    raise RuntimeError(f"the register supports SQLite and PostgreSQL, not {name}")
+
+
+def to_db(value: Any) -> Any:
+    """Times are stored as naive UTC, so both databases hold and return the same values."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _values(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [{k: to_db(v) for k, v in row.model_dump().items()} for row in rows]
+
+
+def _chunks(values: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _upsert(session: Session, name: str, keys: list[str], values: list[dict[str, Any]]) -> None:
+    target = table(name)
+    for chunk in _chunks(values):
+        stmt = _insert(session, target).values(list(chunk))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={c.name: stmt.excluded[c.name] for c in target.columns if c.name not in keys},
+        )
+        session.execute(stmt)
+
+
+def _insert_new(session: Session, name: str, keys: list[str], values: list[dict[str, Any]]) -> int:
+    """Insert the rows not there yet; returns how many were added."""
+    target = table(name)
+    added = 0
+    for chunk in _chunks(values):
+        stmt: Insert = (
+            _insert(session, target)
+            .values(list(chunk))
+            .on_conflict_do_nothing(index_elements=keys)
+            .returning(target.c[keys[-1]])  # only the rows inserted come back
+        )
+        added += len(session.execute(stmt).all())
+    return added
+
+
+def _upsert_case(session: Session, snap: CaseSnapshot) -> bool:
+    """Upsert the case row if the snapshot is at least as new; True if it was."""
+    target = table("cases")
+    (values,) = _values([snap.case])
+    stmt = _insert(session, target).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["case_ref"],
+        set_={c.name: stmt.excluded[c.name] for c in target.columns if c.name != "case_ref"},
+        where=target.c.history_count <= stmt.excluded.history_count,
+    ).returning(target.c.case_ref)
+    return session.execute(stmt).first() is not None
+
+
+def decision_values(rows: Iterable[HistoryRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "case_ref": r.case_ref,
+            "decision_id": r.decision_id,
+            "seq": r.seq,
+            "kind": r.decision_kind,
+            "decided_at": to_db(r.at),
+            "occurred_on": r.occurred_on,
+            "by_name": r.by_name,
+            "by_role": r.by_role,
+            "by_agency": r.by_agency,
+            "via": r.via,
+            "stage": r.stage,
+            "what": r.text,
+            "why": r.why,
+        }
+        for r in rows
+        if is_decision(r)
+    ]
+
+
+def record_snapshot(session: Session, snap: CaseSnapshot) -> Recorded:
+    """Write a case snapshot (see the module's doc). The caller commits."""
+    current = _upsert_case(session, snap)
+    if current:
+        ref = ["case_ref"]
+        _upsert(session, "children", [*ref, "child_no"], _values(snap.children))
+        _upsert(session, "deadlines", [*ref, "deadline_id"], _values(snap.deadlines))
+        _upsert(session, "actions", [*ref, "action_id"], _values(snap.actions))
+    history_added = _insert_new(session, "history", ["case_ref", "seq"], _values(snap.history))
+    decisions_added = _insert_new(
+        session, "decisions", ["case_ref", "decision_id"], decision_values(snap.history)
+    )
+    return Recorded(
+        case_ref=snap.case.case_ref,
+        current=current,
+        history_added=history_added,
+        decisions_added=decisions_added,
+    )
+
+
+def history_count(session: Session, case_ref: str) -> int:
+    """How many history entries of the case the register holds."""
+    target = table("history")
+    found = session.execute(
+        select(func.count()).select_from(target).where(target.c.case_ref == case_ref)
+    ).scalar_one()
+    return int(found)
+
+
+# --------------------------------------------------------------------------- learning outputs
+
+
+LEARNING_KINDS = ("briefing", "training")
+
+
+def add_learning_output(
+    session: Session,
+    *,
+    kind: str,
+    title: str,
+    produced_on: date,
+    case_ref: str | None = None,
+    partnership: str | None = None,
+    recorded_by: str | None = None,
+) -> bool:
+    """Record a 7-minute briefing or a training produced; False if it was recorded before."""
+    if kind not in LEARNING_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(LEARNING_KINDS)}")
+    if partnership is None and case_ref:
+        cases = table("cases")
+        partnership = session.execute(
+            select(cases.c.partnership).where(cases.c.case_ref == case_ref)
+        ).scalar_one_or_none()
+    values = {
+        "kind": kind,
+        "title": title,
+        "case_ref": case_ref or "",
+        "produced_on": produced_on,
+        "partnership": partnership,
+        "recorded_by": recorded_by,
+    }
+    return (
+        _insert_new(
+            session, "learning_outputs", ["kind", "title", "case_ref", "produced_on"], [values]
+        )
+        == 1
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def rows(session: Session, name: str, *where: Any) -> list[dict[str, Any]]:
+    """Every row of a table as plain dicts, in primary-key order."""
+    target = table(name)
+    stmt = select(target)
+    if where:
+        stmt = stmt.where(and_(*where))
+    stmt = stmt.order_by(*target.primary_key.columns)
+    return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Rows in each table."""
+    found = {}
+    for name in (*models.PROJECTED_TABLES, "learning_outputs"):
+        found[name] = int(
+            session.execute(select(func.count()).select_from(table(name))).scalar_one()
+        )
+    return found

@@ -1,0 +1,190 @@
+"""The register's tables (SQLModel). A projection of the workflows: `sro register rebuild`
+recreates every row but the learning outputs from the workflows themselves.
+
+Columns mirror the row models of `safeguarding.projection` one for one (a test checks it). Times
+are stored as naive UTC; dates as dates. Natural keys are the primary keys, so every write is an
+upsert or an insert-if-absent and a retried activity never duplicates a row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import DateTime, Text
+from sqlmodel import Field, SQLModel
+
+#: The tables `sro register rebuild` fills from the workflows.
+PROJECTED_TABLES = ("cases", "children", "deadlines", "actions", "history", "decisions")
+
+
+class CaseRecord(SQLModel, table=True):
+    """One row per case: where it is and what the national statistics count."""
+
+    __tablename__ = "cases"
+
+    case_ref: str = Field(primary_key=True, max_length=40)
+    partnership: str = Field(index=True)
+    partnership_name: str
+    stage: str
+    route: str
+    opened_at: datetime = Field(sa_type=DateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime)
+    received_on: date
+    aware_on: date
+    late_referral: bool
+    harm: str
+    abuse_or_neglect_suspected: bool
+    referrer_agency: str
+    agencies_involved: str
+    children: int
+    care_leaver: bool
+    other_review_type: str | None = None
+    notification_reference: str | None = None
+    notified_on: date | None = None
+    rapid_review_on: date | None = None
+    rapid_review_recommendation: str | None = None
+    possible_national_importance: bool
+    panel_response_on: date | None = None
+    panel_agrees: bool | None = None
+    panel_outcome: str | None = None
+    national_review: bool
+    cspr_decided_on: date | None = None
+    lead_reviewer: str | None = None
+    planned_publication_on: date | None = None
+    published_on: date | None = None
+    not_published: bool
+    case_of_concern_approach: str | None = None
+    runs: int
+    history_count: int
+
+
+class ChildRecord(SQLModel, table=True):
+    """National statistics about each child of a notification. Never a name or a birth date."""
+
+    __tablename__ = "children"
+
+    case_ref: str = Field(primary_key=True, foreign_key="cases.case_ref", max_length=40)
+    child_no: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    age_band: str
+    sex: str
+    ethnicity: str | None = None
+    disability: bool | None = None
+    looked_after: bool
+    child_protection_plan: bool
+    care_leaver: bool
+
+
+class DeadlineRecord(SQLModel, table=True):
+    __tablename__ = "deadlines"
+
+    case_ref: str = Field(primary_key=True, foreign_key="cases.case_ref", max_length=40)
+    deadline_id: str = Field(primary_key=True, max_length=120)
+    kind: str = Field(index=True)
+    title: str
+    owner: str
+    statutory: bool
+    basis: str
+    due_on: date = Field(index=True)
+    original_due_on: date
+    opened_at: datetime = Field(sa_type=DateTime)
+    outcome: str
+    met_on: date | None = None
+    withdrawn_at: datetime | None = Field(default=None, sa_type=DateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=DateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=DateTime)
+    escalated_again_at: datetime | None = Field(default=None, sa_type=DateTime)
+    extensions: int
+
+
+class ActionRecord(SQLModel, table=True):
+    __tablename__ = "actions"
+
+    case_ref: str = Field(primary_key=True, foreign_key="cases.case_ref", max_length=40)
+    action_id: str = Field(primary_key=True, max_length=80)
+    recommendation: str = Field(sa_type=Text)
+    description: str = Field(sa_type=Text)
+    lead_agency: str = Field(index=True)
+    due_on: date
+    outcome_measure: str = Field(sa_type=Text)
+    scope: str
+    monitored_by: str
+    status: str
+    rag: str | None = None
+    evidence: str = Field(sa_type=Text)
+    added_by_name: str
+    added_by_role: str
+    added_by_agency: str
+    completed_on: date | None = None
+
+
+class HistoryRecord(SQLModel, table=True):
+    """Every entry of every case's history: decisions, refusals, stage changes, deadlines
+    opened, met, extended and withdrawn, reminders and escalations. `seq` is the entry's index
+    in the case history (stable across continue-as-new)."""
+
+    __tablename__ = "history"
+
+    case_ref: str = Field(primary_key=True, foreign_key="cases.case_ref", max_length=40)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(sa_type=DateTime, index=True)
+    kind: str = Field(index=True)
+    stage: str
+    text: str = Field(sa_type=Text)
+    decision_id: str | None = None
+    decision_kind: str | None = None
+    by_name: str | None = None
+    by_role: str | None = None
+    by_agency: str | None = None
+    via: str | None = None
+    deadline_id: str | None = None
+    occurred_on: date | None = None
+    why: str | None = Field(default=None, sa_type=Text)
+
+
+class DecisionRecord(SQLModel, table=True):
+    """Who decided what, when and why: one row per decision applied to a case."""
+
+    __tablename__ = "decisions"
+
+    case_ref: str = Field(primary_key=True, foreign_key="cases.case_ref", max_length=40)
+    decision_id: str = Field(primary_key=True, max_length=80)
+    seq: int
+    kind: str = Field(index=True)
+    decided_at: datetime = Field(sa_type=DateTime)
+    occurred_on: date | None = None
+    by_name: str
+    by_role: str
+    by_agency: str
+    via: str | None = None
+    stage: str
+    what: str = Field(sa_type=Text)
+    why: str | None = Field(default=None, sa_type=Text)
+
+
+class LearningOutput(SQLModel, table=True):
+    """A learning output a coordinator records: a 7-minute briefing or training produced.
+    Not a projection: `sro report learning add` writes it (adding the same one again is a
+    no-op)."""
+
+    __tablename__ = "learning_outputs"
+
+    kind: str = Field(primary_key=True, max_length=20)
+    title: str = Field(primary_key=True, max_length=200)
+    #: The case it came from ('' for none).
+    case_ref: str = Field(primary_key=True, default="", max_length=40)
+    produced_on: date = Field(primary_key=True)
+    partnership: str | None = Field(default=None, index=True)
+    recorded_by: str | None = None
+
+
+__all__ = [
+    "PROJECTED_TABLES",
+    "ActionRecord",
+    "CaseRecord",
+    "ChildRecord",
+    "DeadlineRecord",
+    "DecisionRecord",
+    "HistoryRecord",
+    "LearningOutput",
+    "SQLModel",
+]

@@ -1,0 +1,545 @@
+"""Report figures, computed from the register.
+
+`load()` reads the register (optionally one partnership) into a `RegisterData`; everything else
+here is a pure function of that data and the dates given, so the figures are unit-tested on a
+seeded register with known counts.
+
+Definitions (the annual report states them too):
+
+- A **reporting year** runs from 1 April to 31 March (`2026-27`).
+- **Referrals** are counted by the day the partnership received them, by the route each took.
+- **Timeliness** counts the statutory deadlines *done* in the year: notifications (Serious
+  Incident Notifications and care leaver deaths) within 5 working days of awareness, rapid
+  reviews within 15 working days, Local CSPRs published (or the decision not to publish
+  recorded) within 6 months of the decision to hold one. Each is measured against the statutory
+  due date, before any agreed extension. Those still not done and overdue at the report date are
+  shown beside them.
+- An **overdue action** is one not complete (nor closed by the review group) on the report date
+  whose due date has passed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from register.models import (
+    ActionRecord,
+    CaseRecord,
+    ChildRecord,
+    DeadlineRecord,
+    DecisionRecord,
+    HistoryRecord,
+    LearningOutput,
+)
+from safeguarding.projection import AGE_BANDS
+from safeguarding.vocabulary import AGENCY_LABELS, Agency, DecisionKind, Route, Stage
+
+FINISHED_ACTIONS = ("complete", "closed_by_review_group")
+ESCALATION_KINDS = ("escalation", "second_escalation")
+LEARNING_LABELS = {"briefing": "7-minute briefings", "training": "Training"}
+
+ROUTE_LABELS: dict[str, str] = {
+    Route.UNDECIDED.value: "Awaiting triage",
+    Route.SERIOUS_INCIDENT.value: "Serious incident (rapid review under way)",
+    Route.CARE_LEAVER_NOTIFICATION.value: "Care leaver death notified",
+    Route.LOCAL_CSPR.value: "Local Child Safeguarding Practice Review",
+    Route.LEARNING_ONLY.value: "Rapid review only (no further review)",
+    Route.CASE_OF_CONCERN.value: "Case of Concern",
+    Route.OTHER_REVIEW.value: "Other review (audit, local case review...)",
+    Route.NO_FURTHER_ACTION.value: "No further action (advice given)",
+}
+
+
+def route_label(route: str) -> str:
+    return ROUTE_LABELS.get(route, route.replace("_", " "))
+
+
+def stage_label(stage: str) -> str:
+    try:
+        return Stage(stage).label
+    except ValueError:
+        return stage.replace("_", " ")
+
+
+def agency_label(agency: str) -> str:
+    try:
+        return AGENCY_LABELS[Agency(agency)]
+    except ValueError:
+        return agency.replace("_", " ")
+
+
+# --------------------------------------------------------------------------- the register
+
+
+@dataclass
+class RegisterData:
+    cases: list[CaseRecord] = field(default_factory=list)
+    children: list[ChildRecord] = field(default_factory=list)
+    deadlines: list[DeadlineRecord] = field(default_factory=list)
+    actions: list[ActionRecord] = field(default_factory=list)
+    decisions: list[DecisionRecord] = field(default_factory=list)
+    history: list[HistoryRecord] = field(default_factory=list)
+    learning: list[LearningOutput] = field(default_factory=list)
+
+    def case(self, case_ref: str) -> CaseRecord | None:
+        return next((c for c in self.cases if c.case_ref == case_ref), None)
+
+
+def learning_outputs(session: Session, partnership: str | None = None) -> list[LearningOutput]:
+    """The learning outputs recorded (for one partnership: its own and its cases')."""
+    stmt = select(LearningOutput)
+    if partnership is not None:
+        stmt = stmt.where(
+            or_(
+                col(LearningOutput.partnership) == partnership,
+                col(LearningOutput.case_ref).in_(
+                    select(CaseRecord.case_ref).where(CaseRecord.partnership == partnership)
+                ),
+            )
+        )
+    return sorted(session.exec(stmt).all(), key=lambda o: (o.produced_on, o.kind, o.title))
+
+
+def load(session: Session, partnership: str | None = None) -> RegisterData:
+    """Read the register: one partnership's cases and what belongs to them, or everything."""
+
+    def of_cases(model: Any) -> Any:
+        stmt = select(model)
+        if partnership is not None:
+            chosen = select(CaseRecord.case_ref).where(CaseRecord.partnership == partnership)
+            stmt = stmt.where(col(model.case_ref).in_(chosen))
+        return stmt
+
+    return RegisterData(
+        cases=list(session.exec(of_cases(CaseRecord).order_by(col(CaseRecord.case_ref))).all()),
+        children=list(session.exec(of_cases(ChildRecord)).all()),
+        deadlines=list(session.exec(of_cases(DeadlineRecord)).all()),
+        actions=list(session.exec(of_cases(ActionRecord)).all()),
+        decisions=list(session.exec(of_cases(DecisionRecord)).all()),
+        history=list(
+            session.exec(
+                of_cases(HistoryRecord).order_by(
+                    col(HistoryRecord.case_ref), col(HistoryRecord.seq)
+                )
+            ).all()
+        ),
+        learning=learning_outputs(session, partnership),
+    )
+
+
+# --------------------------------------------------------------------------- periods
+
+
+YEAR_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class ReportingYear:
+    """A partnership's reporting year, 1 April to 31 March."""
+
+    first: int
+
+    @classmethod
+    def parse(cls, text: str) -> ReportingYear:
+        found = YEAR_PATTERN.match(text.strip())
+        if not found or (int(found.group(1)) + 1) % 100 != int(found.group(2)):
+            raise ValueError(f"a reporting year is written like 2026-27, not {text!r}")
+        return cls(int(found.group(1)))
+
+    @property
+    def label(self) -> str:
+        return f"{self.first}-{(self.first + 1) % 100:02d}"
+
+    @property
+    def start(self) -> date:
+        return date(self.first, 4, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.first + 1, 3, 31)
+
+    def __contains__(self, day: object) -> bool:
+        if isinstance(day, datetime):
+            day = day.date()
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+# --------------------------------------------------------------------------- annual report
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    """One statutory timescale: how many were done in the year, and how many of those in time."""
+
+    measure: str
+    timescale: str
+    done: int
+    in_time: int
+    #: Not done yet and past the statutory due date on the report date.
+    overdue_outstanding: int
+
+    @property
+    def late(self) -> int:
+        return self.done - self.in_time
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.in_time / self.done, 1) if self.done else None
+
+
+@dataclass(frozen=True)
+class AgencyActions:
+    agency: str
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class AnnualFigures:
+    year: ReportingYear
+    as_of: date
+    partnership: str | None
+    referrals: int
+    by_route: list[Count]
+    outcomes: list[Count]
+    notifications_by_harm: list[Count]
+    children_by_age_band: list[Count]
+    timeliness: list[Timeliness]
+    actions_by_agency: list[AgencyActions]
+    learning: list[Count]
+    learning_titles: list[tuple[date, str, str]]
+
+
+TIMESCALES: tuple[tuple[str, str, str], ...] = (
+    ("notification", "Notifications made within 5 working days", "5 working days"),
+    ("rapid_review", "Rapid reviews completed within 15 working days", "15 working days"),
+    (
+        "cspr_publication",
+        "Local CSPRs published (or not-publishing recorded) within 6 months",
+        "6 months",
+    ),
+)
+
+
+def timeliness(data: RegisterData, year: ReportingYear, as_of: date) -> list[Timeliness]:
+    found = []
+    for kind, measure, timescale in TIMESCALES:
+        of_kind = [d for d in data.deadlines if d.kind == kind and d.outcome != "withdrawn"]
+        done = [d for d in of_kind if d.met_on is not None and d.met_on in year]
+        in_time = [d for d in done if d.met_on is not None and d.met_on <= d.original_due_on]
+        outstanding = [d for d in of_kind if d.met_on is None and d.original_due_on < as_of]
+        found.append(
+            Timeliness(
+                measure=measure,
+                timescale=timescale,
+                done=len(done),
+                in_time=len(in_time),
+                overdue_outstanding=len(outstanding),
+            )
+        )
+    return found
+
+
+def action_overdue(action: ActionRecord, on: date) -> bool:
+    """Not finished on `on` (or finished only after it), and due before it."""
+    finished = action.status in FINISHED_ACTIONS and (
+        action.completed_on is None or action.completed_on <= on
+    )
+    return not finished and action.due_on < on
+
+
+def action_open(action: ActionRecord, on: date) -> bool:
+    return not (
+        action.status in FINISHED_ACTIONS
+        and (action.completed_on is None or action.completed_on <= on)
+    )
+
+
+def actions_by_agency(data: RegisterData, as_of: date) -> list[AgencyActions]:
+    open_by: Counter[str] = Counter()
+    overdue_by: Counter[str] = Counter()
+    for action in data.actions:
+        if action_open(action, as_of):
+            open_by[action.lead_agency] += 1
+        if action_overdue(action, as_of):
+            overdue_by[action.lead_agency] += 1
+    return [
+        AgencyActions(agency=agency_label(a), open=open_by[a], overdue=overdue_by[a])
+        for a in sorted(open_by, key=lambda a: (-overdue_by[a], -open_by[a], a))
+    ]
+
+
+def _counts(labels: Iterable[str], order: Iterable[str] = ()) -> list[Count]:
+    counted = Counter(labels)
+    ordered = [k for k in order if k in counted] + sorted(k for k in counted if k not in order)
+    return [Count(k, counted[k]) for k in ordered]
+
+
+def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
+    """What happened in the year, whenever the case began."""
+    cases = data.cases
+    rows = [
+        ("Serious Incident Notifications made", sum(c.notified_on in year for c in cases)),
+        (
+            "Rapid reviews completed",
+            sum(c.rapid_review_on in year for c in cases),
+        ),
+        (
+            "  recommending a Local CSPR",
+            sum(
+                c.rapid_review_on in year and c.rapid_review_recommendation == "local_cspr"
+                for c in cases
+            ),
+        ),
+        (
+            "  recommending no further review",
+            sum(
+                c.rapid_review_on in year and c.rapid_review_recommendation == "no_further_review"
+                for c in cases
+            ),
+        ),
+        (
+            "  of possible national importance",
+            sum(c.rapid_review_on in year and c.possible_national_importance for c in cases),
+        ),
+        ("National Panel responses", sum(c.panel_response_on in year for c in cases)),
+        (
+            "  agreeing with the partnership's decision",
+            sum(c.panel_response_on in year and bool(c.panel_agrees) for c in cases),
+        ),
+        (
+            "  national reviews taken by the Panel",
+            sum(c.panel_response_on in year and c.national_review for c in cases),
+        ),
+        ("Local CSPRs begun", sum(c.cspr_decided_on in year for c in cases)),
+        ("Local CSPRs published", sum(c.published_on in year for c in cases)),
+        (
+            "Local CSPRs not published (reasons recorded)",
+            sum(
+                1
+                for d in data.deadlines
+                if d.kind == "cspr_publication"
+                and d.met_on in year
+                and (c := data.case(d.case_ref)) is not None
+                and c.not_published
+            ),
+        ),
+        (
+            "Cases of Concern reviews completed",
+            sum(
+                1
+                for d in data.decisions
+                if d.kind == DecisionKind.OUTCOME_SHARED.value and d.decided_at in year
+            ),
+        ),
+        (
+            "Other reviews completed",
+            sum(
+                1
+                for d in data.decisions
+                if d.kind == DecisionKind.OTHER_REVIEW_COMPLETED.value and d.decided_at in year
+            ),
+        ),
+        ("Cases closed", sum(c.closed_at is not None and c.closed_at in year for c in cases)),
+    ]
+    return [Count(label, count) for label, count in rows]
+
+
+def annual(
+    data: RegisterData, year: ReportingYear, as_of: date, partnership: str | None = None
+) -> AnnualFigures:
+    received = [c for c in data.cases if c.received_on in year]
+    notified = {c.case_ref: c for c in data.cases if c.notified_on in year}
+    learning = [o for o in data.learning if o.produced_on in year]
+    return AnnualFigures(
+        year=year,
+        as_of=as_of,
+        partnership=partnership,
+        referrals=len(received),
+        by_route=[
+            Count(route_label(c.label), c.count)
+            for c in _counts((c.route for c in received), ROUTE_LABELS)
+        ],
+        outcomes=outcomes(data, year),
+        notifications_by_harm=[
+            Count(c.label.replace("_", " "), c.count)
+            for c in _counts((c.harm for c in notified.values()), ("death", "serious_harm"))
+        ],
+        children_by_age_band=_counts(
+            (ch.age_band for ch in data.children if ch.case_ref in notified), AGE_BANDS
+        ),
+        timeliness=timeliness(data, year, as_of),
+        actions_by_agency=actions_by_agency(data, as_of),
+        learning=[
+            Count(LEARNING_LABELS.get(c.label, c.label), c.count)
+            for c in _counts((o.kind for o in learning), LEARNING_LABELS)
+        ],
+        learning_titles=[(o.produced_on, o.kind, o.title) for o in learning],
+    )
+
+
+# --------------------------------------------------------------------------- bi-monthly summary
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    case_ref: str
+    partnership: str
+    route: str
+    stage: str
+    received_on: date
+    closed_on: date | None
+    deadlines_met: int
+    deadlines_missed: int
+    deadlines_due: int
+    overdue: int
+    next_deadline: str | None
+    next_due_on: date | None
+    actions_done: int
+    actions: int
+    actions_overdue: int
+    decisions_since: int
+    last_decision: str | None
+    themes: list[str]
+
+
+@dataclass(frozen=True)
+class Theme:
+    theme: str
+    reviews: int
+
+
+@dataclass(frozen=True)
+class SummaryFigures:
+    since: date
+    as_of: date
+    partnership: str | None
+    reviews: list[ReviewLine]
+    themes: list[Theme]
+    decisions_since: int
+    escalations_since: list[tuple[str, datetime, str]]
+    learning_since: list[tuple[date, str, str]]
+
+    @property
+    def open_reviews(self) -> int:
+        return sum(r.closed_on is None for r in self.reviews)
+
+
+def _theme(text: str) -> str:
+    return " ".join(text.split()).rstrip(".")
+
+
+def summary(
+    data: RegisterData, since: date, as_of: date, partnership: str | None = None
+) -> SummaryFigures:
+    """Every review open on `since` or later, its stage and progress, and the themes of its
+    recommendations; what was decided and escalated since."""
+    lines = []
+    theme_reviews: Counter[str] = Counter()
+    for case in data.cases:
+        closed_on = case.closed_at.date() if case.closed_at else None
+        if (closed_on is not None and closed_on < since) or case.received_on > as_of:
+            continue
+        deadlines = [d for d in data.deadlines if d.case_ref == case.case_ref]
+        open_deadlines = sorted(
+            (d for d in deadlines if d.outcome == "open"), key=lambda d: (d.due_on, d.deadline_id)
+        )
+        actions = [a for a in data.actions if a.case_ref == case.case_ref]
+        decisions = sorted(
+            (d for d in data.decisions if d.case_ref == case.case_ref), key=lambda d: d.seq
+        )
+        themes = sorted({_theme(a.recommendation) for a in actions})
+        theme_reviews.update(themes)
+        last = decisions[-1] if decisions else None
+        lines.append(
+            ReviewLine(
+                case_ref=case.case_ref,
+                partnership=case.partnership,
+                route=route_label(case.route),
+                stage=stage_label(case.stage),
+                received_on=case.received_on,
+                closed_on=closed_on,
+                deadlines_met=sum(d.outcome == "met" for d in deadlines),
+                deadlines_missed=sum(d.outcome == "missed" for d in deadlines),
+                deadlines_due=len(open_deadlines),
+                overdue=sum(d.due_on < as_of for d in open_deadlines),
+                next_deadline=open_deadlines[0].title if open_deadlines else None,
+                next_due_on=open_deadlines[0].due_on if open_deadlines else None,
+                actions_done=sum(a.status in FINISHED_ACTIONS for a in actions),
+                actions=len(actions),
+                actions_overdue=sum(action_overdue(a, as_of) for a in actions),
+                decisions_since=sum(since <= d.decided_at.date() <= as_of for d in decisions),
+                last_decision=(
+                    f"{last.kind.replace('_', ' ')} on {last.decided_at.date()}" if last else None
+                ),
+                themes=themes,
+            )
+        )
+    lines.sort(key=lambda r: (r.closed_on is not None, r.received_on, r.case_ref))
+    return SummaryFigures(
+        since=since,
+        as_of=as_of,
+        partnership=partnership,
+        reviews=lines,
+        themes=[
+            Theme(t, n) for t, n in sorted(theme_reviews.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        decisions_since=sum(since <= d.decided_at.date() <= as_of for d in data.decisions),
+        escalations_since=[
+            (h.case_ref, h.at, h.text)
+            for h in data.history
+            if h.kind in ESCALATION_KINDS and since <= h.at.date() <= as_of
+        ],
+        learning_since=[
+            (o.produced_on, o.kind, o.title)
+            for o in data.learning
+            if since <= o.produced_on <= as_of
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    uid: str
+    case_ref: str
+    title: str
+    kind: str
+    on: date
+    sequence: int
+    owner: str
+    statutory: bool
+
+
+def upcoming(data: RegisterData, from_day: date) -> list[CalendarEntry]:
+    """Open deadlines and review-group meetings due on `from_day` or later."""
+    return [
+        CalendarEntry(
+            uid=f"{d.case_ref}.{d.deadline_id}@safeguarding-review-orchestrator",
+            case_ref=d.case_ref,
+            title=d.title,
+            kind=d.kind,
+            on=d.due_on,
+            sequence=d.extensions,
+            owner=d.owner,
+            statutory=d.statutory,
+        )
+        for d in sorted(data.deadlines, key=lambda d: (d.due_on, d.case_ref, d.deadline_id))
+        if d.outcome == "open" and d.due_on >= from_day
+    ]

@@ -1,0 +1,1 @@
+"""Protecting child data in Temporal: payload encryption, the key ring, the codec server."""

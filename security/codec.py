@@ -1,0 +1,61 @@
+"""AES-GCM payload encryption for every Temporal payload (workflow inputs, decisions, queries,
+activity inputs and results, history). The search attributes, ids and summaries stay in clear:
+they never carry personal data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import PayloadCodec
+
+from security.keys import KeyRing
+
+ENCODING = b"binary/encrypted"
+KEY_ID = "encryption-key-id"
+NONCE_BYTES = 12
+
+
+class DecryptionError(ValueError):
+    pass
+
+
+class EncryptionCodec(PayloadCodec):
+    def __init__(self, ring: KeyRing) -> None:
+        self._ring = ring
+        self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.encrypt(p) for p in payloads]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.decrypt(p) for p in payloads]
+
+    def encrypt(self, payload: Payload) -> Payload:
+        key_id = self._ring.current
+        nonce = os.urandom(NONCE_BYTES)
+        # The key id is bound to the ciphertext as associated data: it cannot be swapped.
+        sealed = self._ciphers[key_id].encrypt(nonce, payload.SerializeToString(), key_id.encode())
+        return Payload(
+            metadata={"encoding": ENCODING, KEY_ID: key_id.encode()}, data=nonce + sealed
+        )
+
+    def decrypt(self, payload: Payload) -> Payload:
+        if payload.metadata.get("encoding") != ENCODING:
+            return payload  # written before encryption was turned on
+        key_id = payload.metadata.get(KEY_ID, b"").decode()
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            known = ", ".join(sorted(self._ciphers))
+            raise DecryptionError(
+                f"payload was encrypted with key {key_id!r}, which is not configured "
+                f"(keys: {known}); keep old keys in SRO_CODEC_KEYS while histories use them"
+            )
+        data = payload.data
+        try:
+            plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id.encode())
+        except Exception:
+            raise DecryptionError(f"payload does not decrypt with key {key_id!r}") from None
+        return Payload.FromString(plain)

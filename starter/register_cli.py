@@ -1,0 +1,441 @@
+"""`sro register ...` and `sro report ...`: the register and the reports read from it.
+
+    sro register upgrade                       migrate the register to the newest schema
+    sro register rebuild [--partnership CODE]  re-project every case from its workflow
+    sro register info                          where the register is, its revision, row counts
+    sro report summary --since DATE            bi-monthly review summary (.md .html .csv)
+    sro report annual --year 2026-27           annual report figures (.md .html .csv + chart PNG)
+    sro report calendar --out deadlines.ics    upcoming deadlines and meetings (iCalendar)
+    sro report learning add|list               7-minute briefings and training produced
+
+The register is DATABASE_URL (PostgreSQL or SQLite), by default SQLite in the data folder
+(`$SRO_DATA_DIR/register.db`). Reports go to `--out` (default `$SRO_DATA_DIR/reports`).
+Hooked into `starter.cli` by `add_commands` and `dispatch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from register import crud, db
+from reports import calendar as ics
+from reports import chart, documents, figures
+from safeguarding.clock import uk_today
+from safeguarding.projection import CaseSnapshot
+from starter.cli import (
+    PARTNERSHIP_PATTERN,
+    WORKFLOW_ID_PREFIX,
+    CliError,
+    _connect,
+    _iso_date,
+    normalise_case_ref,
+)
+from workflows.referral import ReferralWorkflow
+
+COMMANDS = ("register", "report")
+FORMATS = ("md", "html", "csv")
+REBUILD_CONCURRENCY = 8
+
+
+def _partnership(text: str) -> str:
+    code = text.strip().upper()
+    if not PARTNERSHIP_PATTERN.match(code):
+        raise argparse.ArgumentTypeError(f"not a partnership code: {text[:20]!r}")
+    return code
+
+
+def _year(text: str) -> figures.ReportingYear:
+    try:
+        return figures.ReportingYear.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _title(text: str) -> str:
+    title = " ".join(text.split())
+    if not 1 <= len(title) <= 200:
+        raise argparse.ArgumentTypeError("a title has 1 to 200 characters")
+    return title
+
+
+def reports_dir() -> Path:
+    return Path(os.environ.get("SRO_DATA_DIR") or "data") / "reports"
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `register` and `report` to the `sro` parser."""
+
+    def sub(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, **kwargs: Any
+    ) -> argparse.ArgumentParser:
+        return parent.add_parser(name, allow_abbrev=False, **kwargs)
+
+    # ---------------------------------------------------------------- register
+    register = sub(
+        commands,
+        "register",
+        help="the case register (DATABASE_URL, default SQLite in the data folder)",
+        description="The relational register the workflows project into. DATABASE_URL names it "
+        "(postgresql://... or sqlite:///...); default $SRO_DATA_DIR/register.db.",
+    )
+    register_commands = register.add_subparsers(
+        dest="register_command", required=True, metavar="COMMAND"
+    )
+    sub(register_commands, "upgrade", help="run the migrations up to the newest schema")
+    sub(register_commands, "info", help="where the register is, its schema revision and rows")
+    rebuild = sub(
+        register_commands,
+        "rebuild",
+        help="re-project every case (open and closed) from its workflow",
+        description="List the ReferralWorkflow executions (open and closed) in Temporal "
+        "visibility and write each case's rows into the register, idempotently. Needs a "
+        "worker running (the cases answer the `register` query).",
+    )
+    rebuild.add_argument("--partnership", type=_partnership, metavar="CODE")
+    rebuild.add_argument(
+        "--case", dest="cases", action="append", metavar="CASE_REF", help="only these (repeat)"
+    )
+    rebuild.add_argument(
+        "--task-queue", metavar="QUEUE", help="only cases started on this task queue"
+    )
+    rebuild.add_argument("--limit", type=int, default=100_000, metavar="N")
+    rebuild.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long each case may take to answer (default 30)",
+    )
+
+    # ---------------------------------------------------------------- report
+    report = sub(commands, "report", help="reports from the register")
+    report_commands = report.add_subparsers(dest="report_command", required=True, metavar="COMMAND")
+
+    def outputs(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--format",
+            dest="formats",
+            action="append",
+            choices=FORMATS,
+            help="md, html or csv (repeat for more; default all three)",
+        )
+        parser.add_argument(
+            "--out", type=Path, metavar="DIR", help="folder to write to (default data/reports)"
+        )
+        parser.add_argument("--partnership", type=_partnership, metavar="CODE")
+        parser.add_argument(
+            "--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="report date (default today)"
+        )
+
+    summary = sub(
+        report_commands, "summary", help="bi-monthly summary: every review, progress, themes"
+    )
+    summary.add_argument(
+        "--since", type=_iso_date, required=True, metavar="YYYY-MM-DD", help="the last report"
+    )
+    outputs(summary)
+    annual = sub(
+        report_commands,
+        "annual",
+        help="annual report figures, with a timeliness chart (PNG)",
+    )
+    annual.add_argument(
+        "--year", type=_year, required=True, metavar="YYYY-YY", help="April to March, e.g. 2026-27"
+    )
+    outputs(annual)
+    cal = sub(
+        report_commands,
+        "calendar",
+        help="upcoming deadlines and meetings as an iCalendar file",
+        description="Write an RFC 5545 calendar of open deadlines and review-group meetings due "
+        "from --from on, to import or to publish where coordinators subscribe. Each event "
+        "names the case and the deadline only.",
+    )
+    cal.add_argument("--out", type=Path, required=True, metavar="FILE.ics")
+    cal.add_argument("--partnership", type=_partnership, metavar="CODE")
+    cal.add_argument(
+        "--from", dest="from_day", type=_iso_date, metavar="YYYY-MM-DD", help="default today"
+    )
+    learning = sub(
+        report_commands, "learning", help="record or list learning outputs (briefings, training)"
+    )
+    learning_commands = learning.add_subparsers(
+        dest="learning_command", required=True, metavar="COMMAND"
+    )
+    add = sub(learning_commands, "add", help="record a 7-minute briefing or training produced")
+    add.add_argument("--kind", choices=crud.LEARNING_KINDS, required=True)
+    add.add_argument("--title", type=_title, required=True)
+    add.add_argument("--case", metavar="CASE_REF", help="the review it came from")
+    add.add_argument("--on", type=_iso_date, required=True, metavar="YYYY-MM-DD")
+    add.add_argument("--partnership", type=_partnership, metavar="CODE")
+    add.add_argument("--by-name", metavar="NAME", help="who records it (default $SRO_USER_NAME)")
+    listing = sub(learning_commands, "list", help="learning outputs recorded")
+    listing.add_argument("--year", type=_year, metavar="YYYY-YY")
+    listing.add_argument("--partnership", type=_partnership, metavar="CODE")
+
+
+async def dispatch(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "register":
+            if args.register_command == "rebuild":
+                return await cmd_rebuild(args)
+            return await asyncio.to_thread(
+                cmd_upgrade if args.register_command == "upgrade" else cmd_info
+            )
+        return await asyncio.to_thread(_report, args)
+    except SQLAlchemyError as err:
+        raise CliError(
+            f"the register at {db.describe()} failed: {str(err).splitlines()[0][:300]}", code=1
+        ) from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    if args.report_command == "learning":
+        return cmd_learning(args)
+    if args.report_command == "calendar":
+        return cmd_calendar(args)
+    return cmd_summary(args) if args.report_command == "summary" else cmd_annual(args)
+
+
+def _today() -> date:
+    return uk_today(datetime.now(UTC))
+
+
+# ====================================================================== register
+
+
+def cmd_upgrade() -> int:
+    before = db.current_revision()
+    after = db.upgrade()
+    where = db.describe()
+    if before == after:
+        print(f"The register at {where} is at the newest revision ({after}).")
+    else:
+        print(f"The register at {where} migrated from {before or 'empty'} to {after}.")
+    return 0
+
+
+def cmd_info() -> int:
+    print(f"Register: {db.describe()}")
+    print(f"Revision: {db.current_revision() or 'none (run `sro register upgrade`)'}")
+    print(f"Newest:   {db.head_revision()}")
+    if db.current_revision() is None:
+        return 0
+    with db.session() as session:
+        for name, count in crud.counts(session).items():
+            print(f"  {name:<17}{count:>8}")
+    return 0
+
+
+@dataclass
+class Rebuilt:
+    cases: int = 0
+    history_added: int = 0
+    decisions_added: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def _visibility_query(task_queue: str | None) -> str:
+    clauses = [f"WorkflowType = '{ReferralWorkflow.__name__}'"]
+    if task_queue:
+        if "'" in task_queue:
+            raise CliError("--task-queue: a queue name has no quotes")
+        clauses.append(f"TaskQueue = '{task_queue}'")
+    return " AND ".join(clauses)
+
+
+async def rebuild(
+    client: Client,
+    *,
+    partnership: str | None = None,
+    cases: list[str] | None = None,
+    task_queue: str | None = None,
+    limit: int = 100_000,
+    timeout: float = 30.0,
+    url: str | None = None,
+) -> Rebuilt:
+    """Project every case (or the ones asked for) from its workflow into the register."""
+    await asyncio.to_thread(db.ensure_schema, url)
+    if cases:
+        workflow_ids = [f"{WORKFLOW_ID_PREFIX}{c}" for c in cases]
+    else:
+        seen: dict[str, None] = {}  # one entry per workflow, whatever its runs
+        async for execution in client.list_workflows(_visibility_query(task_queue), limit=limit):
+            seen.setdefault(execution.id, None)
+        workflow_ids = sorted(seen)
+    done = Rebuilt()
+    gate = asyncio.Semaphore(REBUILD_CONCURRENCY)
+
+    async def one(workflow_id: str) -> None:
+        case_ref = workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+        async with gate:
+            try:
+                snapshot = await client.get_workflow_handle(workflow_id).query(
+                    "register", result_type=CaseSnapshot, rpc_timeout=timedelta(seconds=timeout)
+                )
+            except Exception as err:  # one case that cannot answer does not stop the rest
+                done.failed.append(f"{case_ref}: {_short(err)}")
+                return
+            if partnership and snapshot.case.partnership != partnership:
+                return
+            recorded = await asyncio.to_thread(_write, snapshot, url)
+        done.cases += 1
+        done.history_added += recorded.history_added
+        done.decisions_added += recorded.decisions_added
+
+    await asyncio.gather(*(one(w) for w in workflow_ids))
+    done.failed.sort()
+    return done
+
+
+def _write(snapshot: CaseSnapshot, url: str | None) -> crud.Recorded:
+    with db.session(url) as session:
+        return crud.record_snapshot(session, snapshot)
+
+
+def _short(err: BaseException) -> str:
+    text = getattr(err, "message", None) or str(err) or type(err).__name__
+    return str(text).splitlines()[0][:200]
+
+
+async def cmd_rebuild(args: argparse.Namespace) -> int:
+    cases = [normalise_case_ref(c) for c in args.cases or []]
+    client = await _connect()
+    try:
+        done = await rebuild(
+            client,
+            partnership=args.partnership,
+            cases=cases,
+            task_queue=args.task_queue,
+            limit=args.limit,
+            timeout=args.timeout,
+        )
+    except RPCError as err:
+        raise CliError(f"Temporal refused to list the cases: {err.message}", code=1) from None
+    print(
+        f"Rebuilt {done.cases} case{'s' if done.cases != 1 else ''} into {db.describe()}: "
+        f"{done.history_added} history entries and {done.decisions_added} decisions were "
+        f"missing and are now recorded."
+    )
+    if done.failed:
+        raise CliError(
+            f"{len(done.failed)} case(s) did not answer (is the worker running?)",
+            code=1,
+            details=done.failed,
+        )
+    return 0
+
+
+# ====================================================================== reports
+
+
+def _load(partnership: str | None) -> figures.RegisterData:
+    db.ensure_schema()
+    with db.session() as session:
+        return figures.load(session, partnership)
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def _written(paths: list[Path]) -> None:
+    for path in paths:
+        print(f"wrote {path}")
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    since = date.fromisoformat(args.since)
+    as_of = date.fromisoformat(args.as_of) if args.as_of else _today()
+    fig = figures.summary(_load(args.partnership), since, as_of, args.partnership)
+    out: Path = args.out or reports_dir()
+    stem = f"summary-{since.isoformat()}" + (f"-{args.partnership}" if args.partnership else "")
+    formats = args.formats or list(FORMATS)
+    doc = documents.summary_document(fig)
+    paths = []
+    if "md" in formats:
+        paths.append(_write_text(out / f"{stem}.md", documents.to_markdown(doc)))
+    if "html" in formats:
+        paths.append(_write_text(out / f"{stem}.html", documents.to_html(doc)))
+    if "csv" in formats:
+        paths.append(_write_text(out / f"{stem}.csv", documents.summary_csv(fig)))
+    _written(paths)
+    return 0
+
+
+def cmd_annual(args: argparse.Namespace) -> int:
+    year: figures.ReportingYear = args.year
+    as_of = date.fromisoformat(args.as_of) if args.as_of else min(_today(), year.end)
+    fig = figures.annual(_load(args.partnership), year, as_of, args.partnership)
+    out: Path = args.out or reports_dir()
+    stem = f"annual-{year.label}" + (f"-{args.partnership}" if args.partnership else "")
+    formats = args.formats or list(FORMATS)
+    png = chart.timeliness_chart(
+        documents.timeliness_for_chart(fig),
+        f"Timeliness against statute, {year.label}"
+        + (f" ({args.partnership})" if args.partnership else ""),
+        out / f"{stem}-timeliness.png",
+    )
+    doc = documents.annual_document(fig, chart=png.name)
+    paths = []
+    if "md" in formats:
+        paths.append(_write_text(out / f"{stem}.md", documents.to_markdown(doc)))
+    if "html" in formats:
+        paths.append(_write_text(out / f"{stem}.html", documents.to_html(doc)))
+    if "csv" in formats:
+        paths.append(_write_text(out / f"{stem}.csv", documents.annual_csv(fig)))
+    _written([*paths, png])
+    return 0
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from_day = date.fromisoformat(args.from_day) if args.from_day else _today()
+    entries = figures.upcoming(_load(args.partnership), from_day)
+    name = "Safeguarding review deadlines" + (f" ({args.partnership})" if args.partnership else "")
+    text = ics.calendar(entries, now=datetime.now(UTC), name=name)
+    path = _write_text(args.out, text)
+    print(f"wrote {path} ({len(entries)} event{'s' if len(entries) != 1 else ''})")
+    return 0
+
+
+def cmd_learning(args: argparse.Namespace) -> int:
+    db.ensure_schema()
+    if args.learning_command == "add":
+        case_ref = normalise_case_ref(args.case) if args.case else None
+        with db.session() as session:
+            added = crud.add_learning_output(
+                session,
+                kind=args.kind,
+                title=args.title,
+                produced_on=date.fromisoformat(args.on),
+                case_ref=case_ref,
+                partnership=args.partnership,
+                recorded_by=args.by_name or os.environ.get("SRO_USER_NAME") or None,
+            )
+        what = "7-minute briefing" if args.kind == "briefing" else "training"
+        print(f"{'Recorded' if added else 'Already recorded'}: {what} {args.title!r} on {args.on}.")
+        return 0
+    with db.session() as session:
+        recorded = figures.learning_outputs(session, args.partnership)
+    outputs = [o for o in recorded if args.year is None or o.produced_on in args.year]
+    if not outputs:
+        print("No learning outputs recorded.")
+        return 0
+    for o in outputs:
+        print(
+            documents.learning_line(o.produced_on, o.kind, o.title)
+            + (f" [{o.case_ref}]" if o.case_ref else "")
+        )
+    return 0

@@ -1,0 +1,138 @@
+"""The register on SQLite and on a real PostgreSQL server (tests/conftest.py starts one):
+migrations, idempotent writes, stale snapshots, learning outputs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from register import crud, db, models
+from safeguarding.projection import snapshot
+from tests.factories import POLICE_MEMBER
+from tests.register.seeding import REF, case_a, seed
+
+
+def all_rows(url: str) -> dict[str, list[dict[str, Any]]]:
+    with db.session(url) as session:
+        return {name: crud.rows(session, name) for name in models.PROJECTED_TABLES}
+
+
+def test_migrations_build_exactly_the_models_schema(register_url: str) -> None:
+    assert db.current_revision(register_url) == db.head_revision() == "0001"
+    with db.engine(register_url).connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, models.SQLModel.metadata) == []
+        tables = set(inspect(connection).get_table_names())
+    assert tables >= {*models.PROJECTED_TABLES, "learning_outputs", "alembic_version"}
+    db.upgrade(register_url)  # again: nothing to do
+    assert db.current_revision(register_url) == "0001"
+
+
+def test_the_same_snapshot_twice_adds_and_changes_nothing(register_url: str) -> None:
+    snap = case_a().snapshot()
+    with db.session(register_url) as session:
+        first = crud.record_snapshot(session, snap)
+    before = all_rows(register_url)
+    with db.session(register_url) as session:
+        again = crud.record_snapshot(session, snap)
+    assert first.current and first.history_added == len(snap.history) > 0
+    assert first.decisions_added == sum(1 for h in snap.history if h.kind == "decision")
+    assert again.current and again.history_added == 0 and again.decisions_added == 0
+    assert all_rows(register_url) == before
+
+
+def test_a_case_in_parts_is_the_same_as_the_case_whole(register_url: str, tmp_path: Any) -> None:
+    case = case_a().case
+    with db.session(register_url) as session:
+        for since in range(0, len(case.history), 7):
+            crud.record_snapshot(session, snapshot(case, since=since, limit=7))
+    other = f"sqlite:///{tmp_path / 'whole.db'}"
+    db.upgrade(other)
+    with db.session(other) as session:
+        crud.record_snapshot(session, snapshot(case))
+    assert all_rows(register_url) == all_rows(other)
+
+
+def test_an_older_snapshot_never_overwrites_a_newer_one(register_url: str) -> None:
+    d = case_a()
+    older = d.snapshot()
+    d.decide(date(2027, 1, 5), "action_updated", POLICE_MEMBER, action_id="A1", rag="red")
+    newer = d.snapshot()
+    with db.session(register_url) as session:
+        crud.record_snapshot(session, newer)
+    with db.session(register_url) as session:
+        late = crud.record_snapshot(session, older)  # a retry that arrives late
+    assert not late.current and late.history_added == 0
+    with db.session(register_url) as session:
+        (action,) = crud.rows(session, "actions", crud.table("actions").c.action_id == "A1")
+        (case,) = crud.rows(session, "cases")
+    assert action["rag"] == "red"
+    assert case["history_count"] == newer.case.history_count
+
+
+def test_times_are_stored_as_utc_and_read_back_unchanged(register_url: str) -> None:
+    snap = case_a().snapshot()
+    with db.session(register_url) as session:
+        crud.record_snapshot(session, snap)
+        (case,) = crud.rows(session, "cases")
+        history = crud.rows(session, "history")
+    opened = snap.case.opened_at.astimezone(UTC).replace(tzinfo=None)
+    assert case["opened_at"] == opened
+    assert case["received_on"] == date(2026, 6, 1)
+    assert [h["at"] for h in history] == [
+        h.at.astimezone(UTC).replace(tzinfo=None) for h in snap.history
+    ]
+
+
+def test_a_seeded_register_holds_every_part_of_a_case(register_url: str) -> None:
+    with db.session(register_url) as session:
+        made = seed(session)
+        counts = crud.counts(session)
+        a = REF["A"]
+        decisions = crud.rows(session, "decisions", crud.table("decisions").c.case_ref == a)
+        deadlines = crud.rows(session, "deadlines", crud.table("deadlines").c.case_ref == a)
+        history = crud.rows(session, "history", crud.table("history").c.case_ref == a)
+    assert counts["cases"] == len(made) == 9
+    assert counts["learning_outputs"] == 4
+    assert counts["children"] == 10
+    assert len(decisions) == len(case_a().case.applied)
+    assert {(d["kind"], d["by_name"], d["by_role"], d["by_agency"]) for d in decisions} >= {
+        ("triage", "Dana Chair", "chair", "police"),
+        ("notification_submitted", "Sam Social", "panel_member", "childrens_social_care"),
+        ("published", "Bea Manager", "business_manager", "partnership"),
+    }
+    assert all(isinstance(d["decided_at"], datetime) for d in decisions)
+    by_id = {d["deadline_id"]: d for d in deadlines}
+    assert by_id["notification"]["outcome"] == "met"
+    assert by_id["action-A1"]["escalated_at"] is not None  # overdue: escalated
+    assert {h["kind"] for h in history} >= {
+        "decision",
+        "stage_changed",
+        "deadline_opened",
+        "deadline_met",
+        "escalation",
+    }
+
+
+def test_learning_outputs_are_recorded_once(register_url: str) -> None:
+    with db.session(register_url) as session:
+        seed(session)
+    with db.session(register_url) as session:
+        again = crud.add_learning_output(
+            session,
+            kind="briefing",
+            title="Safe sleep: 7-minute briefing",
+            produced_on=date(2026, 12, 10),
+            case_ref=REF["A"],
+        )
+        (row,) = crud.rows(
+            session,
+            "learning_outputs",
+            crud.table("learning_outputs").c.title == "Safe sleep: 7-minute briefing",
+        )
+    assert not again
+    assert row["partnership"] == "LSCP"  # found from the case

@@ -1,0 +1,235 @@
+"""`sro register ...` and `sro report ...`: reports from a seeded register as files, learning
+outputs, migrations, and `sro register rebuild` against a real dev server reproducing the rows
+the workers wrote."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+import worker
+from register import crud, db, models
+from safeguarding.case import DecisionResult
+from safeguarding.clock import uk_today
+from starter import cli
+from tests.factories import CHAIR, CSC_MEMBER, decision, referral
+from tests.register.seeding import REF, seed
+from workflows.referral import ReferralInput, ReferralOptions, ReferralWorkflow, workflow_id
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    db.upgrade(url)
+    with db.session(url) as session:
+        seed(session)
+    return url
+
+
+def sro(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_annual_report_files_and_chart(
+    seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "reports"
+    code, printed, err = sro(
+        capsys, "report", "annual", "--year", "2026-27", "--partnership", "lscp",
+        "--out", str(out), "--as-of", "2027-03-31",
+    )  # fmt: skip
+    assert code == 0, err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "annual-2026-27-LSCP-timeliness.png",
+        "annual-2026-27-LSCP.csv",
+        "annual-2026-27-LSCP.html",
+        "annual-2026-27-LSCP.md",
+    ]
+    assert printed.count("wrote ") == 4
+    md = (out / "annual-2026-27-LSCP.md").read_text()
+    assert "| Notifications made within 5 working days | 3 | 1 | 2 | 33.3% | 1 |" in md
+    assert "](annual-2026-27-LSCP-timeliness.png)" in md
+    html = (out / "annual-2026-27-LSCP.html").read_text()
+    assert 'src="annual-2026-27-LSCP-timeliness.png"' in html
+    png = (out / "annual-2026-27-LSCP-timeliness.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 15_000
+
+
+def test_summary_only_the_formats_asked_for(
+    seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = sro(
+        capsys, "report", "summary", "--since", "2027-01-01", "--as-of", "2027-03-31",
+        "--format", "csv", "--format", "md", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.glob("summary-*")) == [
+        "summary-2027-01-01.csv",
+        "summary-2027-01-01.md",
+    ]
+    csv_text = (tmp_path / "summary-2027-01-01.csv").read_text()
+    assert csv_text.splitlines()[0].startswith("case_ref,partnership,route,stage")
+    assert REF["A"] in csv_text and REF["H"] not in csv_text  # Croydon's closed before
+
+
+def test_calendar_file(seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "deadlines.ics"
+    code, printed, err = sro(
+        capsys, "report", "calendar", "--out", str(target), "--from", "2027-01-01"
+    )
+    assert code == 0, err
+    assert printed.strip().endswith("(5 events)")
+    parsed = icalendar.Calendar.from_ical(target.read_bytes())
+    assert len(list(parsed.walk("VEVENT"))) == 5
+
+
+def test_learning_outputs_are_added_once_and_listed(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["report", "learning", "add", "--kind", "training", "--title", "Working with fathers",
+            "--case", REF["B"].lower(), "--on", "2027-03-10"]  # fmt: skip
+    code, printed, err = sro(capsys, *args)
+    assert code == 0, err
+    assert printed.startswith("Recorded: training 'Working with fathers'")
+    code, printed, _ = sro(capsys, *args)
+    assert printed.startswith("Already recorded")
+    code, printed, _ = sro(capsys, "report", "learning", "list", "--year", "2026-27")
+    assert "2027-03-10: Working with fathers (training) [LSCP-2026-00000B]" in printed
+    assert "Next year's briefing" not in printed
+    code, _, err = sro(capsys, "report", "learning", "add", "--kind", "poster", "--title", "x",
+                       "--on", "2027-01-01")  # fmt: skip
+    assert code == 2 and "invalid choice" in err
+
+
+def test_bad_input_is_refused_before_anything_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = sro(capsys, "report", "annual", "--year", "2026-28")
+    assert code == 2 and "2026-27" in err
+    code, _, err = sro(capsys, "report", "summary", "--since", "yesterday")
+    assert code == 2 and "YYYY-MM-DD" in err
+
+
+def test_upgrade_and_info(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'new' / 'register.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    code, printed, _ = sro(capsys, "register", "upgrade")
+    assert code == 0 and "migrated from empty to 0001" in printed
+    code, printed, _ = sro(capsys, "register", "upgrade")
+    assert "at the newest revision (0001)" in printed
+    code, printed, _ = sro(capsys, "register", "info")
+    assert "Revision: 0001" in printed and "cases" in printed
+    db.forget(url)
+
+
+def test_an_unreachable_register_is_reported_in_a_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:9/x?connect_timeout=2")
+    code, _, err = sro(capsys, "register", "upgrade")
+    assert code == 1 and err.startswith("error: the register at postgresql+psycopg://nobody:***@")
+    assert "secret" not in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- rebuild
+
+
+@pytest.mark.integration
+async def test_rebuild_from_the_workflows_reproduces_the_rows(
+    dev_server_env: WorkflowEnvironment,
+    tmp_path: Path,
+    outbox: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cases run by a worker that projects into one register; `sro register rebuild` (a real
+    subprocess) into an empty one gives the same rows; a second rebuild adds nothing."""
+    written = f"sqlite:///{tmp_path / 'written.db'}"
+    rebuilt = f"sqlite:///{tmp_path / 'rebuilt.db'}"
+    monkeypatch.setenv("DATABASE_URL", written)
+    queue = f"sro-register-{uuid.uuid4().hex[:8]}"
+    client = dev_server_env.client
+    today = uk_today(datetime.now(UTC))
+
+    async def start() -> Any:
+        case_ref = f"LSCP-{today.year}-{uuid.uuid4().hex[:6].upper()}"
+        return await client.start_workflow(
+            ReferralWorkflow.run,
+            ReferralInput(
+                case_ref=case_ref,
+                referral=referral(today, partnership="LSCP"),
+                options=ReferralOptions(),
+            ),
+            id=workflow_id(case_ref),
+            task_queue=queue,
+        )
+
+    async def decide(handle: Any, kind: str, by: Any, **fields: Any) -> None:
+        await handle.execute_update(
+            "decide", decision(kind, by, **fields), result_type=DecisionResult
+        )
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "SRO_"))}
+    env.update(
+        TEMPORAL_ADDRESS=client.service_client.config.target_host,
+        TEMPORAL_NAMESPACE="default",
+        DATABASE_URL=rebuilt,
+    )
+
+    def rebuild() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "starter", "register", "rebuild", "--task-queue", queue],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    async with worker.build_worker(client, queue):
+        closed = await start()
+        await decide(closed, "triage", CHAIR, outcome="no_further_action", advice="Advice given")
+        await closed.result()
+        running = await start()
+        await decide(running, "triage", CHAIR, outcome="serious_incident")
+        await decide(running, "notification_submitted", CSC_MEMBER, reference="SIN-9")
+        refs = [closed.id.removeprefix("referral-"), running.id.removeprefix("referral-")]
+
+        for _ in range(60):  # visibility is eventually consistent
+            done = await asyncio.to_thread(rebuild)
+            assert done.returncode == 0, done.stdout + done.stderr
+            if done.stdout.startswith("Rebuilt 2 cases"):
+                break
+            await asyncio.sleep(0.5)
+        assert done.stdout.startswith("Rebuilt 2 cases"), done.stdout
+        again = await asyncio.to_thread(rebuild)
+        assert "0 history entries and 0 decisions were missing" in again.stdout
+        await running.terminate("test finished")
+
+    def rows(url: str) -> dict[str, list[dict[str, Any]]]:
+        with db.session(url) as session:
+            return {
+                name: crud.rows(session, name, crud.table(name).c.case_ref.in_(refs))
+                for name in models.PROJECTED_TABLES
+            }
+
+    by_workers, by_rebuild = rows(written), rows(rebuilt)
+    assert len(by_workers["cases"]) == 2 and len(by_workers["decisions"]) == 3
+    assert by_rebuild == by_workers
+    db.forget(written)
+    db.forget(rebuilt)
