@@ -305,6 +305,8 @@ class Case(BaseModel):
     history: list[HistoryEntry] = Field(default_factory=list)
     applied: dict[str, DecisionResult] = Field(default_factory=dict)
     runs: int = 1
+    #: Notices waiting to be sent (the workflow delivers them in the background).
+    outbox: list[Notice] = Field(default_factory=list)
 
     # ----------------------------------------------------------------- opening
 

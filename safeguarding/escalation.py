@@ -137,6 +137,8 @@ class Escalation(BaseModel):
     #: Decision ids applied, with their action: a re-sent id applies once.
     applied: dict[str, str] = Field(default_factory=dict)
     history: list[EscalationEvent] = Field(default_factory=list)
+    #: Notices waiting to be sent (the workflow delivers them in the background).
+    outbox: list[Notice] = Field(default_factory=list)
 
     @classmethod
     def open(

@@ -19,7 +19,6 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import PlanDeadlinesInput, plan_deadlines
-    from activities.notifications import SendNoticeInput, send_notice
     from activities.partnerships import LoadPartnershipInput, load_partnership_settings
     from safeguarding.case import DecisionRefused, Notice
     from safeguarding.deadlines import DeadlineRequest
@@ -33,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         parse_escalation_decision,
     )
     from workflows import search_attributes as sa
+    from workflows.delivery import deliver
     from workflows.referral import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, EscalationNote, workflow_id
 
 REFUSAL_TYPES = {"wrong_stage": "WrongStage", "conflict": "Conflict"}
@@ -86,6 +86,13 @@ class ProfessionalDisagreementWorkflow:
             )
             self._escalation = escalation
             await self._carry_out(request, notices)
+        delivery = asyncio.create_task(
+            deliver(
+                escalation.outbox,
+                lambda: escalation.resolved,
+                lambda text: escalation.note(workflow.now(), text),
+            )
+        )
         await self._tell_case(f"Professional disagreement {input.escalation_ref} raised")
         self._publish()
 
@@ -106,6 +113,7 @@ class ProfessionalDisagreementWorkflow:
             self._publish()
 
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await delivery  # every notice is sent before the escalation ends
         await self._tell_case(
             f"Professional disagreement {input.escalation_ref} resolved at stage "
             f"{escalation.current.stage}"
@@ -186,13 +194,7 @@ class ProfessionalDisagreementWorkflow:
                 retry_policy=ACTIVITY_RETRY,
             )
             escalation.set_plan(planned.plans[0])
-        for notice in notices:
-            await workflow.execute_activity(
-                send_notice,
-                SendNoticeInput(notice=notice),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
+        escalation.outbox.extend(notices)
 
     async def _tell_case(self, text: str) -> None:
         """Record the escalation in its linked referral's history (no personal data)."""

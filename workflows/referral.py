@@ -21,7 +21,6 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import PlanDeadlinesInput, plan_deadlines
-    from activities.notifications import SendNoticeInput, send_notice
     from activities.partnerships import LoadPartnershipInput, load_partnership_settings
     from activities.register import RecordCaseInput, record_case
     from safeguarding import projection
@@ -34,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         DecisionResult,
         Effects,
         HistoryKind,
-        Notice,
     )
     from safeguarding.decisions import (
         MAX_DECISION_BYTES,
@@ -45,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from safeguarding.referral import Referral
     from safeguarding.vocabulary import Route, Stage
     from workflows import search_attributes as sa
+    from workflows.delivery import deliver
 
 TASK_QUEUE = "safeguarding-reviews"
 
@@ -156,6 +155,13 @@ class ReferralWorkflow:
         case = self._case
         if workflow.patched(REGISTER_PATCH):
             self._projector = asyncio.create_task(self._project(case))
+        delivery = asyncio.create_task(
+            deliver(
+                case.outbox,
+                lambda: case.closed,
+                lambda text: case.note(workflow.now(), HistoryKind.NOTICE, text),
+            )
+        )
         self._publish()
 
         while not case.closed:
@@ -169,12 +175,13 @@ class ReferralWorkflow:
                 )
             self._changed = False
             async with self._lock:
-                await self._send(case.fire_due_alerts(workflow.now()))
+                case.outbox.extend(case.fire_due_alerts(workflow.now()))
             self._publish()
             if not case.closed and self._history_is_long():
                 await self._continue_as_new()
 
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await delivery  # every notice is sent before the case ends
         await self._stop_projector()  # the register has the closed case before it ends
         self._publish()
         return ReferralResult(
@@ -361,17 +368,8 @@ class ReferralWorkflow:
             )
             views += case.open_deadlines(requests, planned.plans, workflow.now())
             requests = case.follow_up_requests()
-        await self._send(effects.notices)
+        case.outbox.extend(effects.notices)
         return views
-
-    async def _send(self, notices: list[Notice]) -> None:
-        for notice in notices:
-            await workflow.execute_activity(
-                send_notice,
-                SendNoticeInput(notice=notice),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
 
     # ------------------------------------------------------------------ reading
 

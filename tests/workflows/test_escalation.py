@@ -121,6 +121,14 @@ class Escalations:
         """Skip the test server's clock to just after `moment`."""
         await self.env.sleep(moment - await self.now() + by)
 
+    async def sent_eventually(self, ref: str, expected: list[str]) -> list[str]:
+        """Notices go out in the background: wait (briefly) until these are in the outbox."""
+        for _ in range(100):
+            if self.sent(ref) == expected:
+                break
+            await asyncio.sleep(0.05)
+        return self.sent(ref)
+
     def sent(self, ref: str) -> list[str]:
         """The notices in the outbox for this escalation, by what follows the reference."""
         prefix = f"{ref}_"
@@ -225,7 +233,7 @@ async def test_croydon_escalation_climbs_on_time_and_tells_the_partnership_at_st
         False,
     )
     assert not state.partnership_notified
-    assert escalations.sent(ref) == ["stage-1"]
+    assert await escalations.sent_eventually(ref, ["stage-1"]) == ["stage-1"]
 
     for number in (2, 3, 4, 5):
         previous = state.stages[-1]
@@ -253,7 +261,7 @@ async def test_croydon_escalation_climbs_on_time_and_tells_the_partnership_at_st
         expected = [f"stage-{n}" for n in range(1, number + 1)]
         if number >= 3:
             expected.append("partnership")
-        assert escalations.sent(ref) == sorted(expected)
+        assert await escalations.sent_eventually(ref, sorted(expected)) == sorted(expected)
 
     assert (
         "Partnership notified (CSCP Business Manager; Safeguarding Practice Review Group "
@@ -293,7 +301,7 @@ async def test_resolution_stops_the_climb_and_completes_the_workflow(
     assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
     # Long after stage 2's time would have run out, nobody else was told.
     await escalations.env.sleep(timedelta(days=30))
-    assert escalations.sent(ref) == ["stage-1", "stage-2"]
+    assert await escalations.sent_eventually(ref, ["stage-1", "stage-2"]) == ["stage-1", "stage-2"]
     final = await status(handle)
     assert final.stage == 2 and final.resolved
 
@@ -304,7 +312,9 @@ async def test_escalate_now_by_update(escalations: Escalations) -> None:
     assert state.stage == 2
     state = await decide(handle, "escalate", MANAGER, reason="Managers disagree too.")
     assert state.stage == 3 and state.partnership_notified
-    assert escalations.sent(ref) == ["partnership", "stage-1", "stage-2", "stage-3"]
+    assert await escalations.sent_eventually(
+        ref, ["partnership", "stage-1", "stage-2", "stage-3"]
+    ) == ["partnership", "stage-1", "stage-2", "stage-3"]
     assert state.stages[0].left_because == state.stages[1].left_because == "escalated"
     await decide(handle, "resolve", SOCIAL_WORKER, outcome="Agreed.")
     result = await handle.result()
@@ -386,7 +396,7 @@ async def test_signals_apply_and_record_refusals(escalations: Escalations) -> No
     assert "by: Field required" in refusals[0] and "reason: Field required" in refusals[0]
     assert "already used to escalate" in refusals[1]
     assert [e.decision_id for e in state.history if e.decision_id] == ["s1"]
-    assert escalations.sent(ref) == ["stage-1", "stage-2"]
+    assert await escalations.sent_eventually(ref, ["stage-1", "stage-2"]) == ["stage-1", "stage-2"]
 
     await handle.signal("decision", decision("resolve", SOCIAL_WORKER, "s2", outcome="Agreed."))
     result = await handle.result()
