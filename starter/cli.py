@@ -81,7 +81,8 @@ from safeguarding.referral import (
 )
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import Agency, DecisionKind, Role, Route, Stage
-from starter.connection import connect, connect_config
+from security.keys import KeyError_
+from starter.connection import connect, connect_config, data_converter
 from worker import task_queue
 from workflows import search_attributes as sa
 from workflows.escalation import (
@@ -1914,6 +1915,10 @@ async def _connect() -> Client:
         connect_config()
     except Exception as err:
         raise CliError(f"cannot read the Temporal connection settings: {err}", code=1) from None
+    try:
+        data_converter()
+    except KeyError_ as err:
+        raise CliError(f"cannot encrypt case data: {err}", code=1) from None
     _client_used = True
     try:
         return await connect()

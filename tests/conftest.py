@@ -3,14 +3,21 @@ and helpers to build referrals and decisions."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+
+from starter.connection import data_converter
+
+# Every test client, worker and replayer encrypts payloads with this test-only key (never used
+# anywhere else); subprocesses (the CLI, the dev stack) inherit it.
+TEST_CODEC_KEYS = "test-1=c2FmZWd1YXJkaW5nLXJldmlldy10ZXN0LWtleS0wMDE="
+os.environ.setdefault("SRO_CODEC_KEYS", TEST_CODEC_KEYS)
 
 
 def binary(name: str) -> str:
@@ -28,7 +35,7 @@ def binary(name: str) -> str:
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
     )
     async with env:
         yield env
@@ -50,7 +57,7 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary("temporal"),
         search_attributes=ALL,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
     )
     async with env:
         yield env

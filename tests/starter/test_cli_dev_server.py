@@ -55,6 +55,7 @@ class Sro:
 
 def cli_env(target: str, queue: str, outbox: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "SRO_"))}
+    env["SRO_CODEC_KEYS"] = os.environ["SRO_CODEC_KEYS"]  # the tests' key
     env.update(
         TEMPORAL_ADDRESS=target,
         TEMPORAL_NAMESPACE="default",

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from safeguarding.clock import uk_today
 from starter import devstack
+from starter.connection import data_converter
 from tests.factories import referral
 from workflows import search_attributes as sa
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
@@ -46,6 +46,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
     port = free_port()
     ui_port = free_port({port})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "SRO_"))}
+    env["SRO_CODEC_KEYS"] = os.environ["SRO_CODEC_KEYS"]  # the tests' key
     env.update(
         SRO_DATA_DIR=str(tmp_path / "data"),
         SRO_TEMPORAL_PORT=str(port),
@@ -171,7 +172,7 @@ async def test_sigterm_stops_both_and_a_case_survives_a_restart(
     assert "worker.log" in banner
     assert "-m starter list" in banner
 
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    client = await Client.connect(address, data_converter=data_converter())
     handle = await client.start_workflow(
         ReferralWorkflow.run,
         ReferralInput(case_ref=case_ref, referral=referral(today)),
@@ -201,7 +202,7 @@ async def test_sigterm_stops_both_and_a_case_survives_a_restart(
     assert "Start a worker" in again.output()  # how to start a worker yourself
     assert "worker.py" in again.output()
     assert (Path(stack_env["SRO_DATA_DIR"]) / "worker.log").read_text().count("starting:") == 1
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    client = await Client.connect(address, data_converter=data_converter())
     described = await client.get_workflow_handle(workflow_id(case_ref)).describe()
     assert described.status == WorkflowExecutionStatus.RUNNING
     assert described.typed_search_attributes.get(sa.REVIEW_STAGE) == "triage"

@@ -185,6 +185,7 @@ async def test_rebuild_from_the_workflows_reproduces_the_rows(
         )
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "SRO_"))}
+    env["SRO_CODEC_KEYS"] = os.environ["SRO_CODEC_KEYS"]  # the tests' key
     env.update(
         TEMPORAL_ADDRESS=client.service_client.config.target_host,
         TEMPORAL_NAMESPACE="default",

@@ -20,7 +20,6 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -34,6 +33,7 @@ from safeguarding.decisions import Person
 from safeguarding.escalation import Disagreement, EscalationStatus
 from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import Agency, Role
+from starter.connection import data_converter
 from tests.factories import referral
 from workflows.escalation import (
     EscalationInput,
@@ -492,5 +492,5 @@ async def test_history_replays_with_current_code(escalations: Escalations) -> No
     await decide(handle, "resolve", SOCIAL_WORKER, outcome="Agreed.")
     await handle.result()
     await Replayer(
-        workflows=[ProfessionalDisagreementWorkflow], data_converter=pydantic_data_converter
+        workflows=[ProfessionalDisagreementWorkflow], data_converter=data_converter()
     ).replay_workflow(await handle.fetch_history())

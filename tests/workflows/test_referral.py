@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -26,6 +25,7 @@ from safeguarding.clock import uk_today
 from safeguarding.decisions import Person
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Route, Stage
+from starter.connection import data_converter
 from tests.factories import (
     BUSINESS_MANAGER,
     CHAIR,
@@ -594,9 +594,9 @@ async def test_history_replays_with_current_code(cases: Cases) -> None:
     await decide(handle, "triage", CHAIR, outcome="no_further_action", advice="advice given")
     await handle.result()
     history = await handle.fetch_history()
-    await Replayer(
-        workflows=[ReferralWorkflow], data_converter=pydantic_data_converter
-    ).replay_workflow(history)
+    await Replayer(workflows=[ReferralWorkflow], data_converter=data_converter()).replay_workflow(
+        history
+    )
 
 
 def test_workflow_id_carries_no_personal_data() -> None:
