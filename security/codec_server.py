@@ -6,6 +6,9 @@ protobuf JSON). Access is restricted twice: the browser origin must be the Web U
 path segment of the endpoint the UI is given (`--ui-codec-endpoint http://host:port/<token>`)
 or as `Authorization: Bearer <token>` (for the CLI and scripts).
 
+`GET /healthz` answers without the token (for `make run`'s start-up check) and says nothing but
+"ok".
+
     python -m security.codec_server            # SRO_CODEC_PORT (8234), SRO_CODEC_TOKEN
 """
 
@@ -22,7 +25,7 @@ from pathlib import Path
 from google.protobuf import json_format
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
@@ -37,9 +40,18 @@ def token_file() -> Path:
     return Path(os.environ.get("SRO_DATA_DIR", "data")) / "codec-token"
 
 
+MIN_TOKEN_CHARS = 16
+
+
 def codec_token(*, create_local: bool = False) -> str:
-    token = os.environ.get("SRO_CODEC_TOKEN")
+    token = os.environ.get("SRO_CODEC_TOKEN", "").strip()
     if token:
+        if len(token) < MIN_TOKEN_CHARS:
+            raise ValueError(
+                f"SRO_CODEC_TOKEN is too short to be a secret: use at least {MIN_TOKEN_CHARS} "
+                "random characters, e.g. from `python -c 'import secrets; "
+                "print(secrets.token_urlsafe())'`"
+            )
         return token
     path = token_file()
     if path.exists():
@@ -89,8 +101,8 @@ def build_app(codec: EncryptionCodec, token: str, allowed_origins: list[str]) ->
             if refused:
                 log.warning("codec request refused: %s", refused)
                 return cors(request, JSONResponse({"error": refused}, status_code=403))
-            body = await request.body()
-            if len(body) > MAX_BODY:
+            body = await _read_limited(request)
+            if body is None:
                 return cors(request, JSONResponse({"error": "too large"}, status_code=413))
             try:
                 payloads = json_format.Parse(body, Payloads())
@@ -110,14 +122,31 @@ def build_app(codec: EncryptionCodec, token: str, allowed_origins: list[str]) ->
     async def decode(payloads: Payloads) -> list[object]:
         return list(await codec.decode(payloads.payloads))
 
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
     methods = ["POST", "OPTIONS"]
     routes = [
+        Route("/healthz", healthz, methods=["GET"]),
         Route("/{token}/encode", handler(encode), methods=methods),
         Route("/{token}/decode", handler(decode), methods=methods),
         Route("/encode", handler(encode), methods=methods),
         Route("/decode", handler(decode), methods=methods),
     ]
     return Starlette(routes=routes)
+
+
+async def _read_limited(request: Request) -> bytes | None:
+    """The request body, or None if it is over MAX_BODY (never read into memory past that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
 
 
 def allowed_origins_from_env() -> list[str]:

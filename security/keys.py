@@ -51,14 +51,20 @@ class KeyRing:
     @classmethod
     def parse(cls, pairs: str, current: str | None = None) -> KeyRing:
         keys: dict[str, bytes] = {}
-        for item in filter(None, (p.strip() for p in pairs.split(","))):
-            key_id, sep, encoded = item.partition("=")
-            if not sep:
-                raise KeyError_(f"SRO_CODEC_KEYS entry {key_id!r} has no '=': use id=base64key")
+        for number, item in enumerate(filter(None, (p.strip() for p in pairs.split(","))), 1):
+            key_id, sep, encoded = (part.strip() for part in item.partition("="))
+            # Never echo a malformed entry: it may be the key itself (a bare base64 key).
+            if not sep or not encoded.strip("=") or not _KEY_ID.match(key_id):
+                raise KeyError_(
+                    f"SRO_CODEC_KEYS entry {number} is not id=base64key (the id: letters, "
+                    "digits, . _ - only, 1-40 characters), e.g. key-2026=<32 bytes in base64>"
+                )
+            if key_id in keys:
+                raise KeyError_(f"key id {key_id!r} is listed twice in SRO_CODEC_KEYS")
             try:
-                keys[key_id.strip()] = base64.b64decode(encoded.strip(), validate=True)
+                keys[key_id] = base64.b64decode(encoded, validate=True)
             except ValueError:
-                raise KeyError_(f"key {key_id.strip()!r} is not valid base64") from None
+                raise KeyError_(f"key {key_id!r} is not valid base64") from None
         last = next(reversed(keys), "") if keys else ""
         return cls(keys=keys, current=current or last)
 

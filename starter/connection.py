@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfig
 
 from security.codec import EncryptionCodec
@@ -33,9 +33,14 @@ def connect_config() -> dict[str, Any]:
 
 
 def data_converter(ring: KeyRing | None = None) -> DataConverter:
-    """Pydantic models in, encrypted payloads out."""
+    """Pydantic models in, encrypted payloads out. Failure messages and stack traces are
+    encrypted too (a refusal names the person refused; an error may quote its input)."""
     codec = EncryptionCodec(ring or key_ring_from_env())
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect() -> Client:

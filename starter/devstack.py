@@ -1,4 +1,5 @@
-"""The whole local system in one command: the Temporal dev server, the worker and the web console.
+"""The whole local system in one command: the Temporal dev server, the worker, the web console and
+the codec server that lets the Web UI show decrypted payloads.
 
     python -m starter.devstack              # run until Ctrl-C
     python -m starter.devstack --no-worker  # only the server (run `python worker.py` yourself)
@@ -10,12 +11,19 @@ survive a restart, and registers the custom search attributes on every start (re
 that already exist is harmless). The worker runs as `python worker.py`, the web console as
 `python -m console` (its log: console.log in the data folder).
 
+Every payload is encrypted (security/codec.py). With no key configured (SRO_CODEC_KEYS or
+SRO_CODEC_KEYS_FILE), a key file is created in the data folder (codec-keys.json), and so is the
+codec server's token (codec-token, unless SRO_CODEC_TOKEN is set). The codec server runs as
+`python -m security.codec_server` (its log: codec-server.log) and the dev server's Web UI is
+pointed at it with `--ui-codec-endpoint http://127.0.0.1:<port>/<token>`.
+
 Environment:
     SRO_DATA_DIR        data folder (default ./data): temporal.db, temporal-server.log, worker.log
     SRO_TEMPORAL_PORT   front-end gRPC port (default 7233)
     SRO_UI_PORT         Web UI port (default 8233)
     SRO_TASK_QUEUE      the worker's task queue (see worker.py)
     SRO_CONSOLE_PORT    the web console's port (default 8000, or the next free one)
+    SRO_CODEC_PORT      the codec server's port (default 8234, or the next free one)
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -47,6 +55,8 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from security.codec_server import codec_token, token_file
+from security.keys import key_ring_from_env
 from starter.connection import connect
 from workflows import search_attributes
 from workflows.referral import TASK_QUEUE
@@ -139,7 +149,9 @@ def temporal_binary() -> str:
     return found
 
 
-def server_command(binary: str, settings: Settings) -> list[str]:
+def server_command(binary: str, settings: Settings, codec_endpoint: str | None = None) -> list[str]:
+    """The dev server's command; `codec_endpoint`: where its Web UI decodes payloads."""
+    codec = ["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []
     return [
         binary,
         "server",
@@ -153,6 +165,7 @@ def server_command(binary: str, settings: Settings) -> list[str]:
         "--ui-port",
         str(settings.ui_port),
         "--ui-disable-news-fetch",
+        *codec,
         *search_attributes.dev_server_flags(),
     ]
 
@@ -234,13 +247,23 @@ class Child:
     """A child process in its own session (so Ctrl-C reaches only us and we stop it in order),
     with its output appended to a log file."""
 
-    def __init__(self, name: str, command: Sequence[str], log: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: Sequence[str],
+        log: Path,
+        env: dict[str, str],
+        redact: Sequence[str] = (),
+    ) -> None:
         self.name = name
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
         self._log_file: IO[bytes] = log.open("ab")
         stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-        self._log_file.write(f"\n===== {stamp} starting: {' '.join(command)}\n".encode())
+        shown = " ".join(command)
+        for secret in redact:  # e.g. the codec token in the Web UI's codec endpoint
+            shown = shown.replace(secret, "<redacted>")
+        self._log_file.write(f"\n===== {stamp} starting: {shown}\n".encode())
         self._log_file.flush()
         self._log_start = self._log_file.tell()
         self.process = subprocess.Popen(
@@ -466,6 +489,108 @@ def start_console(settings: Settings, stopper: Stopper) -> tuple[Child, str]:
     return console, url
 
 
+# --------------------------------------------------------------------------- the codec server
+
+DEFAULT_CODEC_PORT = 8234
+
+
+@dataclass(frozen=True)
+class CodecServer:
+    child: Child
+    url: str
+    #: Where the token comes from, for the banner (never the token itself).
+    token_source: str
+    #: The endpoint the Web UI is given: the URL with the token as its first path segment.
+    endpoint: str = field(repr=False)
+    token: str = field(repr=False)
+
+
+def codec_port(settings: Settings) -> int:
+    """SRO_CODEC_PORT (which must be free), else 8234 or the next free port after it."""
+    taken = {settings.port, settings.ui_port}
+    if os.environ.get("SRO_CODEC_PORT", "").strip():
+        port = _port_from_env("SRO_CODEC_PORT", DEFAULT_CODEC_PORT)
+        if port in taken or port_in_use(port):
+            raise DevStackError(f"port {port} on {HOST} (SRO_CODEC_PORT) is already in use")
+        return port
+    if DEFAULT_CODEC_PORT not in taken and not port_in_use(DEFAULT_CODEC_PORT):
+        return DEFAULT_CODEC_PORT
+    return _free_port_after(DEFAULT_CODEC_PORT, taken)
+
+
+def codec_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "security.codec_server", "--host", HOST, "--port", str(port)]
+
+
+def codec_environment(settings: Settings, port: int) -> dict[str, str]:
+    """The codec server's environment: only the Web UI's origin may call it (unless
+    SRO_CODEC_ALLOWED_ORIGINS says otherwise)."""
+    env = {**child_environment(settings), "SRO_CODEC_PORT": str(port)}
+    if not env.get("SRO_CODEC_ALLOWED_ORIGINS", "").strip():
+        env["SRO_CODEC_ALLOWED_ORIGINS"] = (
+            f"http://{HOST}:{settings.ui_port},http://localhost:{settings.ui_port}"
+        )
+    return env
+
+
+def ensure_codec_secrets() -> tuple[str, str]:
+    """The encryption key ring must exist before anything starts (a local key file is created
+    in the data folder if none is configured), and the codec server's token. Returns the token
+    and where it comes from."""
+    try:
+        key_ring_from_env(create_local=True)
+        token = codec_token(create_local=True)
+    except (ValueError, OSError) as err:  # a KeyError_ (keys) or the token
+        raise DevStackError(
+            f"the encryption keys or the codec token cannot be used: {err}"
+        ) from None
+    source = "SRO_CODEC_TOKEN" if os.environ.get("SRO_CODEC_TOKEN") else str(token_file().resolve())
+    return token, source
+
+
+async def wait_for_codec_server(
+    codec: Child, url: str, settings: Settings, stopper: Stopper
+) -> None:
+    """Wait until the codec server answers its health check."""
+    deadline = time.monotonic() + settings.startup_timeout
+    while True:
+        stopper.check()
+        if codec.exit_code() is not None:
+            raise DevStackError(_with_tail(f"{describe_exit(codec)} while starting up.", codec))
+        if time.monotonic() > deadline:
+            raise DevStackError(
+                _with_tail(f"the codec server did not answer on {url} in time.", codec)
+            )
+        try:
+            answer = await asyncio.to_thread(urllib.request.urlopen, f"{url}/healthz", timeout=2)
+        except OSError:
+            await asyncio.sleep(0.3)
+        else:
+            answer.close()
+            return
+
+
+def start_codec_server(settings: Settings, stopper: Stopper) -> CodecServer:
+    token, source = ensure_codec_secrets()
+    port = codec_port(settings)
+    url = f"http://{HOST}:{port}"
+    codec = Child(
+        "codec server",
+        codec_command(port),
+        settings.data_dir / "codec-server.log",
+        codec_environment(settings, port),
+    )
+    try:
+        asyncio.run(wait_for_codec_server(codec, url, settings, stopper))
+    except BaseException:
+        codec.stop()
+        raise
+    say(f"Codec server is up on {url}.")
+    return CodecServer(
+        child=codec, url=url, token_source=source, endpoint=f"{url}/{token}", token=token
+    )
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -481,7 +606,12 @@ def _python_for_examples() -> str:
         return "python"
 
 
-def banner(settings: Settings, with_worker: bool, console_url: str | None = None) -> str:
+def banner(
+    settings: Settings,
+    with_worker: bool,
+    console_url: str | None = None,
+    codec: CodecServer | None = None,
+) -> str:
     python = _python_for_examples()
     prefix = "" if settings.port == DEFAULT_PORT else f"TEMPORAL_ADDRESS={settings.address} "
     cli = f"{prefix}{python} -m starter"
@@ -491,6 +621,14 @@ def banner(settings: Settings, with_worker: bool, console_url: str | None = None
         "",
         *([f"  Web console       {console_url}"] if console_url else []),
         f"  Web UI            {settings.ui_url}",
+        *(
+            [
+                f"  Codec server      {codec.url} (the Web UI decrypts payloads through it)",
+                f"  Codec token       in {codec.token_source}",
+            ]
+            if codec
+            else []
+        ),
         f"  Temporal address  {settings.address} (namespace {NAMESPACE})",
         f"  Task queue        {settings.task_queue}"
         + ("" if with_worker else " (no worker started: --no-worker)"),
@@ -536,14 +674,25 @@ def run(settings: Settings, with_worker: bool, check: bool) -> int:
         del os.environ[name]
     os.environ.update(env)
 
-    say(f"Starting the Temporal dev server on {settings.address} (state in {settings.db_file})...")
-    server = Child(
-        "Temporal dev server", server_command(binary, settings), settings.server_log, env
-    )
+    codec: CodecServer | None = None
+    server: Child | None = None
     worker: Child | None = None
     console: Child | None = None
     try:
         try:
+            # Keys and the codec server first: the Web UI is told where to decode payloads.
+            codec = start_codec_server(settings, stopper)
+            say(
+                f"Starting the Temporal dev server on {settings.address} "
+                f"(state in {settings.db_file})..."
+            )
+            server = Child(
+                "Temporal dev server",
+                server_command(binary, settings, codec.endpoint),
+                settings.server_log,
+                env,
+                redact=[codec.token],
+            )
             worker = asyncio.run(start_up(settings, server, with_worker, stopper))
             console, console_url = start_console(settings, stopper)
         except Interrupted:
@@ -557,26 +706,33 @@ def run(settings: Settings, with_worker: bool, check: bool) -> int:
             say(
                 f"Check passed: server on {settings.address}, web UI {settings.ui_url}"
                 + (", worker polling" if with_worker else "")
-                + f", web console {console_url}."
+                + f", web console {console_url}, codec server {codec.url}."
             )
             return 0
 
-        say(banner(settings, with_worker, console_url))
-        return supervise(server, worker, stopper, console)
+        say(banner(settings, with_worker, console_url, codec))
+        return supervise(server, worker, stopper, console, codec.child)
     finally:
         if console is not None:
             console.stop()
         if worker is not None:
             worker.stop()
-        server.stop()
+        if server is not None:
+            server.stop()
+        if codec is not None:
+            codec.child.stop()
         say("Stopped.")
 
 
 def supervise(
-    server: Child, worker: Child | None, stopper: Stopper, console: Child | None = None
+    server: Child,
+    worker: Child | None,
+    stopper: Stopper,
+    console: Child | None = None,
+    codec: Child | None = None,
 ) -> int:
     """Wait for Ctrl-C / SIGTERM (exit 0) or for a child to die (exit 1)."""
-    children = [c for c in (worker, server, console) if c is not None]
+    children = [c for c in (worker, server, console, codec) if c is not None]
     while not stopper.requested:
         for child in children:
             if child.exit_code() is not None:

@@ -1,0 +1,184 @@
+"""The payload codec and the key ring: AES-GCM round trip, key rotation, tampering, payloads
+written before encryption, and clear errors for key configuration that cannot be used."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from temporalio.api.common.v1 import Payload
+
+from security.codec import ENCODING, KEY_ID, NONCE_BYTES, DecryptionError, EncryptionCodec
+from security.keys import KeyError_, KeyRing, key_ring_from_env, local_key_file
+from starter.connection import data_converter
+from tests.factories import referral
+
+KEY_A = b"A" * 32
+KEY_B = b"B" * 32
+
+
+def ring(current: str = "a", **keys: bytes) -> KeyRing:
+    return KeyRing(keys=keys or {"a": KEY_A}, current=current)
+
+
+def plain(text: str = '{"child": "Zebedee Quill"}') -> Payload:
+    return Payload(metadata={"encoding": b"json/plain"}, data=text.encode())
+
+
+def b64(key: bytes) -> str:
+    return base64.b64encode(key).decode()
+
+
+# --------------------------------------------------------------------------- the codec
+
+
+async def test_round_trip_hides_data_and_metadata() -> None:
+    codec = EncryptionCodec(ring())
+    original = plain()
+    [sealed] = await codec.encode([original])
+    assert sealed.metadata["encoding"] == ENCODING
+    assert sealed.metadata[KEY_ID] == b"a"
+    # Neither the data nor the original metadata (its encoding) is readable.
+    assert b"Zebedee" not in sealed.SerializeToString()
+    assert b"json/plain" not in sealed.SerializeToString()
+    assert await codec.decode([sealed]) == [original]
+
+
+async def test_each_encryption_uses_a_fresh_nonce() -> None:
+    codec = EncryptionCodec(ring())
+    first, second = await codec.encode([plain(), plain()])
+    assert first.data[:NONCE_BYTES] != second.data[:NONCE_BYTES]
+    assert first.data != second.data
+
+
+async def test_the_data_converter_encrypts_pydantic_models() -> None:
+    converter = data_converter(ring())
+    made = referral(date(2026, 11, 20), summary="Marmalade incident")
+    [payload] = await converter.encode([made])
+    assert b"Marmalade" not in payload.SerializeToString()
+    assert b"Rita Referrer" not in payload.SerializeToString()
+    [back] = await converter.decode([payload], [type(made)])
+    assert back == made
+
+
+async def test_rotation_old_payloads_decode_new_ones_use_the_new_key() -> None:
+    old = await EncryptionCodec(ring("a", a=KEY_A)).encode([plain("written under key a")])
+    rotated = EncryptionCodec(ring("b", a=KEY_A, b=KEY_B))
+    # A history written with key a still decodes once b is current...
+    assert await rotated.decode(old) == [plain("written under key a")]
+    # ...and new payloads are encrypted with b.
+    [new] = await rotated.encode([plain("written under key b")])
+    assert new.metadata[KEY_ID] == b"b"
+    # A worker with only b cannot read a's payloads, and says which key is missing.
+    with pytest.raises(DecryptionError, match="encrypted with key 'a', which is not configured"):
+        await EncryptionCodec(ring("b", b=KEY_B)).decode(old)
+
+
+async def test_rotation_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SRO_CODEC_KEYS", f"2025-01={b64(KEY_A)}")
+    monkeypatch.delenv("SRO_CODEC_KEY_ID", raising=False)
+    [old] = await data_converter().encode(["a case from 2025"])
+    monkeypatch.setenv("SRO_CODEC_KEYS", f"2025-01={b64(KEY_A)},2026-01={b64(KEY_B)}")
+    converter = data_converter()
+    assert await converter.decode([old]) == ["a case from 2025"]
+    [new] = await converter.encode(["a case from 2026"])
+    assert new.metadata[KEY_ID] == b"2026-01"  # by default the last listed key is current
+    monkeypatch.setenv("SRO_CODEC_KEY_ID", "2025-01")  # or the one named
+    [pinned] = await data_converter().encode(["x"])
+    assert pinned.metadata[KEY_ID] == b"2025-01"
+
+
+async def test_tampering_is_detected() -> None:
+    codec = EncryptionCodec(ring())
+    [sealed] = await codec.encode([plain()])
+    flipped = bytearray(sealed.data)
+    flipped[-1] ^= 1
+    tampered = Payload(metadata=dict(sealed.metadata), data=bytes(flipped))
+    with pytest.raises(DecryptionError, match="does not decrypt with key 'a'"):
+        await codec.decode([tampered])
+    # The key id is bound to the ciphertext: relabelling it for another key fails too.
+    relabelled = Payload(metadata={**sealed.metadata, KEY_ID: b"b"}, data=sealed.data)
+    with pytest.raises(DecryptionError, match="does not decrypt with key 'b'"):
+        await EncryptionCodec(ring("a", a=KEY_A, b=KEY_A)).decode([relabelled])
+    truncated = Payload(metadata=dict(sealed.metadata), data=sealed.data[:5])
+    with pytest.raises(DecryptionError):
+        await codec.decode([truncated])
+
+
+async def test_a_wrong_key_with_the_same_id_is_detected() -> None:
+    [sealed] = await EncryptionCodec(ring("a", a=KEY_A)).encode([plain()])
+    with pytest.raises(DecryptionError, match="does not decrypt with key 'a'"):
+        await EncryptionCodec(ring("a", a=KEY_B)).decode([sealed])
+
+
+async def test_payloads_written_before_encryption_pass_through() -> None:
+    codec = EncryptionCodec(ring())
+    legacy = [plain("from before encryption"), Payload(metadata={"encoding": b"binary/null"})]
+    assert await codec.decode(legacy) == legacy
+
+
+# --------------------------------------------------------------------------- the key ring
+
+
+@pytest.mark.parametrize(
+    ("pairs", "current", "message"),
+    [
+        ("k1=not base64!", None, "key 'k1' is not valid base64"),
+        (f"k1={b64(b'short')}", None, "key 'k1' is 5 bytes; AES-256 needs 32"),
+        (f"k1={b64(KEY_A)}", "k9", "current key id 'k9' is not among the keys"),
+        (b64(KEY_A), None, "entry 1 is not id=base64key"),
+        (f"k1={b64(KEY_A)},k2=", None, "entry 2 is not id=base64key"),
+        ("", None, "no encryption keys configured"),
+        (f"bad id={b64(KEY_A)}", None, "entry 1 is not id=base64key"),
+        (f"k1={b64(KEY_A)},k1={b64(KEY_B)}", None, "key id 'k1' is listed twice"),
+    ],
+)
+def test_key_configuration_errors_are_clear(pairs: str, current: str | None, message: str) -> None:
+    with pytest.raises(KeyError_, match=message) as refused:
+        KeyRing.parse(pairs, current)
+    # An error message never repeats key material (a bare key is mistaken for an entry).
+    assert b64(KEY_A).rstrip("=") not in str(refused.value)
+
+
+def test_key_ring_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SRO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SRO_CODEC_KEYS", f"a={b64(KEY_A)}, b={b64(KEY_B)}")
+    monkeypatch.setenv("SRO_CODEC_KEY_ID", "a")
+    loaded = key_ring_from_env()
+    assert loaded.current == "a" and loaded.keys == {"a": KEY_A, "b": KEY_B}
+    monkeypatch.setenv("SRO_CODEC_KEY_ID", "c")
+    with pytest.raises(KeyError_, match="current key id 'c'"):
+        key_ring_from_env()
+
+
+def test_key_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SRO_CODEC_KEYS", raising=False)
+    monkeypatch.setenv("SRO_DATA_DIR", str(tmp_path))
+    file = tmp_path / "keys.json"
+    file.write_text(json.dumps({"current": "b", "keys": {"a": b64(KEY_A), "b": b64(KEY_B)}}))
+    monkeypatch.setenv("SRO_CODEC_KEYS_FILE", str(file))
+    assert key_ring_from_env() == KeyRing(keys={"a": KEY_A, "b": KEY_B}, current="b")
+    file.write_text(json.dumps({"keys": {"a": b64(KEY_A)}}))
+    with pytest.raises(KeyError_, match="not a usable key file"):
+        key_ring_from_env()
+    monkeypatch.setenv("SRO_CODEC_KEYS_FILE", str(tmp_path / "missing.json"))
+    with pytest.raises(KeyError_, match=r"missing\.json: not a usable key file"):
+        key_ring_from_env()
+
+
+def test_nothing_configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("SRO_CODEC_KEYS", "SRO_CODEC_KEYS_FILE", "SRO_CODEC_KEY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SRO_DATA_DIR", str(tmp_path))
+    with pytest.raises(KeyError_, match="no encryption key configured: set SRO_CODEC_KEYS"):
+        key_ring_from_env()
+    assert not local_key_file().exists()
+    # `make run` creates a local key file once (owner-only) and then reuses it.
+    created = key_ring_from_env(create_local=True)
+    assert local_key_file() == tmp_path / "codec-keys.json"
+    assert local_key_file().stat().st_mode & 0o777 == 0o600
+    assert key_ring_from_env() == created
+    assert key_ring_from_env(create_local=True) == created
