@@ -57,10 +57,18 @@ def _insert(session: Session, target: Table) -> Any:
     raise RuntimeError(f"the register supports SQLite and PostgreSQL, not {name}")
 
 
+#: Stands in for NUL, which PostgreSQL text cannot hold and the rules let through in free text.
+NUL_STAND_IN = "\ufffd"
+
+
 def to_db(value: Any) -> Any:
-    """Times are stored as naive UTC, so both databases hold and return the same values."""
+    """Times are stored as naive UTC, so both databases hold and return the same values. A NUL
+    character is stored as U+FFFD: otherwise PostgreSQL refuses the write on every retry, and the
+    case (which waits for the register before it ends) would never close."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", NUL_STAND_IN)
     return value
 
 
@@ -113,13 +121,13 @@ def _upsert_case(session: Session, snap: CaseSnapshot) -> bool:
 
 
 def decision_values(rows: Iterable[HistoryRow]) -> list[dict[str, Any]]:
-    return [
+    values = [
         {
             "case_ref": r.case_ref,
             "decision_id": r.decision_id,
             "seq": r.seq,
             "kind": r.decision_kind,
-            "decided_at": to_db(r.at),
+            "decided_at": r.at,
             "occurred_on": r.occurred_on,
             "by_name": r.by_name,
             "by_role": r.by_role,
@@ -132,6 +140,7 @@ def decision_values(rows: Iterable[HistoryRow]) -> list[dict[str, Any]]:
         for r in rows
         if is_decision(r)
     ]
+    return [{k: to_db(v) for k, v in row.items()} for row in values]
 
 
 def record_snapshot(session: Session, snap: CaseSnapshot) -> Recorded:

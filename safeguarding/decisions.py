@@ -296,9 +296,17 @@ class InvalidDecision(ValueError):
     """A decision whose shape is wrong: missing field, unknown option, bad value."""
 
 
-def explain_validation_error(err: ValidationError) -> str:
+def explain_validation_error(err: ValidationError, whole: str = "decision") -> str:
     """Every problem on one line: `field.path: what is wrong; ...`."""
-    return "; ".join(validation_problems(err))
+    return "; ".join(validation_problems(err, whole))
+
+
+def printable(text: str) -> str:
+    """`text` with control and other unprintable characters escaped (`\\x1b`, `\\u202e`): a
+    hostile field name goes back to people (terminals, the case history) as harmless text."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def validation_problems(err: ValidationError, whole: str = "decision") -> list[str]:
@@ -314,7 +322,7 @@ def validation_problems(err: ValidationError, whole: str = "decision") -> list[s
             loc = loc[1:]
         where = ".".join(loc) or whole
         message = problem["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}")
+        lines.append(printable(f"{where}: {message}"))
     return lines
 
 

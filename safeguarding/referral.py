@@ -127,7 +127,9 @@ def parse_referral(raw: Any, *, today: date | None = None) -> Referral:
     try:
         referral = Referral.model_validate(raw)
     except ValidationError as err:
-        raise InvalidReferral(f"referral refused: {explain_validation_error(err)}") from err
+        raise InvalidReferral(
+            f"referral refused: {explain_validation_error(err, 'referral')}"
+        ) from err
     if today is not None and referral.received_on > today:
         raise InvalidReferral(
             f"referral refused: received_on: {referral.received_on} is in the future"

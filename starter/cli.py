@@ -656,13 +656,15 @@ def read_json_file(path: str, *, what: str, limit: int) -> Any:
             f"{what} file {path} is not valid JSON: {err.msg} (line {err.lineno}, "
             f"column {err.colno})"
         ) from None
+    except RecursionError:
+        raise CliError(f"{what} file {path} is nested too deeply to be a {what}") from None
 
 
 def _problems(err: Exception, prefix: str) -> list[str]:
     """One line per field problem: from the pydantic error when there is one."""
     cause = err.__cause__
     if isinstance(cause, ValidationError):
-        return validation_problems(cause)
+        return validation_problems(cause, prefix)
     return [str(err).removeprefix(f"{prefix} refused: ")]
 
 
