@@ -1,0 +1,195 @@
+"""The baseline for the lifecycle benchmark: the same Temporal work, no domain logic.
+
+`BaselineWorkflow` runs exactly the activities, local activities, Updates (each with a validator)
+and timers that a measured `ReferralWorkflow` run does, in the same places, with trivial bodies:
+the activities do nothing, the validator checks only the payload size, and the handler keeps no
+case. Its `shape` (activities before the first Update, in each Update's handler, in the background
+after each Update as the register projection runs them, and timers) is read from the history of a
+real lifecycle run (`shape_from_history`), so the two stay in step when the lifecycle changes.
+It upserts no search attributes and carries no case: those are part of what is measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+from temporalio import activity, workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from bench.histories import is_local_activity
+
+#: As the lifecycle's limit (safeguarding.decisions.MAX_DECISION_BYTES), without importing it.
+MAX_PAYLOAD_BYTES = 64 * 1024
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
+)
+#: Far enough that no baseline timer fires during a benchmark.
+IDLE_TIMER = timedelta(days=3)
+
+
+class BaselineShape(BaseModel):
+    """The Temporal work of one lifecycle run."""
+
+    #: Activities before the first Update (run one after another).
+    initial_activities: int = Field(ge=0)
+    #: Activities each Update's handler runs before it answers.
+    per_update: list[int] = Field(min_length=1)
+    #: Activities run in the background after each Update (as the register projection does).
+    after_update: list[int] = Field(min_length=1)
+    #: Local activities before the first Update and after each one (run in the background).
+    initial_local: int = Field(0, ge=0)
+    local_after_update: list[int] = Field(default_factory=list)
+    timers: int = Field(ge=0)
+
+    @property
+    def activities(self) -> int:
+        return self.initial_activities + sum(self.per_update) + sum(self.after_update)
+
+    @property
+    def local_activities(self) -> int:
+        return self.initial_local + sum(self.local_after_update)
+
+
+class BaselineInput(BaseModel):
+    case_ref: str
+    shape: BaselineShape
+
+
+class NoopInput(BaseModel):
+    n: int
+
+
+class NoopResult(BaseModel):
+    n: int
+
+
+@activity.defn
+async def bench_noop(input: NoopInput) -> NoopResult:
+    return NoopResult(n=input.n)
+
+
+@workflow.defn
+class BaselineWorkflow:
+    @workflow.init
+    def __init__(self, input: BaselineInput) -> None:
+        self._shape = input.shape
+        self._lock = asyncio.Lock()
+        self._ready = False
+        self._changed = False
+        self._updates = 0
+        self._timers = 0
+        self._owed = 0  # background activities still to run
+        self._owed_local = input.shape.initial_local  # and local activities
+        self._finished = False
+
+    @workflow.run
+    async def run(self, input: BaselineInput) -> int:
+        for n in range(self._shape.initial_activities):
+            await self._noop(n)
+        self._ready = True
+        background = asyncio.create_task(self._background())
+        while self._updates < len(self._shape.per_update):
+            timeout = IDLE_TIMER if self._timers < self._shape.timers else None
+            if timeout is not None:
+                self._timers += 1
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            self._changed = False
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._finished = True
+        await background
+        return self._updates
+
+    async def _background(self) -> None:
+        while True:
+            await workflow.wait_condition(
+                lambda: self._owed > 0 or self._owed_local > 0 or self._finished
+            )
+            if self._owed_local > 0:
+                self._owed_local -= 1
+                await workflow.execute_local_activity(
+                    bench_noop, NoopInput(n=-2), start_to_close_timeout=ACTIVITY_TIMEOUT
+                )
+            elif self._owed > 0:
+                self._owed -= 1
+                await self._noop(-1)
+            else:
+                return
+
+    @workflow.update(name="decide")
+    async def decide(self, raw: RawValue) -> dict[str, int]:
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            index = self._updates
+            for n in range(self._shape.per_update[index]):
+                await self._noop(n)
+            self._updates += 1
+            self._owed += self._shape.after_update[index]
+            if index < len(self._shape.local_after_update):
+                self._owed_local += self._shape.local_after_update[index]
+            self._changed = True
+        return {"update": index}
+
+    @decide.validator
+    def _validate_decide(self, raw: RawValue) -> None:
+        if raw.payload.ByteSize() > MAX_PAYLOAD_BYTES:
+            raise ApplicationError("too large", type="InvalidDecision", non_retryable=True)
+        if self._updates >= len(self._shape.per_update):
+            raise ApplicationError("no more updates expected", type="WrongStage")
+
+    async def _noop(self, n: int) -> None:
+        await workflow.execute_activity(
+            bench_noop,
+            NoopInput(n=n),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+
+def shape_from_history(history: WorkflowHistory) -> BaselineShape:
+    """From a lifecycle history: activities before the first Update; activities scheduled while
+    each Update ran (between its acceptance and its completion: the driver sends one Update at a
+    time); activities scheduled outside any Update after each one; and timers."""
+    initial = initial_local = 0
+    per_update: list[int] = []
+    after_update: list[int] = []
+    local_after_update: list[int] = []
+    in_update = False
+    timers = 0
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            per_update.append(0)
+            after_update.append(0)
+            local_after_update.append(0)
+            in_update = True
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            in_update = False
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            if in_update:
+                per_update[-1] += 1
+            elif per_update:
+                after_update[-1] += 1
+            else:
+                initial += 1
+        elif is_local_activity(event):
+            if local_after_update:
+                local_after_update[-1] += 1
+            else:
+                initial_local += 1
+        elif event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            timers += 1
+    return BaselineShape(
+        initial_activities=initial,
+        per_update=per_update,
+        after_update=after_update,
+        initial_local=initial_local,
+        local_after_update=local_after_update,
+        timers=timers,
+    )

@@ -1,0 +1,249 @@
+"""1. Lifecycle throughput: N referrals through the longest route against the baseline.
+
+Both run on the same server, the same worker process and the same task queue, driven the same
+way: `concurrency` cases at a time, each sending its decisions one after another as Updates and
+waiting for each, then for the result. Rounds alternate (baseline first, then lifecycle first) so
+a change in the machine's load hits both. Reported per case: wall time (the throughput), and CPU
+seconds of the worker, the server and this driver process, which are steadier than wall time on
+a shared machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from temporalio.client import Client
+
+from bench.baseline import BaselineInput, BaselineShape, BaselineWorkflow, shape_from_history
+from bench.histories import HistoryCounts
+from bench.report import Results, heading, say, table
+from bench.routes import CaseRefs, decision_payloads, longest_steps, referral, send_all, start_case
+from bench.stack import DevServer, WorkerProcess, start_profiler, stop_profiler
+from workflows.referral import ReferralOptions
+
+TARGET_RATIO = 1.25
+
+
+@dataclass
+class Lap:
+    kind: str
+    cases: int
+    wall: float
+    worker_cpu: float
+    server_cpu: float
+    driver_cpu: float
+
+    @property
+    def per_case_ms(self) -> float:
+        return 1000 * self.wall / self.cases
+
+    @property
+    def throughput(self) -> float:
+        return self.cases / self.wall
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        client: Client,
+        server: DevServer,
+        worker: WorkerProcess,
+        refs: CaseRefs,
+        partnership: str,
+        today: date,
+        profile_dir: Path | None = None,
+        options: ReferralOptions | None = None,
+    ) -> None:
+        self.client = client
+        self.server = server
+        self.worker = worker
+        self.refs = refs
+        self.partnership = partnership
+        self.today = today
+        self.steps = longest_steps(today)
+        self.profile_dir = profile_dir
+        self.options = options
+        self._laps = 0
+
+    async def one_lifecycle(self) -> str:
+        case_ref = self.refs.new()
+        handle = await start_case(
+            self.client,
+            self.worker.queue,
+            case_ref,
+            referral(self.partnership, self.today),
+            self.options,
+        )
+        await send_all(handle, decision_payloads(case_ref, self.steps))
+        result = await handle.result()
+        if result.decisions != len(self.steps):
+            raise AssertionError(f"{case_ref}: {result.decisions} decisions applied")
+        return handle.id
+
+    async def one_baseline(self, shape: BaselineShape) -> str:
+        case_ref = self.refs.new()
+        handle = await self.client.start_workflow(
+            BaselineWorkflow.run,
+            BaselineInput(case_ref=case_ref, shape=shape),
+            id=f"baseline-{case_ref}",
+            task_queue=self.worker.queue,
+        )
+        await send_all(handle, decision_payloads(case_ref, self.steps))
+        updates = await handle.result()
+        if updates != len(self.steps):
+            raise AssertionError(f"baseline {case_ref}: {updates} updates")
+        return handle.id
+
+    def _profile(self, kind: str) -> subprocess.Popen[bytes] | None:
+        if self.profile_dir is None:
+            return None
+        self._laps += 1
+        return start_profiler(self.worker.pid, self.profile_dir / f"worker-{kind}-{self._laps}.txt")
+
+    async def lap(
+        self, kind: str, n: int, concurrency: int, one: Callable[[], Awaitable[str]]
+    ) -> Lap:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def bounded() -> str:
+            async with gate:
+                return await one()
+
+        profiler = self._profile(kind)
+        worker0, server0, driver0 = self.worker.cpu(), self.server.cpu(), time.process_time()
+        started = time.perf_counter()
+        await asyncio.gather(*(bounded() for _ in range(n)))
+        wall = time.perf_counter() - started
+        stop_profiler(profiler)
+        return Lap(
+            kind,
+            n,
+            wall,
+            self.worker.cpu() - worker0,
+            self.server.cpu() - server0,
+            time.process_time() - driver0,
+        )
+
+
+def _sum(laps: list[Lap], kind: str) -> Lap:
+    mine = [lap for lap in laps if lap.kind == kind]
+    return Lap(
+        kind,
+        sum(lap.cases for lap in mine),
+        sum(lap.wall for lap in mine),
+        sum(lap.worker_cpu for lap in mine),
+        sum(lap.server_cpu for lap in mine),
+        sum(lap.driver_cpu for lap in mine),
+    )
+
+
+async def run(
+    life: Lifecycle, results: Results, *, cases: int, rounds: int, concurrency: int
+) -> None:
+    heading(
+        f"1. Lifecycle throughput: {cases} cases x {rounds} round(s) per kind, "
+        f"{concurrency} at a time"
+    )
+    # A probe case of each kind: warms the worker (sandbox imports) and gives the histories the
+    # baseline's shape and the comparison come from.
+    probe_id = await life.one_lifecycle()
+    probe = await life.client.get_workflow_handle(probe_id).fetch_history()
+    shape = shape_from_history(probe)
+    base_id = await life.one_baseline(shape)
+    base = await life.client.get_workflow_handle(base_id).fetch_history()
+    ours, theirs = HistoryCounts.of(probe), HistoryCounts.of(base)
+    say(
+        table(
+            [
+                ["activities", ours.activities, theirs.activities],
+                ["local activities", ours.local_activities, theirs.local_activities],
+                ["updates (validated)", ours.updates, theirs.updates],
+                ["timers", ours.timers, theirs.timers],
+                ["search-attribute upserts", ours.upserts, theirs.upserts],
+                ["workflow tasks", ours.workflow_tasks, theirs.workflow_tasks],
+                ["history events", ours.events, theirs.events],
+                ["history bytes", ours.bytes, theirs.bytes],
+            ],
+            ["one run", "lifecycle", "baseline"],
+        )
+    )
+    same = (ours.activities, ours.local_activities, ours.updates, ours.timers) == (
+        theirs.activities,
+        theirs.local_activities,
+        theirs.updates,
+        theirs.timers,
+    )
+    say(f"baseline does the same activities, updates and timers: {'yes' if same else 'NO'}")
+
+    laps: list[Lap] = []
+    for r in range(rounds):
+        order = ["baseline", "lifecycle"] if r % 2 == 0 else ["lifecycle", "baseline"]
+        for kind in order:
+            one: Callable[[], Awaitable[str]] = (
+                life.one_lifecycle if kind == "lifecycle" else (lambda: life.one_baseline(shape))
+            )
+            lap = await life.lap(kind, cases, concurrency, one)
+            laps.append(lap)
+            say(
+                f"  round {r + 1} {kind:<9} {lap.cases} cases in {lap.wall:6.1f} s "
+                f"({lap.throughput:5.1f} cases/s)"
+            )
+    base_lap, life_lap = _sum(laps, "baseline"), _sum(laps, "lifecycle")
+
+    def per_case(lap: Lap) -> list[float]:
+        return [
+            lap.per_case_ms,
+            lap.throughput,
+            1000 * lap.worker_cpu / lap.cases,
+            1000 * lap.server_cpu / lap.cases,
+            1000 * lap.driver_cpu / lap.cases,
+        ]
+
+    ours_row, base_row = per_case(life_lap), per_case(base_lap)
+    ratios = [o / b if b else float("nan") for o, b in zip(ours_row, base_row, strict=True)]
+    ratios[1] = base_row[1] / ours_row[1]  # throughput: baseline over ours, so >1 is slower
+    say(
+        table(
+            [["lifecycle", *ours_row], ["baseline", *base_row], ["ratio (cost)", *ratios]],
+            [
+                "",
+                "wall ms/case",
+                "cases/s",
+                "worker CPU ms/case",
+                "server CPU ms/case",
+                "driver CPU ms/case",
+            ],
+        )
+    )
+    results.sections["lifecycle"] = {
+        "cases_per_round": cases,
+        "rounds": rounds,
+        "concurrency": concurrency,
+        "shape": shape.model_dump(),
+        "one_run": {"lifecycle": ours.__dict__, "baseline": theirs.__dict__},
+        "laps": [lap.__dict__ for lap in laps],
+        "lifecycle": dict(
+            zip(
+                ["wall_ms", "cases_s", "worker_ms", "server_ms", "driver_ms"], ours_row, strict=True
+            )
+        ),
+        "baseline": dict(
+            zip(
+                ["wall_ms", "cases_s", "worker_ms", "server_ms", "driver_ms"], base_row, strict=True
+            )
+        ),
+        "ratio_wall": ratios[0],
+        "ratio_worker_cpu": ratios[2],
+    }
+    results.target(
+        "1. lifecycle / baseline (wall time per case)",
+        f"<= {TARGET_RATIO}",
+        f"{ratios[0]:.2f} (worker CPU {ratios[2]:.2f})",
+        ratios[0] <= TARGET_RATIO,
+    )
