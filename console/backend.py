@@ -239,7 +239,9 @@ class TemporalBackend:
         try:
             return await handle.query(name, result_type=result_type, rpc_timeout=QUERY_TIMEOUT)
         except WorkflowQueryFailedError as err:
-            if "still opening" in str(err.message):
+            # The only failure the status query raises is "still opening"; with failure
+            # messages encrypted (security/codec.py) the client sees "Encoded failure".
+            if "still opening" in str(err.message) or "Encoded failure" in str(err.message):
                 raise CaseNotReady(f"case {case_ref} is still opening; try again") from None
             raise BackendUnavailable(f"case {case_ref} could not answer: {err.message}") from None
         except WorkflowQueryRejectedError as err:

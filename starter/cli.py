@@ -1123,7 +1123,12 @@ async def cmd_status(args: argparse.Namespace) -> int:
             "status", result_type=CaseStatus, rpc_timeout=timedelta(seconds=args.timeout)
         )
     except WorkflowQueryFailedError as err:
-        raise CliError(f"{case_ref} could not answer: {err.message}", code=1) from None
+        # The status query fails only while the case is opening (its message is encrypted).
+        raise CliError(
+            f"{case_ref} could not answer yet (it may still be opening: try again in a moment; "
+            f"is the worker running?): {err.message}",
+            code=1,
+        ) from None
     except WorkflowQueryRejectedError as err:
         raise CliError(f"{case_ref} did not answer: {err}", code=1) from None
     except RPCTimeoutOrCancelledError:
