@@ -28,7 +28,7 @@ from bench import history, lifecycle, scale, suite
 from bench.machine import describe, load_average
 from bench.report import Results, heading, say, table
 from bench.routes import CaseRefs
-from bench.stack import DevServer, WorkerProcess
+from bench.stack import DevServer, WorkerProcess, use_run_key
 from safeguarding.clock import uk_today
 from workflows.referral import ReferralOptions
 
@@ -309,6 +309,7 @@ async def run_on_server(args: argparse.Namespace, workdir: Path, results: Result
 async def main(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="sro-bench-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    use_run_key(workdir)
     server_binary = DevServer(workdir).binary
     machine = describe(server_binary)
     results = Results()

@@ -19,7 +19,6 @@ from typing import Any
 
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -39,6 +38,7 @@ from bench.routes import (
 )
 from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
+from starter.connection import data_converter
 from workflows.referral import ReferralInput, ReferralOptions, ReferralWorkflow
 
 LONGEST_LIMIT = 400
@@ -360,7 +360,7 @@ async def run_long_plan(
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'plan-data' / 'register.db'}"
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
     )
     started = time.perf_counter()
     async with env:

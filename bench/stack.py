@@ -26,9 +26,10 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.machine import Memory, cpu_seconds, memory
+from security.keys import KeyRing
+from starter.connection import data_converter
 from starter.devstack import Child, temporal_binary
 from workflows import search_attributes
 
@@ -114,8 +115,20 @@ class DevServer:
             self.child.stop()
 
 
+def use_run_key(workdir: Path) -> None:
+    """Every payload is encrypted (starter.connection.data_converter): make a key for this run
+    and point this process and its workers at it (never the data folder's key)."""
+    keys = workdir / "codec-keys.json"
+    if not keys.exists():
+        KeyRing.generate("bench-1").to_file(keys)
+    for name in ("SRO_CODEC_KEYS", "SRO_CODEC_KEY_ID"):
+        os.environ.pop(name, None)
+    os.environ["SRO_CODEC_KEYS_FILE"] = str(keys)
+
+
 async def connect(address: str) -> Client:
-    return await Client.connect(address, data_converter=pydantic_data_converter)
+    """A client as the project's (pydantic models, encrypted payloads)."""
+    return await Client.connect(address, data_converter=data_converter())
 
 
 def _clean_env() -> dict[str, str]:
@@ -159,6 +172,7 @@ class WorkerProcess:
             DATABASE_URL=self.database_url,
             PYTHONUNBUFFERED="1",
         )
+        env["SRO_CODEC_KEYS_FILE"] = os.environ.get("SRO_CODEC_KEYS_FILE", "")
         command = [
             sys.executable,
             "-m",

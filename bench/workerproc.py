@@ -6,7 +6,8 @@ which process handled it) and an activity interceptor that counts the activities
 executed, written as JSON to --stats every second and on exit. With --baseline it also runs the
 baseline workflow and its no-op activity on the same queue (for the lifecycle comparison).
 
-Connection from the environment (TEMPORAL_ADDRESS), as for worker.py. Stops on SIGTERM.
+Connection and encryption key from the environment (TEMPORAL_ADDRESS, SRO_CODEC_KEYS_FILE), and
+the data converter from starter.connection, as for worker.py. Stops on SIGTERM.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from typing import Any
 
 from temporalio import activity, client
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -36,7 +36,7 @@ from temporalio.worker import (
 
 from activities import ALL_ACTIVITIES
 from bench.baseline import BaselineWorkflow, bench_noop
-from starter.connection import connect_config
+from starter.connection import connect_config, data_converter
 from worker import WORKFLOWS, build_worker
 
 
@@ -120,7 +120,7 @@ async def main(args: argparse.Namespace) -> None:
     counter = ActivityCounter()
     connected = await Client.connect(
         **connect_config(),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         identity=args.identity,
         interceptors=[counter],
     )
