@@ -7,6 +7,12 @@ changed, and the history entries the register has not acknowledged. The write is
 the activity raises and Temporal retries it (no limit on attempts); the case goes on taking
 decisions meanwhile.
 
+Writes from many cases at once share transactions (group commit, `_Writer`): whoever finds no
+write under way writes every snapshot waiting at that moment in one transaction, so a busy
+worker pays one commit (and one fsync) for many cases, and SQLite's writers never wait on each
+other's locks. If a shared transaction fails, each of its snapshots is written again on its
+own, so one case's bad row never holds up the others.
+
 The database work is blocking (SQLAlchemy), so it runs in a thread, off the worker's event loop.
 On first use in a process the register is migrated to the newest schema.
 """
@@ -15,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from concurrent.futures import Future
 
 from pydantic import BaseModel
 from temporalio import activity
@@ -23,6 +31,9 @@ from register import crud, db
 from safeguarding.projection import CaseSnapshot
 
 log = logging.getLogger(__name__)
+
+#: Most snapshots written in one shared transaction.
+MAX_BATCH = 64
 
 
 class RecordCaseInput(BaseModel):
@@ -39,11 +50,7 @@ class RecordCaseResult(BaseModel):
     decisions_added: int
 
 
-def record(snapshot: CaseSnapshot, url: str | None = None) -> RecordCaseResult:
-    """Write a snapshot to the register (blocking)."""
-    db.ensure_schema(url)
-    with db.session(url) as session:
-        done = crud.record_snapshot(session, snapshot)
+def _result(snapshot: CaseSnapshot, done: crud.Recorded) -> RecordCaseResult:
     return RecordCaseResult(
         case_ref=done.case_ref,
         history_upto=snapshot.history_upto,
@@ -51,6 +58,85 @@ def record(snapshot: CaseSnapshot, url: str | None = None) -> RecordCaseResult:
         history_added=done.history_added,
         decisions_added=done.decisions_added,
     )
+
+
+def _write_one(snapshot: CaseSnapshot, url: str) -> RecordCaseResult:
+    with db.session(url) as session:
+        return _result(snapshot, crud.record_snapshot(session, snapshot))
+
+
+_Waiting = tuple[CaseSnapshot, "Future[RecordCaseResult]"]
+
+
+class _Writer:
+    """Group commit for one register (leader and followers, no thread of its own)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._mutex = threading.Lock()
+        self._waiting: list[_Waiting] = []
+        self._writing = False
+
+    def record(self, snapshot: CaseSnapshot) -> RecordCaseResult:
+        mine: Future[RecordCaseResult] = Future()
+        with self._mutex:
+            self._waiting.append((snapshot, mine))
+            lead = not self._writing
+            self._writing = True
+        if lead:
+            self._write_until_none_waiting()
+        return mine.result()  # a follower waits for the leader's transaction
+
+    def _write_until_none_waiting(self) -> None:
+        while True:
+            with self._mutex:
+                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                if not batch:
+                    self._writing = False
+                    return
+            try:
+                self._write(batch)
+            except BaseException as err:  # never leave a follower waiting for nobody
+                with self._mutex:
+                    stranded, self._waiting = batch + self._waiting, []
+                    self._writing = False
+                for _, future in stranded:
+                    if not future.done():
+                        future.set_exception(err)
+                raise
+
+    def _write(self, batch: list[_Waiting]) -> None:
+        try:
+            db.ensure_schema(self._url)
+            with db.session(self._url) as session:
+                done = [crud.record_snapshot(session, snapshot) for snapshot, _ in batch]
+        except Exception as err:
+            if len(batch) == 1:
+                batch[0][1].set_exception(err)
+                return
+            for snapshot, future in batch:  # alone, so only the failing snapshot fails
+                try:
+                    future.set_result(_write_one(snapshot, self._url))
+                except Exception as alone:
+                    future.set_exception(alone)
+            return
+        for (snapshot, future), recorded in zip(batch, done, strict=True):
+            future.set_result(_result(snapshot, recorded))
+
+
+_writers: dict[str, _Writer] = {}
+_writers_lock = threading.Lock()
+
+
+def record(snapshot: CaseSnapshot, url: str | None = None) -> RecordCaseResult:
+    """Write a snapshot to the register (blocking), sharing a transaction with any other
+    snapshots waiting to be written to the same register."""
+    resolved = db.database_url(url)
+    with _writers_lock:
+        writer = _writers.get(resolved)
+        if writer is None:
+            writer = _writers[resolved] = _Writer(resolved)
+    return writer.record(snapshot)
 
 
 @activity.defn

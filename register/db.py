@@ -64,9 +64,8 @@ def _create(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        created = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, pool_pre_ping=True
-        )
+        # No pre-ping: a file does not drop connections, and the ping cost a query per write.
+        created = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(created, "connect", _sqlite_pragmas)
         return created
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
