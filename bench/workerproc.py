@@ -31,13 +31,12 @@ from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
     Interceptor,
-    Worker,
 )
 
 from activities import ALL_ACTIVITIES
 from bench.baseline import BaselineWorkflow, bench_noop
 from starter.connection import connect_config, data_converter
-from worker import WORKFLOWS, build_worker
+from worker import WORKFLOWS, build_worker, settle_memory
 
 
 class ActivityCounter(client.Interceptor, Interceptor):
@@ -124,22 +123,18 @@ async def main(args: argparse.Namespace) -> None:
         identity=args.identity,
         interceptors=[counter],
     )
-    if args.baseline or args.stub_register or args.max_cached is not None:
-        activities = [*ALL_ACTIVITIES, bench_noop] if args.baseline else [*ALL_ACTIVITIES]
-        if args.stub_register:
-            activities = [stub_record_case if _name(a) == "record_case" else a for a in activities]
-        extra: dict[str, Any] = {}
-        if args.max_cached is not None:
-            extra["max_cached_workflows"] = args.max_cached
-        worker = Worker(
-            connected,
-            task_queue=args.queue,
-            workflows=[*WORKFLOWS, BaselineWorkflow] if args.baseline else WORKFLOWS,
-            activities=activities,
-            **extra,
-        )
-    else:
-        worker = build_worker(connected, args.queue)
+    if args.max_cached is not None:
+        os.environ["SRO_MAX_CACHED_WORKFLOWS"] = str(args.max_cached)
+    activities = [*ALL_ACTIVITIES, bench_noop] if args.baseline else [*ALL_ACTIVITIES]
+    if args.stub_register:
+        activities = [stub_record_case if _name(a) == "record_case" else a for a in activities]
+    worker = build_worker(
+        connected,
+        args.queue,
+        workflows=[*WORKFLOWS, BaselineWorkflow] if args.baseline else WORKFLOWS,
+        activities=activities,
+    )
+    settle_memory()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -169,7 +164,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-cached",
         type=int,
-        help="diagnosis: the worker's max_cached_workflows (build_worker leaves the SDK's 1000)",
+        help="diagnosis: the worker's max_cached_workflows (default: worker.MAX_CACHED_WORKFLOWS)",
     )
     parser.add_argument(
         "--stub-register",

@@ -19,7 +19,10 @@ from safeguarding.deadlines import (
     WorkingDaysAfter,
     WorkingDaysBefore,
 )
-from safeguarding.settings import MeetingCadence, PartnershipSettings
+from safeguarding.settings import MeetingCadence, PartnershipSettings, PlanningRules
+
+#: The settings planning reads: a partnership's whole settings, or just its planning rules.
+Rules = PartnershipSettings | PlanningRules
 
 #: Reminders and second escalations go out at the start of the UK working day.
 MORNING = time(9, 0)
@@ -84,7 +87,7 @@ def due_date(rule: DeadlineRule, calendar: WorkingCalendar) -> date:
 
 
 def plan_for_due_date(
-    deadline_id: str, due_on: date, settings: PartnershipSettings, calendar: WorkingCalendar
+    deadline_id: str, due_on: date, settings: Rules, calendar: WorkingCalendar
 ) -> DeadlinePlan:
     """Reminder at 09:00 some working days before; escalation when the due day ends (midnight
     UK time); second escalation at 09:00 some working days after."""
@@ -100,7 +103,7 @@ def plan_for_due_date(
 
 
 def plan_deadline(
-    request: DeadlineRequest, settings: PartnershipSettings, calendar: WorkingCalendar
+    request: DeadlineRequest, settings: Rules, calendar: WorkingCalendar
 ) -> DeadlinePlan:
     return plan_for_due_date(
         request.deadline_id, due_date(request.rule, calendar), settings, calendar

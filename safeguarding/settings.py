@@ -195,6 +195,17 @@ class EscalationPolicy(BaseModel):
         return self.stages[number - 1]
 
 
+class PlanningRules(BaseModel):
+    """What planning a deadline needs from the settings: all `plan_deadlines` is sent, rather
+    than the whole settings (about 5 KB) with every call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reminder_working_days_before: WorkingDays = 2
+    second_escalation_working_days_after: WorkingDays = 5
+    closure_days: list[date] = Field(default_factory=list, max_length=400)
+
+
 class PartnershipSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -271,6 +282,13 @@ class PartnershipSettings(BaseModel):
         if self.quorum and not self.meeting_decisions:
             raise ValueError("a quorum applies to meeting_decisions; none are listed")
         return self
+
+    def planning_rules(self) -> PlanningRules:
+        return PlanningRules(
+            reminder_working_days_before=self.reminder_working_days_before,
+            second_escalation_working_days_after=self.second_escalation_working_days_after,
+            closure_days=self.closure_days,
+        )
 
     def needs_meeting(self, kind: DecisionKind) -> bool:
         return kind in self.meeting_decisions

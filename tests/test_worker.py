@@ -69,3 +69,33 @@ def test_task_queue_honours_sro_task_queue(monkeypatch: pytest.MonkeyPatch) -> N
     assert worker.task_queue() == TASK_QUEUE == "safeguarding-reviews"
     monkeypatch.setenv("SRO_TASK_QUEUE", "reviews-staging")
     assert worker.task_queue() == "reviews-staging"
+
+
+async def test_the_workflow_cache_is_sized_for_mostly_idle_cases(
+    time_skipping_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SRO_MAX_CACHED_WORKFLOWS", raising=False)
+    built = worker.build_worker(time_skipping_env.client, "test-cache-default")
+    assert built.config().get("max_cached_workflows") == worker.MAX_CACHED_WORKFLOWS == 500
+    monkeypatch.setenv("SRO_MAX_CACHED_WORKFLOWS", "2000")
+    built = worker.build_worker(time_skipping_env.client, "test-cache-configured")
+    assert built.config().get("max_cached_workflows") == 2000
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots", "1.5"])
+def test_a_bad_cache_size_stops_the_worker_with_a_clear_message(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SRO_MAX_CACHED_WORKFLOWS", value)
+    with pytest.raises(SystemExit, match="SRO_MAX_CACHED_WORKFLOWS must be a whole number"):
+        worker.max_cached_workflows()
+
+
+def test_settling_memory_freezes_what_start_up_allocated() -> None:
+    import gc
+
+    try:
+        worker.settle_memory()
+        assert gc.get_freeze_count() > 10_000  # the imports: SDK, pydantic, SQLAlchemy...
+    finally:
+        gc.unfreeze()

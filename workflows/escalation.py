@@ -189,7 +189,7 @@ class ProfessionalDisagreementWorkflow:
         if request is not None:
             planned = await workflow.execute_activity(
                 plan_deadlines,
-                PlanDeadlinesInput(settings=escalation.settings, requests=[request]),
+                PlanDeadlinesInput(rules=escalation.settings.planning_rules(), requests=[request]),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
             )

@@ -14,7 +14,6 @@ import contextlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
@@ -41,14 +40,19 @@ with workflow.unsafe.imports_passed_through():
         parse_decision,
     )
     from safeguarding.referral import Referral
-    from safeguarding.vocabulary import Route, Stage
+    from safeguarding.vocabulary import Stage
     from workflows import search_attributes as sa
     from workflows.delivery import deliver
+    from workflows.referral_io import (
+        CASE_REF_PATTERN,
+        EscalationNote,
+        ReferralInput,
+        ReferralOptions,
+        ReferralResult,
+        workflow_id,
+    )
 
 TASK_QUEUE = "safeguarding-reviews"
-
-#: A case reference: partnership code, year, six random hex digits. Never personal data.
-CASE_REF_PATTERN = r"^[A-Z][A-Z0-9_]*-[0-9]{4}-[0-9A-F]{6}$"
 
 #: ApplicationError types a refused decision carries, by the case's reason code.
 REFUSAL_TYPES = {
@@ -74,45 +78,6 @@ REGISTER_CATCH_UP = timedelta(minutes=1)
 #: Local retries longer apart than this wait on a durable timer, so a decision waits at most
 #: about a second for a register that is down (RELIABILITY.md measured 8 s at 5 s).
 REGISTER_LOCAL_RETRY = timedelta(seconds=1)
-
-
-class ReferralOptions(BaseModel):
-    """How this run behaves, as opposed to what the case is."""
-
-    #: Upsert the custom search attributes (the dev server registers them; the time-skipping
-    #: test server cannot).
-    search_attributes: bool = True
-    #: Continue as new once the run's history passes this many events.
-    continue_as_new_after_events: int = Field(2_000, ge=50, le=40_000)
-
-
-class ReferralInput(BaseModel):
-    case_ref: str = Field(pattern=CASE_REF_PATTERN)
-    referral: Referral
-    options: ReferralOptions = ReferralOptions()
-    #: The case carried over from the previous run (continue-as-new).
-    carried: Case | None = None
-    #: History entries of the case the register has acknowledged (carried across runs).
-    registered_upto: int = Field(0, ge=0)
-
-
-class ReferralResult(BaseModel):
-    case_ref: str
-    route: Route
-    closed_at: datetime | None
-    decisions: int
-    runs: int
-
-
-class EscalationNote(BaseModel):
-    """A linked escalation's news for the case history (no personal data)."""
-
-    escalation_ref: str
-    text: str = Field(max_length=500)
-
-
-def workflow_id(case_ref: str) -> str:
-    return f"referral-{case_ref}"
 
 
 def _refusal(refused: DecisionRefused | InvalidDecision) -> ApplicationError:
@@ -364,7 +329,7 @@ class ReferralWorkflow:
         while requests:
             planned = await workflow.execute_activity(
                 plan_deadlines,
-                PlanDeadlinesInput(settings=case.settings, requests=requests),
+                PlanDeadlinesInput(rules=case.settings.planning_rules(), requests=requests),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
             )
@@ -424,7 +389,9 @@ def _deadline_moment(day: date) -> datetime:
 
 
 __all__ = [
+    "CASE_REF_PATTERN",
     "TASK_QUEUE",
+    "EscalationNote",
     "ReferralInput",
     "ReferralOptions",
     "ReferralResult",

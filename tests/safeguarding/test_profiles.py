@@ -599,3 +599,17 @@ def test_adding_a_partnership_is_a_new_file(tmp_path: Path) -> None:
     assert newcastle.notification_working_days == 5
     assert newcastle.learning_group == PartnershipSettings().learning_group
     assert [s.stage for s in newcastle.escalation_policy.stages] == [1, 2]
+
+
+def test_a_profile_is_parsed_once_until_its_file_changes(tmp_path: Path) -> None:
+    """Every notice reads the profiles: unchanged files are not parsed again, an edit is seen
+    by the next read."""
+    folder = profile_folder(tmp_path, {"nscp.toml": VALID})
+    first = load_profiles(folder)["NSCP"]
+    assert load_profiles(folder)["NSCP"] is first
+    path = folder / "nscp.toml"
+    path.write_text(VALID.replace("Newcastle Practice", "Tyneside Practice"), encoding="utf-8")
+    edited = load_profiles(folder)["NSCP"]
+    assert edited.review_group == "Tyneside Practice Review Group"
+    path.write_text("code = ", encoding="utf-8")
+    assert "not valid TOML" in refusal(folder)
