@@ -1,6 +1,7 @@
 """Report figures, computed from the register.
 
-`load()` reads the register (optionally one partnership) into a `RegisterData`; everything else
+`load()` reads the register (optionally one partnership) into a `RegisterData`: plain rows of the
+columns the figures use, and with `reports=` only the rows those reports use. Everything else
 here is a pure function of that data and the dates given, so the figures are unit-tested on a
 seeded register with known counts.
 
@@ -21,14 +22,15 @@ Definitions (the annual report states them too):
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlalchemy import Column, ColumnElement, Connection, Table, or_
+from sqlalchemy.sql.base import ColumnCollection
+from sqlmodel import Session, SQLModel, col, select
 
 from register.models import (
     ActionRecord,
@@ -78,19 +80,109 @@ def agency_label(agency: str) -> str:
 
 # --------------------------------------------------------------------------- the register
 
+#: The reports `load` reads the register for.
+Report = Literal["annual", "summary", "calendar"]
+REPORTS: tuple[Report, ...] = ("annual", "summary", "calendar")
+
+#: The decisions the annual report counts (`outcomes`; the summary uses every decision).
+ANNUAL_DECISION_KINDS = (
+    DecisionKind.OUTCOME_SHARED.value,
+    DecisionKind.OTHER_REVIEW_COMPLETED.value,
+)
+
+# What the figures read of each table: plain rows of the columns they use, named and typed as
+# the register's columns (register/models.py), not ORM objects. Reading a row into an ORM object
+# costs about ten times reading the row itself (BENCHMARKS.md, the annual report).
+
+
+class CaseRow(NamedTuple):
+    case_ref: str
+    partnership: str
+    stage: str
+    route: str
+    closed_at: datetime | None
+    received_on: date
+    harm: str
+    notified_on: date | None
+    rapid_review_on: date | None
+    rapid_review_recommendation: str | None
+    possible_national_importance: bool
+    panel_response_on: date | None
+    panel_agrees: bool | None
+    national_review: bool
+    cspr_decided_on: date | None
+    published_on: date | None
+    not_published: bool
+
+
+class ChildRow(NamedTuple):
+    case_ref: str
+    age_band: str
+
+
+class DeadlineRow(NamedTuple):
+    case_ref: str
+    deadline_id: str
+    kind: str
+    title: str
+    owner: str
+    statutory: bool
+    due_on: date
+    original_due_on: date
+    outcome: str
+    met_on: date | None
+    extensions: int
+
+
+class ActionRow(NamedTuple):
+    case_ref: str
+    recommendation: str
+    lead_agency: str
+    due_on: date
+    status: str
+    completed_on: date | None
+
+
+class DecisionRow(NamedTuple):
+    case_ref: str
+    seq: int
+    kind: str
+    decided_at: datetime
+
+
+class HistoryRow(NamedTuple):
+    case_ref: str
+    seq: int
+    at: datetime
+    kind: str
+    text: str
+
 
 @dataclass
 class RegisterData:
-    cases: list[CaseRecord] = field(default_factory=list)
-    children: list[ChildRecord] = field(default_factory=list)
-    deadlines: list[DeadlineRecord] = field(default_factory=list)
-    actions: list[ActionRecord] = field(default_factory=list)
-    decisions: list[DecisionRecord] = field(default_factory=list)
-    history: list[HistoryRecord] = field(default_factory=list)
+    cases: list[CaseRow] = field(default_factory=list)
+    children: list[ChildRow] = field(default_factory=list)
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+    actions: list[ActionRow] = field(default_factory=list)
+    decisions: list[DecisionRow] = field(default_factory=list)
+    #: Every history entry; read for named reports, only those the reports use.
+    history: list[HistoryRow] = field(default_factory=list)
     learning: list[LearningOutput] = field(default_factory=list)
+    #: The reports the rows were read for (`load(..., reports=...)`).
+    read_for: frozenset[Report] = frozenset(REPORTS)
 
-    def case(self, case_ref: str) -> CaseRecord | None:
+    def case(self, case_ref: str) -> CaseRow | None:
         return next((c for c in self.cases if c.case_ref == case_ref), None)
+
+    def require(self, report: Report) -> None:
+        """Refuse to compute a report from rows read for other reports (its figures would be
+        silently short)."""
+        if report not in self.read_for:
+            read = ", ".join(sorted(self.read_for)) or "no report"
+            raise ValueError(
+                f"the register was read for {read}, not the {report} report: "
+                f"load(..., reports=[{report!r}])"
+            )
 
 
 def learning_outputs(session: Session, partnership: str | None = None) -> list[LearningOutput]:
@@ -108,31 +200,86 @@ def learning_outputs(session: Session, partnership: str | None = None) -> list[L
     return sorted(session.exec(stmt).all(), key=lambda o: (o.produced_on, o.kind, o.title))
 
 
-def load(session: Session, partnership: str | None = None) -> RegisterData:
-    """Read the register: one partnership's cases and what belongs to them, or everything."""
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
 
-    def of_cases(model: Any) -> Any:
-        stmt = select(model)
-        if partnership is not None:
-            chosen = select(CaseRecord.case_ref).where(CaseRecord.partnership == partnership)
-            stmt = stmt.where(col(model.case_ref).in_(chosen))
-        return stmt
 
-    return RegisterData(
-        cases=list(session.exec(of_cases(CaseRecord).order_by(col(CaseRecord.case_ref))).all()),
-        children=list(session.exec(of_cases(ChildRecord)).all()),
-        deadlines=list(session.exec(of_cases(DeadlineRecord)).all()),
-        actions=list(session.exec(of_cases(ActionRecord)).all()),
-        decisions=list(session.exec(of_cases(DecisionRecord)).all()),
-        history=list(
-            session.exec(
-                of_cases(HistoryRecord).order_by(
-                    col(HistoryRecord.case_ref), col(HistoryRecord.seq)
-                )
-            ).all()
-        ),
-        learning=learning_outputs(session, partnership),
-    )
+def _columns(model: type[SQLModel]) -> ColumnCollection[str, Column[Any]]:
+    found = model.__table__  # type: ignore[attr-defined]  # on every table=True model
+    assert isinstance(found, Table)
+    columns: ColumnCollection[str, Column[Any]] = found.c
+    return columns
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Reads plain rows of one partnership's cases (or all) in the session's transaction."""
+
+    connection: Connection
+    partnership: str | None
+
+    def read(
+        self,
+        make: Callable[[Iterable[Any]], _Row],
+        fields: tuple[str, ...],
+        model: type[SQLModel],
+        *where: ColumnElement[bool],
+        order_by: tuple[str, ...] = (),
+    ) -> list[_Row]:
+        c = _columns(model)
+        stmt = select(*(c[name] for name in fields)).where(*where)
+        if self.partnership is not None:
+            cases = _columns(CaseRecord)
+            if model is CaseRecord:
+                stmt = stmt.where(cases.partnership == self.partnership)
+            else:
+                chosen = select(cases.case_ref).where(cases.partnership == self.partnership)
+                stmt = stmt.where(c.case_ref.in_(chosen))
+        stmt = stmt.order_by(*(c[name] for name in order_by))
+        return [make(row) for row in self.connection.execute(stmt)]
+
+
+def load(
+    session: Session, partnership: str | None = None, *, reports: Iterable[Report] | None = None
+) -> RegisterData:
+    """Read the register: one partnership's cases and what belongs to them, or everything.
+
+    `reports` names the reports the data is for (default: all of `REPORTS`, and the whole
+    history): only the tables and rows they use are read. The annual report reads no history and
+    only the decisions it counts (`ANNUAL_DECISION_KINDS`); the summary reads only the
+    escalations from the history; the calendar only the open deadlines. The rows are plain rows
+    of the columns the figures use (`CaseRow`...), read in the session's transaction."""
+    wanted = frozenset(REPORTS if reports is None else reports)
+    if unknown := wanted - set(REPORTS):
+        raise ValueError(f"no such report: {', '.join(sorted(unknown))}; one of {REPORTS}")
+    annual, summary = "annual" in wanted, "summary" in wanted
+    reader = _Reader(session.connection(), partnership)
+    data = RegisterData(read_for=wanted)
+    if annual or summary:
+        data.cases = reader.read(CaseRow._make, CaseRow._fields, CaseRecord, order_by=("case_ref",))
+        data.actions = reader.read(ActionRow._make, ActionRow._fields, ActionRecord)
+        counted = () if summary else (_columns(DecisionRecord).kind.in_(ANNUAL_DECISION_KINDS),)
+        data.decisions = reader.read(
+            DecisionRow._make, DecisionRow._fields, DecisionRecord, *counted
+        )
+        data.learning = learning_outputs(session, partnership)
+    if annual:
+        data.children = reader.read(ChildRow._make, ChildRow._fields, ChildRecord)
+    if wanted:
+        open_only = () if annual or summary else (_columns(DeadlineRecord).outcome == "open",)
+        data.deadlines = reader.read(
+            DeadlineRow._make, DeadlineRow._fields, DeadlineRecord, *open_only
+        )
+    if summary:
+        every = reports is None
+        escalations = () if every else (_columns(HistoryRecord).kind.in_(ESCALATION_KINDS),)
+        data.history = reader.read(
+            HistoryRow._make,
+            HistoryRow._fields,
+            HistoryRecord,
+            *escalations,
+            order_by=("case_ref", "seq"),
+        )
+    return data
 
 
 # --------------------------------------------------------------------------- periods
@@ -254,7 +401,7 @@ def timeliness(data: RegisterData, year: ReportingYear, as_of: date) -> list[Tim
     return found
 
 
-def action_overdue(action: ActionRecord, on: date) -> bool:
+def action_overdue(action: ActionRow, on: date) -> bool:
     """Not finished on `on` (or finished only after it), and due before it."""
     finished = action.status in FINISHED_ACTIONS and (
         action.completed_on is None or action.completed_on <= on
@@ -262,7 +409,7 @@ def action_overdue(action: ActionRecord, on: date) -> bool:
     return not finished and action.due_on < on
 
 
-def action_open(action: ActionRecord, on: date) -> bool:
+def action_open(action: ActionRow, on: date) -> bool:
     return not (
         action.status in FINISHED_ACTIONS
         and (action.completed_on is None or action.completed_on <= on)
@@ -292,6 +439,7 @@ def _counts(labels: Iterable[str], order: Iterable[str] = ()) -> list[Count]:
 def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
     """What happened in the year, whenever the case began."""
     cases = data.cases
+    by_ref = {c.case_ref: c for c in cases}
     rows = [
         ("Serious Incident Notifications made", sum(c.notified_on in year for c in cases)),
         (
@@ -334,7 +482,7 @@ def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
                 for d in data.deadlines
                 if d.kind == "cspr_publication"
                 and d.met_on in year
-                and (c := data.case(d.case_ref)) is not None
+                and (c := by_ref.get(d.case_ref)) is not None
                 and c.not_published
             ),
         ),
@@ -362,6 +510,7 @@ def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
 def annual(
     data: RegisterData, year: ReportingYear, as_of: date, partnership: str | None = None
 ) -> AnnualFigures:
+    data.require("annual")
     received = [c for c in data.cases if c.received_on in year]
     notified = {c.case_ref: c for c in data.cases if c.notified_on in year}
     learning = [o for o in data.learning if o.produced_on in year]
@@ -439,6 +588,22 @@ class SummaryFigures:
         return sum(r.closed_on is None for r in self.reviews)
 
 
+class _OfCase(Protocol):
+    @property
+    def case_ref(self) -> str: ...
+
+
+_OfCaseRow = TypeVar("_OfCaseRow", bound=_OfCase)
+
+
+def _by_case(rows: Iterable[_OfCaseRow]) -> dict[str, list[_OfCaseRow]]:
+    """The rows of each case, in the order given."""
+    found: defaultdict[str, list[_OfCaseRow]] = defaultdict(list)
+    for row in rows:
+        found[row.case_ref].append(row)
+    return found
+
+
 def _theme(text: str) -> str:
     return " ".join(text.split()).rstrip(".")
 
@@ -448,20 +613,22 @@ def summary(
 ) -> SummaryFigures:
     """Every review open on `since` or later, its stage and progress, and the themes of its
     recommendations; what was decided and escalated since."""
+    data.require("summary")
+    deadlines_of = _by_case(data.deadlines)
+    actions_of = _by_case(data.actions)
+    decisions_of = _by_case(data.decisions)
     lines = []
     theme_reviews: Counter[str] = Counter()
     for case in data.cases:
         closed_on = case.closed_at.date() if case.closed_at else None
         if (closed_on is not None and closed_on < since) or case.received_on > as_of:
             continue
-        deadlines = [d for d in data.deadlines if d.case_ref == case.case_ref]
+        deadlines = deadlines_of.get(case.case_ref, [])
         open_deadlines = sorted(
             (d for d in deadlines if d.outcome == "open"), key=lambda d: (d.due_on, d.deadline_id)
         )
-        actions = [a for a in data.actions if a.case_ref == case.case_ref]
-        decisions = sorted(
-            (d for d in data.decisions if d.case_ref == case.case_ref), key=lambda d: d.seq
-        )
+        actions = actions_of.get(case.case_ref, [])
+        decisions = sorted(decisions_of.get(case.case_ref, []), key=lambda d: d.seq)
         themes = sorted({_theme(a.recommendation) for a in actions})
         theme_reviews.update(themes)
         last = decisions[-1] if decisions else None
@@ -529,6 +696,7 @@ class CalendarEntry:
 
 def upcoming(data: RegisterData, from_day: date) -> list[CalendarEntry]:
     """Open deadlines and review-group meetings due on `from_day` or later."""
+    data.require("calendar")
     return [
         CalendarEntry(
             uid=f"{d.case_ref}.{d.deadline_id}@safeguarding-review-orchestrator",
