@@ -3,6 +3,13 @@
 `Case` is plain data plus rules. The workflow keeps one, asks `check()` in update validators, calls
 `apply()` in handlers, runs the `Effects` it returns (deadline planning, notifications) through
 activities, and fires alerts when their moments come. No Temporal imports: unit-testable directly.
+
+A case can live for years (monthly action-plan updates), and the workflow carries it from one run
+to the next (continue-as-new) in a payload Temporal caps at 2 MiB. So what the case keeps does not
+grow with the number of decisions beyond their ids: `carry_over()` drops the history entries the
+register holds (but a recent window), keeps the full results of only the latest decisions (the
+ids of all of them, for idempotency) and each action keeps only its latest evidence (every piece
+of evidence is in full in its decision's history entry, hence in the register).
 """
 
 from __future__ import annotations
@@ -68,6 +75,18 @@ from safeguarding.vocabulary import (
     Stage,
     TriageOutcome,
 )
+
+#: The recent timeline: the status shows, and a case carried to its next run keeps (besides the
+#: entries the register has not acknowledged), at most this many of the latest history entries,
+#: within this many bytes of JSON. Earlier entries are in the register.
+RECENT_HISTORY_ENTRIES = 200
+RECENT_HISTORY_BYTES = 64 * 1024
+#: A case carried to its next run keeps the full results (deadline views) of this many of its
+#: latest decisions; of earlier ones only the id and kind (`applied_earlier`).
+RECENT_RESULTS = 10
+#: An action keeps this many of its latest pieces of evidence; each piece is in full in the
+#: history entry of the decision that gave it (and so in the register), earlier ones only there.
+RECENT_EVIDENCE = 3
 
 
 class DecisionRefused(Exception):
@@ -159,9 +178,35 @@ class Action(BaseModel):
     monitored_by: str
     status: ActionStatus = ActionStatus.NOT_STARTED
     rag: Rag | None = None
+    #: The latest evidence (at most `RECENT_EVIDENCE` pieces, oldest first, plus any given
+    #: before evidence was kept in full in the case history: see `evidence_logged_from`).
     evidence: list[str] = Field(default_factory=list)
     added_by: Person
     completed_on: date | None = None
+    #: Pieces of evidence given earlier and no longer in `evidence`: each is in full in the history
+    #: entry of its `action_updated` decision (in the register).
+    earlier_evidence: int = 0
+    #: `evidence[i]` for i from this index on is also in full in its decision's history entry, so
+    #: may be dropped here. None: an action from before the history kept evidence in full (its
+    #: evidence so far is kept whole, the register's copy of it may be the only one).
+    evidence_logged_from: int | None = None
+
+    def add_evidence(self, evidence: str) -> None:
+        """Record a piece of evidence (already in full in the decision's history entry)."""
+        if self.evidence_logged_from is None:
+            self.evidence_logged_from = len(self.evidence)
+        self.evidence.append(evidence)
+        self._keep_recent_evidence(RECENT_EVIDENCE)
+
+    def _keep_recent_evidence(self, keep: int) -> None:
+        """Drop logged evidence but the latest `keep` pieces (never evidence not logged)."""
+        logged_from = self.evidence_logged_from
+        if logged_from is None:
+            return
+        drop = len(self.evidence) - logged_from - keep
+        if drop > 0:
+            del self.evidence[logged_from : logged_from + drop]
+            self.earlier_evidence += drop
 
 
 class RapidReviewRecord(BaseModel):
@@ -250,7 +295,11 @@ class CaseStatus(BaseModel):
     lead_reviewer: str | None
     planned_publication_on: date | None
     runs: int
+    #: The latest entries of the case history (see `RECENT_HISTORY_ENTRIES`).
     history: list[HistoryEntry]
+    #: The position in the whole case history of `history[0]`: the entries before it (this many)
+    #: are in the register (its history table), not shown here.
+    history_from: int = 0
 
 
 # Work that a stage waits on, for stages whose work has no deadline of its own.
@@ -302,8 +351,17 @@ class Case(BaseModel):
     other_review_findings: str | None = None
     actions: dict[str, Action] = Field(default_factory=dict)
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    #: The case history from entry `history_base` on (`history[i]` is entry `history_base + i`
+    #: of the whole history: its `seq` in the register).
     history: list[HistoryEntry] = Field(default_factory=list)
+    #: How many entries of the whole history came before `history`: dropped by `carry_over`
+    #: once the register had acknowledged them (0 for a case that never dropped any).
+    history_base: int = 0
+    #: The results of the latest decisions, by decision id, in the order they were applied.
     applied: dict[str, DecisionResult] = Field(default_factory=dict)
+    #: The ids of every earlier decision, by kind (`carry_over` moves them here from `applied`):
+    #: a decision id is never applied twice, however long ago it was first applied.
+    applied_earlier: dict[DecisionKind, list[str]] = Field(default_factory=dict)
     runs: int = 1
     #: Notices waiting to be sent (the workflow delivers them in the background).
     outbox: list[Notice] = Field(default_factory=list)
@@ -351,18 +409,53 @@ class Case(BaseModel):
             facts.add(machine.Fact.ALL_ACTIONS_FINISHED)
         return frozenset(facts)
 
+    @property
+    def history_count(self) -> int:
+        """How many entries the whole case history has (the `seq` the next one gets)."""
+        return self.history_base + len(self.history)
+
+    @property
+    def decisions_applied(self) -> int:
+        return len(self.applied) + sum(len(ids) for ids in self.applied_earlier.values())
+
+    def applied_kind(self, decision_id: str) -> DecisionKind | None:
+        """The kind of the decision applied with this id, if one was (in any run)."""
+        recent = self.applied.get(decision_id)
+        if recent is not None:
+            return recent.kind
+        # A scan: about 0.1 ms for 5,000 ids, once in a validator and once in a handler.
+        return next((k for k, ids in self.applied_earlier.items() if decision_id in ids), None)
+
     def is_duplicate(self, decision: Decision) -> bool:
         """True when this decision id was applied before (to the same kind of decision)."""
-        earlier = self.applied.get(decision.decision_id)
-        if earlier is None:
+        kind = self.applied_kind(decision.decision_id)
+        if kind is None:
             return False
-        if earlier.kind != decision.kind:
+        if kind != decision.kind:
             raise DecisionRefused(
                 "conflict",
                 f"decision id {decision.decision_id!r} was already used for a "
-                f"{earlier.kind.value} decision; use a new id",
+                f"{kind.value} decision; use a new id",
             )
         return True
+
+    def duplicate_result(self, decision: Decision) -> DecisionResult:
+        """The answer to a decision sent again (`is_duplicate` was True): its result, if the
+        case still keeps it; for a decision from long ago (`applied_earlier`), a short result
+        saying so, with the stage the case is at now and no deadline views."""
+        recent = self.applied.get(decision.decision_id)
+        if recent is not None:
+            return recent.model_copy(update={"duplicate": True})
+        return DecisionResult(
+            decision_id=decision.decision_id,
+            kind=decision.kind,
+            duplicate=True,
+            stage=self.stage,
+            message=(
+                f"{decision.kind.value} was recorded earlier in the case (its record is in the "
+                f"register); stage is now {self.stage.label}"
+            ),
+        )
 
     def check(self, decision: Decision, now: datetime) -> None:
         """Raise `DecisionRefused` unless `apply(decision)` would be accepted. Changes nothing."""
@@ -680,6 +773,7 @@ class Case(BaseModel):
                 scope=decision.scope,
                 monitored_by=monitor,
                 added_by=decision.by,
+                evidence_logged_from=0,
             )
             effects.deadline_requests.append(
                 DeadlineRequest(
@@ -695,7 +789,7 @@ class Case(BaseModel):
             if decision.rag:
                 action.rag = decision.rag
             if decision.evidence:
-                action.evidence.append(decision.evidence)
+                action.add_evidence(decision.evidence)
             if decision.status:
                 action.status = decision.status
                 if decision.status.finished:
@@ -1078,6 +1172,7 @@ class Case(BaseModel):
             self._view(d, now) for d in sorted(self.deadlines.values(), key=lambda d: d.due_on)
         ]
         upcoming = self.next_deadline()
+        shown_from = self.recent_history_from()
         return CaseStatus(
             case_ref=self.case_ref,
             partnership=self.settings.code,
@@ -1100,7 +1195,8 @@ class Case(BaseModel):
             lead_reviewer=self.cspr.lead_reviewer if self.cspr else None,
             planned_publication_on=self.cspr.planned_publication_on if self.cspr else None,
             runs=self.runs,
-            history=self.history,
+            history=self.history[shown_from - self.history_base :],
+            history_from=shown_from,
         )
 
     def operator_details(self, now: datetime) -> str:
@@ -1130,6 +1226,67 @@ class Case(BaseModel):
     def note(self, now: datetime, kind: HistoryKind, text: str) -> None:
         """Record something the system did (not a decision) in the case history."""
         self._log(now, kind, text, via="system")
+
+    # ----------------------------------------------------------------- carrying over
+
+    def recent_history_from(self) -> int:
+        """Where the recent timeline starts (a position in the whole history): the latest
+        `RECENT_HISTORY_ENTRIES` entries, fewer if they come to more than `RECENT_HISTORY_BYTES`
+        of JSON (an entry of an action update holds its evidence in full, up to 4,000
+        characters). Never before `history_base`; at least the latest entry."""
+        start, size = self.history_count, 0
+        for entry in reversed(self.history[-RECENT_HISTORY_ENTRIES:]):
+            size += _json_size(entry)
+            if size > RECENT_HISTORY_BYTES and start < self.history_count:
+                break
+            start -= 1
+        return start
+
+    def unregistered_size(self, registered_upto: int) -> int:
+        """Bytes of JSON of the history entries from position `registered_upto` on (those the
+        register has not acknowledged): what `carry_over` must keep whatever their size."""
+        since = max(registered_upto, self.history_base) - self.history_base
+        return sum(_json_size(entry) for entry in self.history[since:])
+
+    def carry_over(self, registered_upto: int) -> Case:
+        """The case to carry to the next run (continue-as-new), once the register holds the
+        history entries before position `registered_upto`. This case is left as it is.
+
+        Dropped, because the register holds them: history entries the register acknowledged
+        before the recent timeline (`recent_history_from`); `history_base` counts them, so each
+        entry keeps its position (its `seq` in the register) in every run. Entries the register
+        has not acknowledged are all kept, however many: none is ever lost (while the register
+        is down they pile up; the workflow then waits for the register before it continues as
+        new once they come to a lot, see `ReferralWorkflow._continue_as_new`). Compacted: the
+        results of all but the `RECENT_RESULTS` latest decisions, to their ids by kind in
+        `applied_earlier` (a duplicate is recognised in any later run). Actions keep their
+        latest evidence (they do from `apply` on; this also covers a case carried in the older
+        form, whose unlogged evidence stays whole).
+
+        What the carried case holds, then, does not grow with its decisions beyond their ids
+        (an id is at most 80 characters, about 40 for the CLI's and the console's): the
+        referral and settings, its records, its actions and deadlines (each of bounded size,
+        as many as the case has), `RECENT_RESULTS` results, at most `RECENT_HISTORY_BYTES` of
+        history plus the entries the register has not acknowledged."""
+        registered = max(self.history_base, min(registered_upto, self.history_count))
+        cut = min(registered, self.recent_history_from())
+        applied = list(self.applied)
+        split = max(0, len(applied) - RECENT_RESULTS)
+        recent = applied[split:]
+        earlier = {kind: list(ids) for kind, ids in self.applied_earlier.items()}
+        for decision_id in applied[:split]:
+            earlier.setdefault(self.applied[decision_id].kind, []).append(decision_id)
+        # Copy what is kept (deeply, so the two cases share nothing), not what is dropped.
+        carried = self.model_copy(
+            update={"history": [], "applied": {}, "applied_earlier": {}}
+        ).model_copy(deep=True)
+        carried.history = [e.model_copy() for e in self.history[cut - self.history_base :]]
+        carried.history_base = cut
+        carried.applied = {i: self.applied[i].model_copy(deep=True) for i in recent}
+        carried.applied_earlier = earlier
+        for action in carried.actions.values():
+            action._keep_recent_evidence(RECENT_EVIDENCE)
+        return carried
 
     # ----------------------------------------------------------------- internals
 
@@ -1182,13 +1339,24 @@ def _meeting_kind(deadline: Deadline) -> DecisionKind | None:
     return DecisionKind(base if visit.isdigit() and base else name)
 
 
+#: Fields a decision's history entry keeps in full: an action's evidence is kept in the case
+#: only while recent (`Action.evidence`), so its decision's entry is its lasting record.
+_IN_FULL = frozenset({"evidence"})
+
+
+def _json_size(entry: HistoryEntry) -> int:
+    return len(entry.model_dump_json().encode())
+
+
 def _describe_decision(decision: Decision) -> str:
     parts = [f"{decision.kind.value} by {decision.by.describe()}"]
     details: dict[str, Any] = decision.model_dump(
         mode="json", exclude={"decision_id", "by", "kind", "note"}, exclude_none=True
     )
     if details:
-        parts.append(", ".join(f"{k}={_short(v)}" for k, v in details.items()))
+        parts.append(
+            ", ".join(f"{k}={v if k in _IN_FULL else _short(v)}" for k, v in details.items())
+        )
     if decision.note:
         parts.append(f"note: {_short(decision.note)}")
     return "; ".join(parts)

@@ -3,9 +3,11 @@
 The workflow stays the source of truth. After each batch of changes it sends the register a
 `CaseSnapshot`: the case's summary row, its children's national-statistics rows, every deadline
 and action, and the history entries the register has not acknowledged yet, each with a stable
-sequence number (its index in the case history, which continue-as-new carries whole). The same
-function answers the workflow's `register` query, so `sro register rebuild` writes exactly the
-rows the activity wrote.
+sequence number: its position in the case's whole history (`Case.history_base` plus its index in
+the entries the case still holds; continue-as-new drops only entries the register acknowledged,
+so positions never change). The same function answers the workflow's `register` query, so
+`sro register rebuild` writes the rows the activity wrote: all of them but the history entries a
+long case no longer holds (before `history_from`), which the register already has.
 
 Personal data: the register gets what national statistics need about each child (harm type, age
 band, sex, ethnicity, disability, looked-after, child protection plan, care leaver) and never a
@@ -71,9 +73,9 @@ class CaseRow(_Row):
     not_published: bool
     case_of_concern_approach: str | None
     runs: int
-    #: How many history entries the case had: the snapshot's version. The register applies a
-    #: snapshot's rows only if it is at least as new as the one it holds (a late retry of an
-    #: older snapshot changes nothing).
+    #: How many history entries the case had (in its whole life, `Case.history_count`): the
+    #: snapshot's version. The register applies a snapshot's rows only if it is at least as new
+    #: as the one it holds (a late retry of an older snapshot changes nothing).
     history_count: int
 
 
@@ -123,6 +125,8 @@ class ActionRow(_Row):
     monitored_by: str
     status: str
     rag: str | None
+    #: The action's latest evidence, one piece a line (`Action.evidence`); every piece ever given
+    #: is in full in the history row of its `action_updated` decision.
     evidence: str
     added_by_name: str
     added_by_role: str
@@ -150,7 +154,8 @@ class HistoryRow(_Row):
 
 class CaseSnapshot(BaseModel):
     """What the register needs from one case now. `history` holds entries `history_from` up to
-    (not including) `history_upto`; rows the register already has may be left out."""
+    (not including) `history_upto` (positions in the case's whole history); rows the register
+    already has may be left out."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -240,7 +245,7 @@ def case_row(case: Case) -> CaseRow:
             else None
         ),
         runs=case.runs,
-        history_count=len(case.history),
+        history_count=case.history_count,
     )
 
 
@@ -332,9 +337,12 @@ def history_row(case_ref: str, seq: int, entry: HistoryEntry) -> HistoryRow:
 
 
 def snapshot(case: Case, *, since: int = 0, limit: int | None = None) -> CaseSnapshot:
-    """The case as rows, with history entries from index `since` (at most `limit` of them)."""
-    since = max(0, min(since, len(case.history)))
-    upto = len(case.history) if limit is None else min(len(case.history), since + limit)
+    """The case as rows, with history entries from position `since` (at most `limit` of them).
+    Entries the case no longer holds (before `case.history_base`: the register has them) are
+    not in it, so `history_from` may be later than `since`."""
+    base, count = case.history_base, case.history_count
+    since = max(base, min(since, count))
+    upto = count if limit is None else min(count, since + limit)
     return CaseSnapshot(
         case=case_row(case),
         children=child_rows(case),
@@ -342,7 +350,9 @@ def snapshot(case: Case, *, since: int = 0, limit: int | None = None) -> CaseSna
         actions=action_rows(case),
         history_from=since,
         history_upto=upto,
-        history=[history_row(case.case_ref, seq, case.history[seq]) for seq in range(since, upto)],
+        history=[
+            history_row(case.case_ref, seq, case.history[seq - base]) for seq in range(since, upto)
+        ],
     )
 
 

@@ -1101,13 +1101,19 @@ def render_status(status: CaseStatus, history_limit: int | None = None) -> list[
     lines.append(f"Decisions allowed now: {allowed}")
 
     history = status.history
+    total = status.history_from + len(history)  # a long case shows only its latest entries
     shown = history[-history_limit:] if history_limit is not None and history_limit >= 0 else None
     lines.append("")
-    if shown is not None and len(shown) < len(history):
-        lines.append(f"History (last {len(shown)} of {len(history)})")
+    if shown is not None and len(shown) < total:
+        lines.append(f"History (last {len(shown)} of {total})")
+    elif status.history_from:
+        lines.append(f"History (last {len(history)} of {total})")
+        shown = history
     else:
         lines.append("History")
         shown = history
+    if status.history_from:
+        lines.append(f"  (the first {status.history_from} entries are in the register)")
     lines += [f"  {_moment(h.at)}  {h.kind.value:<18} {h.text}" for h in shown]
     if status.runs > 1:
         lines.append(f"  (the case has continued over {status.runs} workflow runs)")

@@ -78,6 +78,15 @@ REGISTER_CATCH_UP = timedelta(minutes=1)
 #: Local retries longer apart than this wait on a durable timer, so a decision waits at most
 #: about a second for a register that is down (RELIABILITY.md measured 8 s at 5 s).
 REGISTER_LOCAL_RETRY = timedelta(seconds=1)
+#: The carried case keeps every history entry the register has not acknowledged. If those come
+#: to more than this many bytes (the register has been down while many decisions came), the
+#: case does not continue as new until the register catches up: a carried case over 2 MiB is
+#: refused by Temporal and the case could never run again (workflow.patched: new behaviour).
+MAX_UNREGISTERED_CARRIED_BYTES = 1024 * 1024
+CARRY_BOUND_PATCH = "carry-bound"
+#: While it waits for the register so, the case still wakes at each alert and at least this
+#: often (each wait is one timer in the history).
+REGISTER_WAIT_WHEN_BEHIND = timedelta(hours=1)
 
 
 def _refusal(refused: DecisionRefused | InvalidDecision) -> ApplicationError:
@@ -101,6 +110,9 @@ class ReferralWorkflow:
         self._acknowledged: dict[str, Any] = {}
         self._projector: asyncio.Task[None] | None = None
         self._stop_projecting = False
+        #: Continue-as-new waits for the register (too much history not acknowledged).
+        self._waiting_for_register = False
+        self._unregistered: tuple[int, int, int] = (-1, -1, 0)  # count, upto, bytes
 
     # ------------------------------------------------------------------ main loop
 
@@ -155,7 +167,7 @@ class ReferralWorkflow:
             case_ref=case.case_ref,
             route=case.route,
             closed_at=case.closed_at,
-            decisions=len(case.applied),
+            decisions=case.decisions_applied,
             runs=case.runs,
         )
 
@@ -167,22 +179,65 @@ class ReferralWorkflow:
         )
 
     async def _continue_as_new(self) -> None:
-        await self._register_catch_up(within=REGISTER_CATCH_UP)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        """Continue as new, carrying the case without what the register already holds
+        (`Case.carry_over`: history entries it acknowledged, but the recent ones; old decisions'
+        results, but their ids; old evidence), so a case carries about the same from run to run
+        however long it lives.
+
+        The register gets `REGISTER_CATCH_UP` to acknowledge the history so far; the entries it
+        has not acknowledged go to the next run, which projects them. If it has been down while
+        many decisions came, those entries could make the carried case too large for Temporal
+        (2 MiB): the case then stays in this run until the register catches up, going back to
+        the main loop at each alert, each change and every `REGISTER_WAIT_WHEN_BEHIND`, and
+        coming back here. Nothing is lost either way. A register down for very long makes
+        this run's history grow instead (the decisions, the projection's retries a few minutes
+        apart, these waits), towards Temporal's limit of 51,200 events: weeks, not hours; the
+        outage shows in the worker's log (record_case failing) long before."""
         case = self._require_case()
+        if not self._waiting_for_register:
+            await self._register_catch_up(within=REGISTER_CATCH_UP)
+        if self._register_far_behind(case) and workflow.patched(CARRY_BOUND_PATCH):
+            self._waiting_for_register = True
+            within = REGISTER_WAIT_WHEN_BEHIND
+            next_alert = case.next_alert_at()
+            if next_alert is not None:
+                within = min(within, max(next_alert - workflow.now(), timedelta(seconds=1)))
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._changed or not self._register_far_behind(case),
+                    timeout=within,
+                    timeout_summary="waiting for the register before continuing as new",
+                )
+            if self._register_far_behind(case):
+                return  # the main loop fires what is due, publishes, and comes back
+            self._waiting_for_register = False
+        await workflow.wait_condition(workflow.all_handlers_finished)
         case.runs += 1
         case.note(workflow.now(), HistoryKind.CONTINUED, f"Run {case.runs} continues the case")
         # No await from here on: nothing can change between the last handler and the new run.
-        # Entries the register has not acknowledged go from the next run.
+        # Entries the register has not acknowledged go to the next run (`carry_over` keeps them).
         workflow.continue_as_new(
             ReferralInput(
                 case_ref=case.case_ref,
                 referral=case.referral,
                 options=self._input.options,
-                carried=case,
+                carried=case.carry_over(self._registered_upto),
                 registered_upto=self._registered_upto,
             )
         )
+
+    def _register_far_behind(self, case: Case) -> bool:
+        """The history entries the register has not acknowledged are too many to carry (more
+        than `MAX_UNREGISTERED_CARRIED_BYTES`). Measured again only when the history or the
+        register's position has moved."""
+        if self._projector is None:
+            return False
+        count, upto, size = self._unregistered
+        if (count, upto) != (case.history_count, self._registered_upto):
+            count, upto = case.history_count, self._registered_upto
+            size = case.unregistered_size(upto)
+            self._unregistered = (count, upto, size)
+        return size > MAX_UNREGISTERED_CARRIED_BYTES
 
     # ------------------------------------------------------------------ register
 
@@ -195,9 +250,9 @@ class ReferralWorkflow:
         apart wait on a durable timer). Decisions and alerts never wait for it."""
         while True:
             await workflow.wait_condition(
-                lambda: self._stop_projecting or self._registered_upto < len(case.history)
+                lambda: self._stop_projecting or self._registered_upto < case.history_count
             )
-            if self._registered_upto >= len(case.history):
+            if self._registered_upto >= case.history_count:
                 return  # stopping, and the register has everything
             async with self._lock:  # between batches: never half a decision
                 snapshot = projection.only_changed(
@@ -227,7 +282,7 @@ class ReferralWorkflow:
         case = self._require_case()
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
-                lambda: self._registered_upto >= len(case.history), timeout=within
+                lambda: self._registered_upto >= case.history_count, timeout=within
             )
 
     async def _stop_projector(self) -> None:
@@ -251,7 +306,7 @@ class ReferralWorkflow:
             case = self._require_case()
             try:
                 if case.is_duplicate(decision):
-                    return case.applied[decision.decision_id].model_copy(update={"duplicate": True})
+                    return case.duplicate_result(decision)
                 case.check(decision, workflow.now())
             except DecisionRefused as refused:
                 raise _refusal(refused) from None
@@ -350,7 +405,9 @@ class ReferralWorkflow:
 
     @workflow.query(name="register")
     def register(self) -> projection.CaseSnapshot:
-        """The whole case as the register's rows (what `sro register rebuild` writes)."""
+        """The whole case as the register's rows (what `sro register rebuild` writes): its
+        history from the entries it still holds (`Case.history_base`; a long case dropped the
+        earlier ones once the register had them)."""
         return projection.snapshot(self._require_case())
 
     def _require_case(self) -> Case:

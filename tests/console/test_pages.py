@@ -15,7 +15,7 @@ from safeguarding.vocabulary import Route, Stage
 from tests.console.a11y import broken_descriptions, duplicate_ids, unlabelled_controls
 from tests.console.conftest import NOW, csrf_of
 from tests.console.fakes import FakeBackend
-from tests.factories import CHAIR, COORDINATOR, action_fields, referral
+from tests.factories import CHAIR, COORDINATOR, POLICE_MEMBER, action_fields, referral
 
 TODAY = date(2026, 11, 20)
 CHILD = "Child A"
@@ -142,6 +142,22 @@ def test_case_page(as_user: Client, backend: FakeBackend) -> None:
     assert "Serious Incident Notification submitted</summary>" not in html
     # The chair sees the child's details.
     assert CHILD in html and SUMMARY in html
+
+
+def test_a_long_case_page_says_its_earlier_history_is_in_the_register(
+    as_user: Client, backend: FakeBackend
+) -> None:
+    case_ref = start(backend)
+    decide(backend, case_ref, "triage", chair(), outcome="serious_incident")
+    shown = len(backend.cases[case_ref].history)
+    assert f"Full case history ({shown} entries)" in as_user("dana").get(f"/cases/{case_ref}").text
+    # A case carried over many runs holds only its latest entries (Case.carry_over).
+    backend.cases[case_ref].history_base = 480
+    html = as_user("dana").get(f"/cases/{case_ref}").text
+    assert (
+        f"Case history (the latest {shown} of {480 + shown} entries; earlier ones are in the "
+        "register)"
+    ) in html
 
 
 @pytest.mark.parametrize(
@@ -377,6 +393,16 @@ def test_action_plan_tracker(as_user: Client, backend: FakeBackend) -> None:
     assert response.status_code == 303
     tracker = pat.get(url).text
     assert "In progress" in tracker and "Amber" in tracker and "Audit started" in tracker
+    assert "earlier (in the case history)" not in tracker
+    # An action keeps its latest evidence; the page says how much more its history holds.
+    for n in range(4):
+        police = POLICE_MEMBER.model_dump(mode="json")
+        decide(
+            backend, case_ref, "action_updated", police, action_id="A1", evidence=f"Re-audit {n}"
+        )
+    tracker = pat.get(url).text
+    assert "2 earlier (in the case history)" in tracker and "Audit started" not in tracker
+    assert all(f"Re-audit {n}" in tracker for n in (1, 2, 3))
     # Health leads nothing here: no update link for Hal.
     assert "action_updated" not in as_user("hal").get(url).text
 

@@ -549,6 +549,14 @@ def test_render_status() -> None:
     assert f"History (last 2 of {len(case.history)})" in short
     assert len(short) == short.index(f"History (last 2 of {len(case.history)})") + 3
 
+    # A long case shows its latest entries; the earlier ones are in the register.
+    latest = case.status(now).model_copy(update={"history_from": 400})
+    total = 400 + len(case.history)
+    lines = cli.render_status(latest)
+    at = lines.index(f"History (last {len(case.history)} of {total})")
+    assert lines[at + 1] == "  (the first 400 entries are in the register)"
+    assert f"History (last 2 of {total})" in cli.render_status(latest, history_limit=2)
+
 
 def test_visibility_query() -> None:
     assert cli.visibility_query() == (

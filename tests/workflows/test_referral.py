@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from activities import ALL_ACTIVITIES
-from safeguarding.case import CaseStatus, DecisionResult, HistoryKind
+from safeguarding.case import RECENT_EVIDENCE, CaseStatus, DecisionResult, HistoryKind
 from safeguarding.clock import uk_today
 from safeguarding.decisions import Person
 from safeguarding.referral import Referral
@@ -579,7 +579,10 @@ async def test_long_action_plan_continues_as_new_carrying_state(cases: Cases) ->
     state = await status(handle)
     assert state.runs >= 2
     assert (await handle.describe()).run_id != first_run
-    assert len(state.actions[0].evidence) == 12
+    # The action keeps its latest evidence; every piece is in its decision's history entry.
+    action = state.actions[0]
+    assert action.evidence == [f"progress report {n}" for n in range(12)][-RECENT_EVIDENCE:]
+    assert action.earlier_evidence == 12 - RECENT_EVIDENCE
     assert entries(state, HistoryKind.CONTINUED)
     assert entries(state, HistoryKind.DECISION)[0].decision_kind == "triage"
     await decide(handle, "action_updated", POLICE_MEMBER, action_id="A1", status="complete")
