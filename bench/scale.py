@@ -167,7 +167,7 @@ def annual_report(database_url: str, partnership: str, today: date) -> tuple[str
         for _ in range(3):
             started = time.perf_counter()
             with db.session(database_url) as session:
-                data = figures.load(session, partnership)
+                data = figures.load(session, partnership, reports=["annual"])
                 text = documents.to_markdown(
                     documents.annual_document(figures.annual(data, year, today, partnership))
                 )

@@ -70,7 +70,7 @@ def register_reports(partnership: str | None, today: date) -> RegisterView:
         year = figures.ReportingYear(today.year if today.month >= 4 else today.year - 1)
         db.ensure_schema()
         with db.session() as session:  # the figures read the rows while the session is open
-            data = figures.load(session, partnership)
+            data = figures.load(session, partnership, reports=["summary", "annual"])
             docs = [
                 documents.summary_document(figures.summary(data, since, today, partnership)),
                 documents.annual_document(figures.annual(data, year, today, partnership)),

@@ -339,10 +339,11 @@ async def cmd_rebuild(args: argparse.Namespace) -> int:
 # ====================================================================== reports
 
 
-def _load(partnership: str | None) -> figures.RegisterData:
+def _load(partnership: str | None, report: figures.Report) -> figures.RegisterData:
+    """What one report needs from the register (not the whole case history)."""
     db.ensure_schema()
     with db.session() as session:
-        return figures.load(session, partnership)
+        return figures.load(session, partnership, reports=[report])
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -359,7 +360,7 @@ def _written(paths: list[Path]) -> None:
 def cmd_summary(args: argparse.Namespace) -> int:
     since = date.fromisoformat(args.since)
     as_of = date.fromisoformat(args.as_of) if args.as_of else _today()
-    fig = figures.summary(_load(args.partnership), since, as_of, args.partnership)
+    fig = figures.summary(_load(args.partnership, "summary"), since, as_of, args.partnership)
     out: Path = args.out or reports_dir()
     stem = f"summary-{since.isoformat()}" + (f"-{args.partnership}" if args.partnership else "")
     formats = args.formats or list(FORMATS)
@@ -378,7 +379,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_annual(args: argparse.Namespace) -> int:
     year: figures.ReportingYear = args.year
     as_of = date.fromisoformat(args.as_of) if args.as_of else min(_today(), year.end)
-    fig = figures.annual(_load(args.partnership), year, as_of, args.partnership)
+    fig = figures.annual(_load(args.partnership, "annual"), year, as_of, args.partnership)
     out: Path = args.out or reports_dir()
     stem = f"annual-{year.label}" + (f"-{args.partnership}" if args.partnership else "")
     formats = args.formats or list(FORMATS)
@@ -402,7 +403,7 @@ def cmd_annual(args: argparse.Namespace) -> int:
 
 def cmd_calendar(args: argparse.Namespace) -> int:
     from_day = date.fromisoformat(args.from_day) if args.from_day else _today()
-    entries = figures.upcoming(_load(args.partnership), from_day)
+    entries = figures.upcoming(_load(args.partnership, "calendar"), from_day)
     name = "Safeguarding review deadlines" + (f" ({args.partnership})" if args.partnership else "")
     text = ics.calendar(entries, now=datetime.now(UTC), name=name)
     path = _write_text(args.out, text)
