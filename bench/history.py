@@ -223,8 +223,9 @@ async def run_carried_limit(
     evidence_chars: int,
     continue_after: int,
 ) -> None:
-    """How long a case can live: every decision stays in the case it carries to its next run,
-    so the carried case grows with each one. Temporal refuses a payload over 2 MiB."""
+    """How long a case can live: action updates with the most evidence a decision allows, until
+    the case stops or `updates` are sent. Temporal refuses a payload over 2 MiB, so what the
+    case carries to its next run must stay bounded (`Case.carry_over`)."""
     heading(
         f"2d. How far a case can carry itself: up to {updates:,} action updates with "
         f"{evidence_chars:,}-character evidence (the most a decision allows), continue as new "
