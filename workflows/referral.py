@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.referral_io import (
         CASE_REF_PATTERN,
         EscalationNote,
+        InvalidStart,
         ReferralInput,
         ReferralOptions,
         ReferralResult,
@@ -97,7 +98,7 @@ def _refusal(refused: DecisionRefused | InvalidDecision) -> ApplicationError:
     )
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=[InvalidStart])
 class ReferralWorkflow:
     @workflow.init
     def __init__(self, input: ReferralInput) -> None:

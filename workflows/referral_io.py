@@ -9,10 +9,18 @@ defined there would be built again each time (about 4 ms and 50 KB a case, BENCH
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 
 from safeguarding.case import Case
+from safeguarding.decisions import explain_validation_error
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Route
 
@@ -30,6 +38,18 @@ class ReferralOptions(BaseModel):
     continue_as_new_after_events: int = Field(2_000, ge=50, le=40_000)
 
 
+#: Longest reason an invalid start is refused with (a hostile input can have thousands of
+#: problems; the first ones say enough).
+MAX_REFUSAL_CHARS = 2_000
+
+
+class InvalidStart(Exception):
+    """A new case whose input breaks the rules: started some way other than `sro refer` or the
+    console, which check it first. Listed in the workflow's `failure_exception_types`, so the
+    case fails at once with the reason, instead of its first workflow task failing on every
+    retry. Not a `ValueError`, so pydantic passes it through rather than wrapping it."""
+
+
 class ReferralInput(BaseModel):
     case_ref: str = Field(pattern=CASE_REF_PATTERN)
     referral: Referral
@@ -38,6 +58,23 @@ class ReferralInput(BaseModel):
     carried: Case | None = None
     #: History entries of the case the register has acknowledged (carried across runs).
     registered_upto: int = Field(0, ge=0)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_invalid_start(
+        cls, data: Any, handler: ModelWrapValidatorHandler[ReferralInput]
+    ) -> ReferralInput:
+        try:
+            return handler(data)
+        except ValidationError as err:
+            # A carried case that does not load is a bug to fix, not bad input: the task
+            # retries until a fixed worker runs it, and the case is not lost.
+            if isinstance(data, dict) and data.get("carried") is not None:
+                raise
+            reason = explain_validation_error(err, "input")
+            if len(reason) > MAX_REFUSAL_CHARS:
+                reason = reason[:MAX_REFUSAL_CHARS] + " ..."
+            raise InvalidStart(f"case not started: {reason}") from None
 
 
 class ReferralResult(BaseModel):

@@ -10,6 +10,7 @@ decision leaves the case exactly as it was, and a valid decision still works aft
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import uuid
@@ -28,6 +29,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     WorkflowExecutionStatus,
+    WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
@@ -428,13 +430,9 @@ async def test_after_all_that_the_case_is_unharmed(open_case: OpenCase) -> None:
     assert [e.decision_id for e in applied] == ["h-valid-at-last"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a start that bypasses `sro refer` with an invalid referral leaves the workflow "
-    "running with its first workflow task failing on every attempt ('Failed decoding "
-    "arguments'), instead of a clear refusal (see RELIABILITY.md)",
-)
 async def test_a_case_started_with_an_invalid_referral_is_refused() -> None:
+    """A start that bypasses `sro refer` and the console (which check first): the case fails at
+    once with the reason, rather than its first workflow task failing on every retry."""
     # A test server of its own: a workflow whose first task keeps failing stops the shared
     # time-skipping server from skipping time for the tests after it, even once terminated.
     env = await WorkflowEnvironment.start_time_skipping(
@@ -469,8 +467,15 @@ async def test_a_case_started_with_an_invalid_referral_is_refused() -> None:
                 await asyncio.sleep(0.1)
             assert failures == [], failures[0].workflow_task_failed_event_attributes.failure.message
             assert description.status == WorkflowExecutionStatus.FAILED
+            with pytest.raises(WorkflowFailureError) as failed:
+                await handle.result()
+            cause = failed.value.cause
+            assert isinstance(cause, ApplicationError) and cause.type == "InvalidStart"
+            assert cause.message.startswith("case not started: referral.")
+            assert len(cause.message) <= MESSAGE_MAX
         finally:
-            await handle.terminate("test finished")
+            with contextlib.suppress(RPCError):  # already failed, as it should
+                await handle.terminate("test finished")
 
 
 # --------------------------------------------------------------------------- the register

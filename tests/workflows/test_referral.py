@@ -44,6 +44,7 @@ from workflows.referral import (
     ReferralWorkflow,
     workflow_id,
 )
+from workflows.referral_io import InvalidStart
 
 Handle = WorkflowHandle[ReferralWorkflow, ReferralResult]
 
@@ -604,7 +605,7 @@ async def test_history_replays_with_current_code(cases: Cases) -> None:
 
 def test_workflow_id_carries_no_personal_data() -> None:
     assert workflow_id("LSCP-2026-0A1B2C") == "referral-LSCP-2026-0A1B2C"
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidStart, match="case_ref: String should match pattern"):
         ReferralInput(case_ref="Child A", referral=referral(date(2026, 11, 2)))
 
 
