@@ -39,13 +39,13 @@ import smtplib
 import socket
 import ssl
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 from temporalio import activity
@@ -388,6 +388,23 @@ def _to_outbox(notice: Notice) -> SendNoticeResult:
     )
 
 
+#: How often a send in progress tells Temporal the worker is alive. The workflow's heartbeat
+#: timeout is a few times this: a worker that dies mid-send is noticed in seconds, and the notice
+#: retried on another, rather than after the whole start-to-close timeout.
+HEARTBEAT_EVERY = 2.0
+
+T = TypeVar("T")
+
+
+async def _heartbeating(work: Awaitable[T]) -> T:
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+        if done:
+            return task.result()
+        activity.heartbeat()
+
+
 async def _by_smtp(notice: Notice, config: SmtpConfig) -> SendNoticeResult:
     record = read_marker(notice.notice_id)
     if record is not None and record.complete:
@@ -406,7 +423,7 @@ async def _by_smtp(notice: Notice, config: SmtpConfig) -> SendNoticeResult:
         _write_marker(record)
         return _result(record, already_sent=True)
     try:
-        refused = await asyncio.to_thread(_smtp_send, config, message, remaining)
+        refused = await _heartbeating(asyncio.to_thread(_smtp_send, config, message, remaining))
     except _Permanent as err:
         refused = {address: (err.code, err.reply) for address in remaining}
     except (OSError, smtplib.SMTPException) as err:

@@ -22,6 +22,9 @@ with workflow.unsafe.imports_passed_through():
     from safeguarding.case import Notice
 
 SEND_TIMEOUT = timedelta(seconds=60)
+#: A send heartbeats every 2 s (`activities.notifications.HEARTBEAT_EVERY`): a worker killed
+#: mid-send is noticed after this, not after SEND_TIMEOUT.
+SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10)
 )
@@ -41,6 +44,7 @@ async def deliver(
                 send_notice,
                 SendNoticeInput(notice=notice),
                 start_to_close_timeout=SEND_TIMEOUT,
+                heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
                 retry_policy=SEND_RETRY,
                 summary=f"{notice.kind} to {notice.audience}"[:200],
             )

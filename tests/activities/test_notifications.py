@@ -8,6 +8,7 @@ import contextlib
 import functools
 import logging
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -220,6 +221,29 @@ async def test_a_retried_activity_delivers_once(mail: Recorder, data_dir: Path) 
     assert marker is not None and marker.complete
     assert marker.message_id == message_id(reminder.notice_id)
     assert [p.parent.name for p in data_dir.rglob("*.json")] == ["sent"]
+
+
+async def test_a_slow_send_heartbeats_so_a_dead_worker_is_noticed_in_seconds(
+    mail: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from activities import notifications
+
+    real_send = notifications._smtp_send
+
+    def slow_send(*args: Any) -> Any:
+        time.sleep(0.35)  # a slow mail server
+        return real_send(*args)
+
+    monkeypatch.setattr(notifications, "_smtp_send", slow_send)
+    monkeypatch.setattr(notifications, "HEARTBEAT_EVERY", 0.05)
+    env = ActivityEnvironment()
+    beats: list[Any] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+    result: SendNoticeResult = await env.run(
+        send_notice, SendNoticeInput(notice=pick("reminder", "notification"))
+    )
+    assert result.delivered_to == [CSC_ADDRESS] and len(mail.arrived) == 1
+    assert len(beats) >= 3
 
 
 async def test_with_the_server_down_it_raises_to_retry_then_delivers_once(
