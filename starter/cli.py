@@ -62,6 +62,7 @@ from safeguarding.decisions import (
     DecisionBase,
     InvalidDecision,
     parse_decision,
+    printable,
     validation_problems,
 )
 from safeguarding.escalation import ESCALATION_REF_PATTERN as ESCALATION_REF
@@ -1117,7 +1118,8 @@ def render_status(status: CaseStatus, history_limit: int | None = None) -> list[
     lines += [f"  {_moment(h.at)}  {h.kind.value:<18} {h.text}" for h in shown]
     if status.runs > 1:
         lines.append(f"  (the case has continued over {status.runs} workflow runs)")
-    return lines
+    # Free text (summaries, notes, evidence) may hold control characters: never raw to a terminal.
+    return [printable(line) for line in lines]
 
 
 async def cmd_status(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 import starter.cli as cli
 from safeguarding.calendar import WorkingCalendar
-from safeguarding.case import Case, DecisionResult
+from safeguarding.case import Case, DecisionResult, HistoryKind
 from safeguarding.clock import uk_today
 from safeguarding.decisions import DECISION_MODELS, parse_decision
 from safeguarding.planning import plan_deadline
@@ -612,3 +612,14 @@ def test_kinds_unknown(run: Run) -> None:
     code, _, err = run("kinds", "coffee")
     assert code == 2
     assert "unknown decision kind 'coffee'" in err
+
+
+def test_render_status_never_prints_control_characters() -> None:
+    """Free text reaches the terminal escaped: a note with an ANSI escape or a right-to-left
+    override cannot repaint or reorder what the coordinator sees."""
+    now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    case, _ = Case.open(CASE_REF, referral(date(2026, 11, 23)), profile_for("LSCP"), now)
+    case.note(now, HistoryKind.NOTICE, "Escalation \x1b[2J\x1b[31mred\u202e reversed\nnext")
+    lines = cli.render_status(case.status(now))
+    assert all(line.isprintable() for line in lines)
+    assert any("Escalation \\x1b[2J\\x1b[31mred\\u202e reversed\\nnext" in line for line in lines)
