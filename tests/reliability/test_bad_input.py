@@ -254,6 +254,22 @@ class OpenCase:
             await asyncio.sleep(0.5)
         raise AssertionError("unreachable")
 
+    async def opened(self) -> CaseStatus:
+        """The status once the case has finished opening: the case answers queries while its
+        deadlines are still being planned (an activity) and its opening notices sent, and those
+        would show up as changes in the first test to compare a status before and after."""
+        deadline = asyncio.get_running_loop().time() + 30
+        previous: CaseStatus | None = None
+        while True:
+            status = await self.status()
+            pending = (await self.handle.describe()).raw_description.pending_activities
+            if status.deadlines and not pending and status == previous:
+                return status
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"the case never finished opening: {status!r}")
+            previous = status
+            await asyncio.sleep(0.1)
+
     async def workflow_task_failures(self) -> list[str]:
         """Every failed workflow task in every run of the case (it may have continued as new)."""
         found = []
@@ -298,7 +314,7 @@ async def open_case(
                 task_queue=queue,
             )
             case = OpenCase(time_skipping_env, handle, queue)
-            assert (await case.status()).stage is Stage.TRIAGE
+            assert (await case.opened()).stage is Stage.TRIAGE
             yield case
             await handle.terminate("test finished")
 

@@ -43,14 +43,20 @@ def free_port(exclude: frozenset[int] | set[int] = frozenset()) -> int:
 
 @pytest.fixture
 def stack_env(tmp_path: Path) -> dict[str, str]:
+    # Every port its own, not the defaults (8000, 8234 or the next free one): stacks started
+    # at the same moment by other test processes would pick the same.
     port = free_port()
     ui_port = free_port({port})
+    console_port = free_port({port, ui_port})
+    codec_port = free_port({port, ui_port, console_port})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "SRO_"))}
     env["SRO_CODEC_KEYS"] = os.environ["SRO_CODEC_KEYS"]  # the tests' key
     env.update(
         SRO_DATA_DIR=str(tmp_path / "data"),
         SRO_TEMPORAL_PORT=str(port),
         SRO_UI_PORT=str(ui_port),
+        SRO_CONSOLE_PORT=str(console_port),
+        SRO_CODEC_PORT=str(codec_port),
         SRO_TASK_QUEUE=f"devstack-test-{secrets.token_hex(4)}",
     )
     return env
