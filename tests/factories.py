@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+from temporalio.client import WorkflowHandle, WorkflowQueryFailedError
 
 from safeguarding.decisions import Decision, Person, parse_decision
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Agency, DecisionKind, Role
 
 _ids = itertools.count(1)
+
+S = TypeVar("S")
+
+
+async def opened_status(
+    handle: WorkflowHandle[Any, Any], result_type: type[S], *, within: float = 30.0
+) -> S:
+    """A case's or an escalation's `status` once it has opened: until its first activity (its
+    settings) completes, the query is refused as still opening (an encoded failure here)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        try:
+            status: S = await handle.query("status", result_type=result_type)
+            return status
+        except WorkflowQueryFailedError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.025)
+
 
 CHAIR = Person(name="Dana Chair", role=Role.CHAIR, agency=Agency.POLICE)
 COORDINATOR = Person(name="Cai Coordinator", role=Role.COORDINATOR, agency=Agency.PARTNERSHIP)

@@ -40,7 +40,6 @@ from temporalio.client import (
     Client,
     WorkflowHandle,
     WorkflowHistory,
-    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.testing import WorkflowEnvironment
@@ -62,6 +61,7 @@ from tests.factories import (
     LEAD_REVIEWER,
     POLICE_MEMBER,
     decision,
+    opened_status,
     referral,
 )
 from workflows import search_attributes as sa
@@ -167,24 +167,10 @@ class Recorder:
         await handle.execute_update("decide", body, result_type=EscalationStatus)
 
     async def status(self, handle: Handle) -> CaseStatus:
-        for _ in range(400):
-            try:
-                result: CaseStatus = await handle.query("status", result_type=CaseStatus)
-                return result
-            except WorkflowQueryFailedError:  # still opening
-                await asyncio.sleep(0.025)
-        raise RuntimeError(f"{handle.id} never opened")
+        return await opened_status(handle, CaseStatus)
 
     async def escalation_status(self, handle: Handle) -> EscalationStatus:
-        for _ in range(400):
-            try:
-                result: EscalationStatus = await handle.query(
-                    "status", result_type=EscalationStatus
-                )
-                return result
-            except WorkflowQueryFailedError:
-                await asyncio.sleep(0.025)
-        raise RuntimeError(f"{handle.id} never opened")
+        return await opened_status(handle, EscalationStatus)
 
     async def until(self, check: Callable[[], Awaitable[bool]], what: str) -> None:
         """Signals are fire-and-forget: wait until their effect shows."""

@@ -27,8 +27,6 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import (
     Client,
-    WorkflowHandle,
-    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
 )
@@ -50,7 +48,15 @@ from safeguarding.escalation import EscalationStatus
 from safeguarding.vocabulary import Agency, Role
 from security.codec import EncryptionCodec
 from security.keys import key_ring_from_env
-from tests.factories import CHAIR, COORDINATOR, CSC_MEMBER, POLICE_MEMBER, decision, referral
+from tests.factories import (
+    CHAIR,
+    COORDINATOR,
+    CSC_MEMBER,
+    POLICE_MEMBER,
+    decision,
+    opened_status,
+    referral,
+)
 from worker import WORKFLOWS
 
 pytestmark = pytest.mark.integration
@@ -146,15 +152,6 @@ def found_in(text: str | bytes) -> list[str]:
     return [value for value in PERSONAL if value.encode() in data]
 
 
-async def eventually_opened(handle: WorkflowHandle[Any, Any], result_type: type) -> Any:
-    for _ in range(400):
-        try:
-            return await handle.query("status", result_type=result_type)
-        except WorkflowQueryFailedError:  # still opening
-            await asyncio.sleep(0.025)
-    pytest.fail(f"{handle.id} never opened")
-
-
 async def test_no_personal_data_outside_the_encrypted_payloads(
     dev_server_env: WorkflowEnvironment,
     outbox: Path,
@@ -224,7 +221,7 @@ async def test_no_personal_data_outside_the_encrypted_payloads(
         assert failed.value.cause.type == "NotAuthorised"
         assert REFUSED_PERSON in failed.value.cause.message  # the client decrypts it
 
-        await eventually_opened(case, CaseStatus)
+        await opened_status(case, CaseStatus)
         business_manager = Person(
             name="Bea Manager", role=Role.BUSINESS_MANAGER, agency=Agency.PARTNERSHIP
         )
@@ -243,7 +240,7 @@ async def test_no_personal_data_outside_the_encrypted_payloads(
             "--by-name", "Tia Teacher", "--by-role", "practitioner", "--by-agency", "education",
         )  # fmt: skip
         escalation = client.get_workflow_handle(raised["workflow_id"])
-        await eventually_opened(escalation, EscalationStatus)
+        await opened_status(escalation, EscalationStatus)
         await escalation.execute_update(
             "decide",
             {

@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowExecutionStatus
 
+from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
 from starter import devstack
 from starter.connection import data_converter
-from tests.factories import referral
+from tests.factories import opened_status, referral
 from workflows import search_attributes as sa
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
 
@@ -186,15 +187,7 @@ async def test_sigterm_stops_both_and_a_case_survives_a_restart(
         task_queue=stack_env["SRO_TASK_QUEUE"],
     )
     # The stack's worker runs the case: it opens and reaches triage.
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            status = await handle.query(ReferralWorkflow.status)
-            break
-        except WorkflowQueryFailedError:  # "the case is still opening"
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
+    status = await opened_status(handle, CaseStatus)
     assert status.stage.value == "triage"
 
     assert stack.stop(signal.SIGTERM) == 0, stack.output()

@@ -17,7 +17,6 @@ import pytest_asyncio
 from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
-    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import ApplicationError
@@ -34,7 +33,7 @@ from safeguarding.escalation import Disagreement, EscalationStatus
 from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import Agency, Role
 from starter.connection import data_converter
-from tests.factories import referral
+from tests.factories import opened_status, referral
 from workflows.escalation import (
     EscalationInput,
     EscalationResult,
@@ -161,23 +160,11 @@ async def escalations(
 
 async def status(handle: Handle) -> EscalationStatus:
     """The escalation's status, once it has opened."""
-    for _ in range(200):
-        try:
-            result: EscalationStatus = await handle.query("status", result_type=EscalationStatus)
-            return result
-        except WorkflowQueryFailedError:  # still opening
-            await asyncio.sleep(0.02)
-    pytest.fail("the escalation never opened")
+    return await opened_status(handle, EscalationStatus)
 
 
 async def case_status(handle: Handle) -> CaseStatus:
-    for _ in range(200):
-        try:
-            result: CaseStatus = await handle.query("status", result_type=CaseStatus)
-            return result
-        except WorkflowQueryFailedError:
-            await asyncio.sleep(0.02)
-    pytest.fail("the case never opened")
+    return await opened_status(handle, CaseStatus)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:

@@ -3,7 +3,6 @@ time-skipping server: what differs between partnerships comes from their profile
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.client import WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -27,7 +26,15 @@ from safeguarding.decisions import Person
 from safeguarding.planning import next_meeting
 from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import Agency, Role, Stage
-from tests.factories import BUSINESS_MANAGER, CHAIR, COORDINATOR, CSC_MEMBER, decision, referral
+from tests.factories import (
+    BUSINESS_MANAGER,
+    CHAIR,
+    COORDINATOR,
+    CSC_MEMBER,
+    decision,
+    opened_status,
+    referral,
+)
 from workflows.referral import (
     ReferralInput,
     ReferralOptions,
@@ -98,16 +105,7 @@ async def refusal(handle: Handle, kind: str, by: Person, **fields: Any) -> Appli
 
 
 async def status(handle: Handle) -> CaseStatus:
-    """The case's status once it has opened: until its settings are loaded (an activity) the
-    query is refused as not ready, which a loaded machine makes easy to hit."""
-    for _ in range(300):
-        try:
-            return await handle.query(ReferralWorkflow.status)
-        except WorkflowQueryFailedError as err:
-            if "still opening" not in str(err) and "Encoded failure" not in str(err):
-                raise
-        await asyncio.sleep(0.1)
-    raise AssertionError("the case never opened")
+    return await opened_status(handle, CaseStatus)
 
 
 async def test_each_partnership_names_its_own_groups(partnerships: Partnerships) -> None:
