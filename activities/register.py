@@ -60,11 +60,6 @@ def _result(snapshot: CaseSnapshot, done: crud.Recorded) -> RecordCaseResult:
     )
 
 
-def _write_one(snapshot: CaseSnapshot, url: str) -> RecordCaseResult:
-    with db.session(url) as session:
-        return _result(snapshot, crud.record_snapshot(session, snapshot))
-
-
 _Waiting = tuple[CaseSnapshot, "Future[RecordCaseResult]"]
 
 
@@ -114,11 +109,8 @@ class _Writer:
             if len(batch) == 1:
                 batch[0][1].set_exception(err)
                 return
-            for snapshot, future in batch:  # alone, so only the failing snapshot fails
-                try:
-                    future.set_result(_write_one(snapshot, self._url))
-                except Exception as alone:
-                    future.set_exception(alone)
+            for waiting in batch:  # alone, so only the failing snapshot fails
+                self._write([waiting])
             return
         for (snapshot, future), recorded in zip(batch, done, strict=True):
             future.set_result(_result(snapshot, recorded))
