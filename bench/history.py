@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -147,25 +152,11 @@ async def run_many_updates(
         f"2b. One action plan with {updates} action updates (dev server; continue as new after "
         f"{continue_after:,} events)"
     )
-    case_ref = refs.new()
-    handle = await start_case(
-        client,
-        queue,
-        case_ref,
-        referral(partnership, today),
-        ReferralOptions(continue_as_new_after_events=continue_after),
+    case_ref, handle, first_run = await _start_action_plan_case(
+        client, queue, refs, partnership, today, continue_after
     )
-    first_run = handle.result_run_id
-    assert first_run is not None
     steps: list[Payload] = [
-        {
-            "kind": "triage",
-            "by": CHAIR,
-            "outcome": "other_review",
-            "review_type": "multi_agency_audit",
-        },
-        {"kind": "other_review_completed", "by": CHAIR, "findings": "Audit complete"},
-        {"kind": "action_added", "by": COORDINATOR, **_action("A1", today + timedelta(days=365))},
+        *_into_action_plan(today),
         *(
             {
                 "kind": "action_updated",
@@ -231,26 +222,10 @@ async def run_carried_limit(
         f"{evidence_chars:,}-character evidence (the most a decision allows), continue as new "
         f"after {continue_after:,} events"
     )
-    case_ref = refs.new()
-    handle = await start_case(
-        client,
-        queue,
-        case_ref,
-        referral(partnership, today),
-        ReferralOptions(continue_as_new_after_events=continue_after),
+    case_ref, handle, first_run = await _start_action_plan_case(
+        client, queue, refs, partnership, today, continue_after
     )
-    first_run = handle.result_run_id
-    assert first_run is not None
-    opening: list[Payload] = [
-        {
-            "kind": "triage",
-            "by": CHAIR,
-            "outcome": "other_review",
-            "review_type": "multi_agency_audit",
-        },
-        {"kind": "other_review_completed", "by": CHAIR, "findings": "Audit complete"},
-        {"kind": "action_added", "by": COORDINATOR, **_action("A1", today + timedelta(days=365))},
-    ]
+    opening = _into_action_plan(today)
     await send_all(
         handle, [{**s, "decision_id": f"{case_ref}-o{n}"} for n, s in enumerate(opening)]
     )
@@ -311,6 +286,43 @@ async def run_carried_limit(
         f"{outcome} (carried {carried / 1024 / 1024:.2f} MiB)",
         failure is None,
     )
+
+
+async def _start_action_plan_case(
+    client: Client,
+    queue: str,
+    refs: CaseRefs,
+    partnership: str,
+    today: date,
+    continue_after: int,
+) -> tuple[str, WorkflowHandle[Any, Any], str]:
+    """A new case for the long action-plan phases: its reference, handle and first run."""
+    case_ref = refs.new()
+    handle = await start_case(
+        client,
+        queue,
+        case_ref,
+        referral(partnership, today),
+        ReferralOptions(continue_as_new_after_events=continue_after),
+    )
+    first_run = handle.result_run_id
+    assert first_run is not None
+    return case_ref, handle, first_run
+
+
+def _into_action_plan(today: date) -> list[Payload]:
+    """Triage to a multi-agency audit, complete it, add action A1: the case is then monitoring
+    its action plan."""
+    return [
+        {
+            "kind": "triage",
+            "by": CHAIR,
+            "outcome": "other_review",
+            "review_type": "multi_agency_audit",
+        },
+        {"kind": "other_review_completed", "by": CHAIR, "findings": "Audit complete"},
+        {"kind": "action_added", "by": COORDINATOR, **_action("A1", today + timedelta(days=365))},
+    ]
 
 
 def _action(action_id: str, due: date) -> Payload:
