@@ -139,7 +139,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     diagnosis.add_argument(
         "--worker-max-cached",
         type=int,
-        help="scale phases: the workers' max_cached_workflows (default: build_worker's, 1000)",
+        help="scale phases: the workers' max_cached_workflows (default: the worker's, 500)",
     )
     diagnosis.add_argument(
         "--no-search-attributes",
