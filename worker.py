@@ -84,7 +84,7 @@ async def main() -> None:
         print(f"worker not started: a partnership profile is refused\n{err}", file=sys.stderr)
         raise SystemExit(2) from None
     logging.info("partnership profiles: %s", ", ".join(codes))
-    client = await connect()
+    client = await connect(worker=True)
     worker = build_worker(client)
     settle_memory()
     stop = asyncio.Event()
