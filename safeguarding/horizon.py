@@ -30,22 +30,25 @@ CHILD_YEARS = 25
 
 def latest(today: date) -> date:
     """The latest date any decision may set."""
+    if today.year > date.max.year - YEARS_AHEAD:
+        return date.max
     result: date = today + relativedelta(years=YEARS_AHEAD)
     return result
 
 
 def earliest(received_on: date, today: date) -> date:
     """The earliest date a decision on a case received on `received_on` may carry."""
-    result: date = min(received_on, today) - relativedelta(years=YEARS_BACK)
-    return result
+    return years_before(min(received_on, today), YEARS_BACK)
 
 
 def earliest_received(today: date) -> date:
-    result: date = today - relativedelta(years=REFERRAL_YEARS_BACK)
-    return result
+    return years_before(today, REFERRAL_YEARS_BACK)
 
 
 def years_before(day: date, years: int) -> date:
+    """`years` before `day`, or the first day there is (for a day near year 1)."""
+    if day.year <= years:
+        return date.min
     result: date = day - relativedelta(years=years)
     return result
 

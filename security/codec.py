@@ -27,13 +27,19 @@ class DecryptionError(ValueError):
 
 
 class EncryptionCodec(PayloadCodec):
-    """`mark_unreadable`: a worker's codec marks a payload it cannot decrypt (an unknown key
-    id, or a ciphertext that does not open) as unsealed, with nothing readable left in it,
-    instead of failing: a forged payload in a signal would otherwise fail every workflow task
-    of its case for good (the signal stays in the history). Clients and replayers raise."""
+    """`mark_unsealed` (every client's and worker's codec; not the codec server's, which
+    shows people what is there): a payload not encrypted by a key from the ring is passed on
+    marked (`security/marks.py`). `mark_unreadable` (a worker's): a payload that cannot be
+    decrypted (an unknown key id, a ciphertext that does not open) is marked unsealed with
+    nothing readable left in it, instead of failing: a forged payload in a signal would
+    otherwise fail every workflow task of its case for good (the signal stays in the
+    history). Clients and replayers raise."""
 
-    def __init__(self, ring: KeyRing, *, mark_unreadable: bool = False) -> None:
+    def __init__(
+        self, ring: KeyRing, *, mark_unsealed: bool = False, mark_unreadable: bool = False
+    ) -> None:
         self._ring = ring
+        self._mark_unsealed = mark_unsealed
         self._mark_unreadable = mark_unreadable
         self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
 
@@ -63,8 +69,8 @@ class EncryptionCodec(PayloadCodec):
 
     def _decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
-            if not payload.metadata:
-                return payload  # an empty system payload (nothing to read)
+            if not payload.metadata or not self._mark_unsealed:
+                return payload  # an empty system payload (nothing to read), or for people
             # Not sealed by a key from the ring: readable, but marked so that workflows refuse
             # it as a decision, a signal or a new case (security/marks.py).
             marked = Payload()

@@ -59,7 +59,7 @@ def data_converter(ring: KeyRing | None = None, *, worker: bool = False) -> Data
     encrypted too (a refusal names the person refused; an error may quote its input).
     A worker's converter marks payloads it cannot decrypt instead of failing on them
     (`EncryptionCodec`); workflows refuse every payload not sealed by a key from the ring."""
-    codec = EncryptionCodec(ring or key_ring_from_env(), mark_unreadable=worker)
+    codec = EncryptionCodec(ring or key_ring_from_env(), mark_unsealed=True, mark_unreadable=worker)
     return DataConverter(
         payload_converter_class=SealedPayloadConverter,
         payload_codec=codec,

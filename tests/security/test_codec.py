@@ -119,8 +119,10 @@ async def test_a_wrong_key_with_the_same_id_is_detected() -> None:
 async def test_payloads_not_sealed_by_the_ring_stay_readable_but_are_marked() -> None:
     """Written before encryption, or sent by a client without the key: readable (old
     histories still replay), but marked, so that workflows refuse it as a decision, a signal
-    or a new case (issue #11). A payload with no metadata at all is left as it is."""
-    codec = EncryptionCodec(ring())
+    or a new case (issue #11). A payload with no metadata at all is left as it is. The codec
+    server's codec (for people, through the Web UI) shows what is there, unmarked."""
+    assert await EncryptionCodec(ring()).decode([plain()]) == [plain()]
+    codec = EncryptionCodec(ring(), mark_unsealed=True)
     legacy = [plain("from before encryption"), Payload(metadata={"encoding": b"binary/null"})]
     decoded = await codec.decode([*legacy, Payload()])
     for before, after in zip(legacy, decoded, strict=False):
