@@ -8,12 +8,13 @@ console holds no case state of its own.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,11 +23,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console import permissions, reports, timeline
-from console.auth import LoginLimiter, csrf_token, csrf_valid, load_secret
+from console.auth import LoginLimiter, client_address, csrf_token, csrf_valid, load_secret
 from console.backend import (
     BackendError,
     BackendUnavailable,
@@ -53,7 +53,8 @@ from console.forms import (
     referral_initial,
     referral_sections,
 )
-from console.users import ConsoleRole, User, load_users, users_file, verify_password
+from console.sessions import ServerSessions, SessionPolicy, SessionStore
+from console.users import ConsoleRole, User, load_users, verify_password
 from safeguarding.case import CaseStatus, HistoryKind
 from safeguarding.clock import uk_local, uk_today
 from safeguarding.deadlines import DeadlineState
@@ -66,7 +67,11 @@ from workflows.referral import CASE_REF_PATTERN, workflow_id
 HERE = Path(__file__).resolve().parent
 DEFAULT_TEMPORAL_UI = "http://127.0.0.1:8233"
 SESSION_COOKIE = "sro_console"
-SESSION_MAX_AGE = 8 * 3600
+#: A session's absolute lifetime and idle timeout (seconds; settings override them).
+SESSION_MAX_AGE = 12 * 3600
+SESSION_IDLE = 30 * 60
+#: Form bodies larger than this are refused (a decision is at most 64 KiB as JSON).
+MAX_FORM_BYTES = 256 * 1024
 #: How long the case page waits for a case that is still opening.
 OPENING_WAIT_SECONDS = 5.0
 
@@ -82,15 +87,79 @@ class ConsoleSettings:
     namespace: str = "default"
     https_only: bool = False
     profiles: dict[str, PartnershipSettings] = field(default_factory=dict)
+    #: A session's absolute lifetime and idle timeout, in seconds.
     session_max_age: int = SESSION_MAX_AGE
+    session_idle: int = SESSION_IDLE
     demo_users: bool = False
+    #: The register database that holds the sessions (None: DATABASE_URL or the data folder).
+    database_url: str | None = None
+    #: Addresses (or networks) of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: tuple[str, ...] = ()
+    #: A form body larger than this is refused with the form shown again.
+    max_form_bytes: int = MAX_FORM_BYTES
 
 
-def settings_from_env() -> ConsoleSettings:
-    data_dir = Path(os.environ.get("SRO_DATA_DIR") or "data")
-    path = users_file()
+class ConsoleConfigError(ValueError):
+    """A console configuration that must not start (said in one clear message)."""
+
+
+def _minutes(name: str, default: int) -> int:
+    """The environment's minutes (default: `default` minutes), as seconds."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default * 60
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConsoleConfigError(
+            f"{name} must be a whole number of minutes, not {text!r}"
+        ) from None
+    if value <= 0:
+        raise ConsoleConfigError(f"{name} must be at least 1 minute")
+    return value * 60
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_from_env(host: str | None = None) -> ConsoleSettings:
+    """The console's settings from the environment. `host` is the address it will listen on:
+    the demo users (a published password) are allowed only on a loopback address and only
+    when the dev stack asks for them (SRO_CONSOLE_DEMO_USERS=1, set by `make run`)."""
     from console.users import DEMO_USERS_FILE
 
+    data_dir = Path(os.environ.get("SRO_DATA_DIR") or "data")
+    given = os.environ.get("SRO_CONSOLE_USERS", "").strip()
+    path = Path(given) if given else DEMO_USERS_FILE
+    demo = path.resolve() == DEMO_USERS_FILE.resolve()
+    if demo:
+        asked = os.environ.get("SRO_CONSOLE_DEMO_USERS", "").lower() in ("1", "true", "yes")
+        listen = host or os.environ.get("SRO_CONSOLE_HOST")
+        if not (asked and is_loopback(listen)):
+            raise ConsoleConfigError(
+                "no users file: set SRO_CONSOLE_USERS to a users file (create one with "
+                "`python -m console.users --file users.toml add NAME ...`). The demo users have "
+                "a published password: they run only in the dev stack (`make run`), on a "
+                f"loopback address (this console would listen on {listen or 'an unknown address'})."
+            )
+    proxies = tuple(
+        p.strip() for p in os.environ.get("SRO_CONSOLE_TRUSTED_PROXIES", "").split(",") if p.strip()
+    )
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConsoleConfigError(
+                f"SRO_CONSOLE_TRUSTED_PROXIES: {proxy!r} is not an address or network"
+            ) from None
     return ConsoleSettings(
         users_file=path,
         secret=load_secret(data_dir),
@@ -98,7 +167,10 @@ def settings_from_env() -> ConsoleSettings:
         namespace=os.environ.get("TEMPORAL_NAMESPACE") or "default",
         https_only=os.environ.get("SRO_CONSOLE_HTTPS_ONLY", "").lower() in ("1", "true", "yes"),
         profiles=load_profiles(),
-        demo_users=path.resolve() == DEMO_USERS_FILE.resolve(),
+        session_max_age=_minutes("SRO_CONSOLE_SESSION_MINUTES", SESSION_MAX_AGE // 60),
+        session_idle=_minutes("SRO_CONSOLE_IDLE_MINUTES", SESSION_IDLE // 60),
+        demo_users=demo,
+        trusted_proxies=proxies,
     )
 
 
@@ -175,6 +247,7 @@ def create_app(
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     limiter: LoginLimiter | None = None,
+    sessions: SessionStore | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Safeguarding Review Console", docs_url=None, redoc_url=None, openapi_url=None
@@ -197,13 +270,17 @@ def create_app(
         section_open=_section_open,
     )
 
+    sessions = sessions or SessionStore(
+        settings.secret,
+        SessionPolicy(
+            absolute=timedelta(seconds=settings.session_max_age),
+            idle=timedelta(seconds=settings.session_idle),
+        ),
+        url=settings.database_url,
+        clock=now,
+    )
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret,
-        session_cookie=SESSION_COOKIE,
-        max_age=settings.session_max_age,
-        same_site="lax",
-        https_only=settings.https_only,
+        ServerSessions, store=sessions, cookie=SESSION_COOKIE, https_only=settings.https_only
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -211,7 +288,11 @@ def create_app(
     # ------------------------------------------------------------------ helpers
 
     def render(
-        request: Request, template: str, context: dict[str, Any], status: int = 200
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        status: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
         user = _user_or_none(request)
         base = {
@@ -222,7 +303,7 @@ def create_app(
             "path": request.url.path,
         }
         return templates.TemplateResponse(
-            request, template, {**base, **context}, status_code=status
+            request, template, {**base, **context}, status_code=status, headers=headers
         )
 
     def _user_or_none(request: Request) -> User | None:
@@ -237,6 +318,8 @@ def create_app(
     def require_user(request: Request) -> User:
         user = _user_or_none(request)
         if user is None:
+            if request.scope.get("session_ended") and not request.session.get("flash"):
+                flash(request, "Your session has ended (signed out, timed out or revoked).")
             target = request.url.path
             raise HTTPException(
                 status_code=303, headers={"Location": f"/login?next={quote(target)}"}
@@ -348,10 +431,9 @@ def create_app(
         username = str(form.get("username") or "").strip().lower()[:40]
         password = str(form.get("password") or "")
         target = _safe_next(str(form.get("next") or "/"))
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request, settings.trusted_proxies)
         wait = limiter.retry_after(username, address)
         if wait:
-            minutes = max(1, round(wait / 60))
             return render(
                 request,
                 "login.html",
@@ -359,9 +441,11 @@ def create_app(
                     "next": target,
                     "username": username,
                     "errors": {},
-                    "problem": f"Too many failed sign-ins. Try again in {minutes} minute(s).",
+                    "problem": "Too many failed sign-ins. Try again in "
+                    + (f"{wait} seconds." if wait < 120 else f"{round(wait / 60)} minutes."),
                 },
                 status=429,
+                headers={"Retry-After": str(wait)},
             )
         user = users.get(username) if username else None
         if not verify_password(user, password) or user is None:
@@ -378,7 +462,7 @@ def create_app(
                 },
                 status=401,
             )
-        limiter.succeeded(username)
+        limiter.succeeded(username, address)
         request.session.clear()  # a fresh session (and CSRF token) on sign-in
         request.session["user"] = user.username
         request.session["since"] = int(now().timestamp())
@@ -800,9 +884,10 @@ def referral_facts(referral: Referral) -> list[tuple[str, str]]:
     ]
 
 
-def build_app() -> FastAPI:
-    """The app as `python -m console` and uvicorn's factory run it (settings from the env)."""
+def build_app(host: str | None = None) -> FastAPI:
+    """The app as `python -m console` and uvicorn's factory run it (settings from the env);
+    `host` is the address it listens on (it decides whether demo users may run)."""
     from worker import task_queue
 
-    settings = settings_from_env()
+    settings = settings_from_env(host)
     return create_app(settings, TemporalBackend(task_queue()))

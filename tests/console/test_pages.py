@@ -437,8 +437,9 @@ def test_reports_page_with_a_broken_register(
     from console import reports
 
     monkeypatch.setattr(reports, "register_available", lambda: True)
+    client = as_user("cora")  # the sessions' database is chosen when the console starts
     monkeypatch.setenv("DATABASE_URL", "notadriver://nowhere")
-    page = as_user("cora").get("/reports")
+    page = client.get("/reports")
     assert page.status_code == 200
     assert "The register could not be read" in page.text
 
