@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jinja2
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console import permissions, reports, timeline
+from console import display, permissions, reports, timeline
 from console.auth import LoginLimiter, client_address, csrf_token, csrf_valid, load_secret
 from console.backend import (
     BackendError,
@@ -231,6 +233,15 @@ CSP = (
 )
 
 
+class FormTooLarge(Exception):
+    """A form body over the limit (or over Starlette's field limits): shown as the form page."""
+
+
+#: Fields a console form may have (the referral form has about a hundred).
+MAX_FORM_FIELDS = 400
+_DECIDE_PATH = re.compile(r"/cases/(?P<case_ref>[^/]+)/decide/(?P<kind>[^/]+)")
+
+
 class Refusal(Exception):
     """Stop and show the user a page: forbidden, not found, unavailable."""
 
@@ -254,7 +265,7 @@ def create_app(
     )
     users = UserStore(settings.users_file)
     limiter = limiter or LoginLimiter()
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates = Jinja2Templates(env=template_environment())
     profiles = settings.profiles or load_profiles()
     env = templates.env
     env.globals.update(
@@ -327,7 +338,16 @@ def create_app(
         return user
 
     async def require_csrf(request: Request) -> Any:
-        form = await request.form()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > settings.max_form_bytes:
+            raise FormTooLarge()
+        try:
+            # No console form has a file; each field and the count are bounded as well.
+            form = await request.form(
+                max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=settings.max_form_bytes
+            )
+        except StarletteHTTPException:  # Starlette's limits (a field too large, too many)
+            raise FormTooLarge() from None
         if not csrf_valid(request.session, form.get("csrf_token")):
             raise Refusal(
                 403,
@@ -401,6 +421,39 @@ def create_app(
     async def _refusal(request: Request, exc: Refusal) -> Response:
         return render(
             request, "error.html", {"title": exc.title, "message": exc.message}, status=exc.status
+        )
+
+    @app.exception_handler(FormTooLarge)
+    async def _too_large(request: Request, exc: FormTooLarge) -> Response:
+        """The form page again, with the reason, instead of a bare 400/413."""
+        problem = (
+            f"The form was too large to read (more than {settings.max_form_bytes // 1024} KiB, "
+            "or too many fields): nothing was recorded. Shorten the text and send it again."
+        )
+        path = request.url.path
+        try:
+            if path == "/login":
+                context = {"next": "/", "errors": {}, "problem": problem}
+                return render(request, "login.html", context, status=413)
+            if path == "/referrals":
+                return await _referral_page(request, problem, 413)
+            found = _DECIDE_PATH.fullmatch(path)
+            if found:
+                return await _decision_page(request, found["case_ref"], found["kind"], problem, 413)
+        except HTTPException as err:  # not signed in: to the sign-in page
+            return Response(status_code=err.status_code, headers=err.headers)
+        except (Refusal, BackendError) as err:
+            return render(
+                request,
+                "error.html",
+                {"title": "The form is too large", "message": f"{problem} {err}"},
+                status=413,
+            )
+        return render(
+            request,
+            "error.html",
+            {"title": "The form is too large", "message": problem},
+            status=413,
         )
 
     @app.exception_handler(BackendError)
@@ -645,6 +698,11 @@ def create_app(
 
     @app.get("/cases/{case_ref}/decide/{kind_text}", response_class=HTMLResponse)
     async def decision_page(request: Request, case_ref: str, kind_text: str) -> Response:
+        return await _decision_page(request, case_ref, kind_text)
+
+    async def _decision_page(
+        request: Request, case_ref: str, kind_text: str, problem: str = "", code: int = 200
+    ) -> Response:
         user = require_user(request)
         kind = kind_of(kind_text)
         status = await load_status(user, case_ref)
@@ -655,9 +713,10 @@ def create_app(
         }
         values = initial_values(form, prefill)
         back = _back(request.query_params.get("back"))
-        return render(
-            request, "decide.html", _decision_context(user, status, kind, form, values, back=back)
-        )
+        context = _decision_context(user, status, kind, form, values, back=back)
+        if problem:
+            context["general"] = [problem]
+        return render(request, "decide.html", context, status=code)
 
     @app.post("/cases/{case_ref}/decide/{kind_text}", response_class=HTMLResponse)
     async def decide(request: Request, case_ref: str, kind_text: str) -> Response:
@@ -676,7 +735,14 @@ def create_app(
         try:
             result = await backend.decide(status.case_ref, body)
         except Refused as refused:
-            log.info("decision refused on %s: %s %s", status.case_ref, kind.value, refused.kind)
+            log.info(
+                "decision %s refused on %s for user %s: %s %s",
+                body["decision_id"],
+                status.case_ref,
+                user.username,
+                kind.value,
+                refused.kind,
+            )
             values = {**state.values, "decision_id": new_decision_id()}
             context = _decision_context(
                 user, status, kind, form, values, state, refusal=refused, back=back
@@ -686,6 +752,16 @@ def create_app(
             state.general.append(str(err))
             context = _decision_context(user, status, kind, form, state.values, state, back=back)
             return render(request, "decide.html", context, status=503)
+        # The audit line ties the decision to the signed-in account (its `by` is built from the
+        # same account); no personal data of a child goes in it.
+        log.info(
+            "decision %s (%s) on %s %s for user %s",
+            body["decision_id"],
+            kind.value,
+            status.case_ref,
+            "was already recorded" if result.duplicate else "recorded",
+            user.username,
+        )
         lines = [
             f"{d.title}: due {timeline.day_label(d.due_on)} ({_STATE_LABELS[d.state].lower()})"
             for d in result.deadlines
@@ -749,6 +825,9 @@ def create_app(
 
     @app.get("/referrals/new", response_class=HTMLResponse)
     async def referral_page(request: Request) -> Response:
+        return await _referral_page(request)
+
+    async def _referral_page(request: Request, problem: str = "", code: int = 200) -> Response:
         user = require_user(request)
         if not permissions.may_refer(user):
             raise refuse_role(user, "record referrals (coordinators and business managers do)")
@@ -764,8 +843,9 @@ def create_app(
                 "sections": _referral_sections(user),
                 "values": values,
                 "errors": {},
-                "general": [],
+                "general": [problem] if problem else [],
             },
+            status=code,
         )
 
     @app.post("/referrals", response_class=HTMLResponse)
@@ -831,6 +911,16 @@ _STATE_LABELS: dict[DeadlineState, str] = {
     DeadlineState.MISSED: "Missed",
     DeadlineState.WITHDRAWN: "Withdrawn",
 }
+
+
+def template_environment() -> jinja2.Environment:
+    """Autoescaped HTML; every printed value is first neutralised (console/display.py): control
+    and bidirectional-override characters are shown as escapes, never obeyed."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        finalize=display.finalize,
+    )
 
 
 def _row_state(row: CaseRow) -> tuple[str, str]:
