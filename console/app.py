@@ -696,6 +696,39 @@ def create_app(
             needed = permissions.authority_text(kind, settings_)
             raise refuse_role(user, f"record “{DECISION_TITLES[kind]}”: it needs a {needed}")
 
+    def _resend_page(
+        request: Request, case_ref: str, kind: DecisionKind, data: Any, err: BackendError
+    ) -> Response:
+        fields = [
+            (str(k), str(v))
+            for k, v in data.multi_items()
+            if k != "csrf_token" and isinstance(v, str)
+        ]
+        decision_id = str(data.get("decision_id") or "")
+        if not re.fullmatch(r"console-[0-9a-f]{24}", decision_id):
+            decision_id = new_decision_id()
+            fields = [(k, v) for k, v in fields if k != "decision_id"]
+            fields.append(("decision_id", decision_id))
+        log.info("decision %s on %s not sent: %s", decision_id, case_ref, type(err).__name__)
+        title = (
+            "The case is opening"
+            if isinstance(err, CaseNotReady)
+            else "The case system did not answer"
+        )
+        return render(
+            request,
+            "resend.html",
+            {
+                "title": title,
+                "message": f"{err} Your decision was not recorded yet.",
+                "fields": fields,
+                "decision_id": decision_id,
+                "action": f"/cases/{quote(case_ref)}/decide/{kind.value}",
+                "case_ref": case_ref,
+            },
+            status=503,
+        )
+
     @app.get("/cases/{case_ref}/decide/{kind_text}", response_class=HTMLResponse)
     async def decision_page(request: Request, case_ref: str, kind_text: str) -> Response:
         return await _decision_page(request, case_ref, kind_text)
@@ -723,7 +756,12 @@ def create_app(
         user = require_user(request)
         data = await require_csrf(request)
         kind = kind_of(kind_text)
-        status = await load_status(user, case_ref)
+        try:
+            status = await load_status(user, case_ref)
+        except (BackendUnavailable, CaseNotReady) as err:
+            # The worker is down (or the case still opening): keep what was sent, decision id
+            # and all, so that sending it again later applies it once.
+            return _resend_page(request, case_ref, kind, data, err)
         _check_may_decide(user, kind, status)
         assert user.person is not None
         form = form_for(user, kind, status)

@@ -119,6 +119,36 @@ def test_caseload_query_is_the_clis_plus_partnerships_and_queue() -> None:
     assert "Partnership = '-'" in caseload_query(CaseFilter(visible=()), None)
 
 
+def test_the_query_itself_keeps_a_restricted_user_to_their_partnerships() -> None:
+    """Defence in depth: even if a page passed on a partnership the user cannot see, the query
+    (and the fake, through the same CaseFilter.admits) gives nothing from it."""
+    other = caseload_query(CaseFilter(partnership="LSCP", visible=("CSCP",)), None)
+    assert "Partnership = 'LSCP'" not in other
+    assert other.endswith("AND Partnership = '-'")
+    own = caseload_query(CaseFilter(partnership="CSCP", visible=("CSCP", "LSCP")), None)
+    assert own.endswith("AND Partnership = 'CSCP'") and "LSCP" not in own
+    assert caseload_query(CaseFilter(partnership="LSCP"), None).endswith("Partnership = 'LSCP'")
+    # A code that is not a plain code never reaches the query text.
+    assert "x' OR" not in caseload_query(CaseFilter(visible=("x' OR '1'='1",)), None)
+    assert CaseFilter(partnership="LSCP", visible=("CSCP",)).admits("LSCP") is False
+    assert CaseFilter(partnership="LSCP", visible=("CSCP",)).admits("CSCP") is False
+    assert CaseFilter(visible=("CSCP",)).admits("CSCP") is True
+    assert CaseFilter().admits("ANY") is True
+
+
+def test_the_fake_filters_as_the_real_backend_does(backend: FakeBackend) -> None:
+    liverpool = start(backend)
+    croydon = start(backend, partnership="CSCP")
+
+    def listed(where: CaseFilter) -> set[str]:
+        return {row.case_ref for row in asyncio.run(backend.list_cases(where))}
+
+    assert listed(CaseFilter(partnership="LSCP", visible=("CSCP",))) == set()
+    assert listed(CaseFilter(visible=("CSCP",))) == {croydon}
+    assert listed(CaseFilter(partnership="LSCP")) == {liverpool}
+    assert listed(CaseFilter()) == {liverpool, croydon}
+
+
 # --------------------------------------------------------------------------- a case
 
 
