@@ -961,6 +961,11 @@ def template_environment() -> jinja2.Environment:
     )
 
 
+def state_words(state: DeadlineState) -> str:
+    """How the pages name a deadline's state ("On track", "Due soon"...)."""
+    return _STATE_LABELS[state]
+
+
 def _row_state(row: CaseRow) -> tuple[str, str]:
     """(css class, words) for a caseload row's state."""
     if not row.running:

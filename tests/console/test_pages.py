@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
+from console.app import state_words
 from console.backend import CaseFilter, caseload_query
+from safeguarding.clock import uk_today
 from safeguarding.vocabulary import Route, Stage
 from tests.console.a11y import broken_descriptions, duplicate_ids, unlabelled_controls
-from tests.console.conftest import NOW, csrf_of
+from tests.console.conftest import NOW, Clock, csrf_of
 from tests.console.fakes import FakeBackend
 from tests.factories import CHAIR, COORDINATOR, POLICE_MEMBER, action_fields, referral
 
@@ -476,3 +478,18 @@ def test_reports_page_with_a_broken_register(
 
 def test_now_is_the_fixed_clock() -> None:
     assert NOW.date() == TODAY
+
+
+@pytest.mark.parametrize("hours", range(0, 7 * 24, 7))
+def test_the_caseload_shows_the_state_the_case_reports_at_any_hour(
+    as_user: Client, backend: FakeBackend, clock: Clock, hours: int
+) -> None:
+    """A week of clocks, every 7 hours: a new Liverpool case is "due soon" from Monday 09:00 to
+    its Wednesday triage meeting and "on track" otherwise; the page says what the case says."""
+    clock.now = datetime(2026, 11, 23, 0, 30, tzinfo=UTC) + timedelta(hours=hours)  # a Monday
+    fresh = asyncio.run(backend.start(referral(uk_today(clock.now), partnership="LSCP")))
+    upcoming = asyncio.run(backend.status(fresh)).next_deadline
+    assert upcoming is not None
+    page = as_user("cora").get("/cases")
+    row = re.search(rf'<tr data-case="{fresh}">(.*?)</tr>', page.text, re.S)
+    assert row and state_words(upcoming.state) in row.group(1)
