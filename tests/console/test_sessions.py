@@ -116,3 +116,35 @@ def test_a_tampered_or_unknown_cookie_is_a_signed_out_visitor(
     client = app_client()
     for value in ("x" * 43, "not a token", "", "eyJ1c2VyIjogImNvcmEifQ=="):
         assert with_cookie(client, value).get("/cases").status_code == 303
+
+
+def test_the_session_store_on_sqlite_and_postgresql(register_url: str) -> None:
+    """The same rules on both databases the register runs on: idle, absolute, revoke, purge."""
+    from datetime import UTC, datetime
+
+    from console.sessions import SessionPolicy, SessionStore, revoke_sessions
+
+    now = [datetime(2026, 11, 20, 10, 0, tzinfo=UTC)]
+    store = SessionStore(
+        "k" * 40,
+        SessionPolicy(absolute=timedelta(hours=12), idle=timedelta(minutes=30)),
+        url=register_url,
+        clock=lambda: now[0],
+    )
+    ann = store.open("ann", {"csrf": "t"})
+    bob = store.open("bob", {})
+    visitor = store.open(None, {"csrf": "v"})
+    loaded = store.load(ann)
+    assert loaded is not None and loaded.username == "ann" and loaded.data == {"csrf": "t"}
+    store.save(loaded, {"csrf": "t", "flash": [{"text": "hello", "lines": []}]})
+    assert store.load(ann).data["flash"][0]["text"] == "hello"  # type: ignore[union-attr]
+    assert len(store.live_sessions("ann")) == 1
+    assert revoke_sessions("ann", register_url, now[0]) == 1
+    assert store.load(ann) is None and store.live_sessions("ann") == []
+    now[0] += timedelta(minutes=31)
+    assert store.load(bob) is None  # idle too long
+    assert store.load(visitor) is None
+    assert store.purge() >= 1  # the anonymous one goes at once; signed-in rows stay a week
+    now[0] += timedelta(days=8)
+    assert store.purge() == 2
+    assert store.load("x" * 43) is None and store.load("short") is None
