@@ -475,10 +475,20 @@ async def wait_for_console(console: Child, url: str, settings: Settings, stopper
             return
 
 
+def console_environment(settings: Settings) -> dict[str, str]:
+    """The console's environment: the dev stack (loopback only) is the one place the demo
+    users may run, so it alone says so (the console still checks it listens on loopback)."""
+    return {
+        **child_environment(settings),
+        "SRO_TEMPORAL_UI": settings.ui_url,
+        "SRO_CONSOLE_DEMO_USERS": "1",
+    }
+
+
 def start_console(settings: Settings, stopper: Stopper) -> tuple[Child, str]:
     port = console_port(settings)
     url = f"http://{HOST}:{port}"
-    env = {**child_environment(settings), "SRO_TEMPORAL_UI": settings.ui_url}
+    env = console_environment(settings)
     console = Child("web console", console_command(port), settings.data_dir / "console.log", env)
     try:
         asyncio.run(wait_for_console(console, url, settings, stopper))
