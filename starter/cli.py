@@ -82,6 +82,7 @@ from safeguarding.referral import (
 )
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import Agency, DecisionKind, Role, Route, Stage
+from security.files import private_files
 from security.keys import KeyError_
 from starter.connection import connect, connect_config, data_converter
 from worker import task_queue
@@ -1990,6 +1991,7 @@ def _hard_exit(code: int) -> NoReturn:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    private_files()  # the register and the reports it writes hold case data
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
