@@ -36,7 +36,7 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
 from security.codec import DecryptionError, EncryptionCodec
-from security.files import private_data_dir
+from security.files import private_data_dir, write_private
 from security.keys import key_ring_from_env
 from security.local_peer import same_local_user
 
@@ -67,9 +67,7 @@ def codec_token(*, create_local: bool = False) -> str:
     if not create_local:
         raise ValueError("no codec token: set SRO_CODEC_TOKEN")
     token = secrets.token_urlsafe(24)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(token)
-    path.chmod(0o600)
+    write_private(path, token)
     return token
 
 

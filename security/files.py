@@ -21,6 +21,15 @@ from pathlib import Path
 PRIVATE_UMASK = 0o077
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a secret to a new file that is 0600 from its creation, whatever the umask."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # O_EXCL: never write into a file someone else prepared
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def data_dir() -> Path:
     return Path(os.environ.get("SRO_DATA_DIR") or "data")
 

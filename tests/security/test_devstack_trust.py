@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
-from security import files
+from security import codec_server, files
 from security.keys import KeyRing
 from starter.connection import data_converter
 from tests.factories import opened_status, referral
@@ -146,6 +146,30 @@ def test_the_data_folder_is_made_private(tmp_path: Path) -> None:
         assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700
     finally:
         os.umask(before)
+
+
+def test_secrets_are_private_from_creation_whatever_the_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token and the key file are created 0600 (not written, then chmod-ed: a window in
+    which another user could open them), even by a process that kept a umask of 0."""
+    monkeypatch.setenv("SRO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SRO_CODEC_TOKEN", raising=False)
+
+    def no_chmod(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a secret file was chmod-ed after it was created")
+
+    monkeypatch.setattr(os, "chmod", no_chmod)
+    monkeypatch.setattr(Path, "chmod", no_chmod)
+    before = os.umask(0)
+    try:
+        token = codec_server.codec_token(create_local=True)
+        KeyRing.generate().to_file(tmp_path / "data" / "codec-keys.json")
+    finally:
+        os.umask(before)
+    monkeypatch.undo()
+    assert (tmp_path / "data" / "codec-token").read_text() == token
+    assert loose(tmp_path / "data") == []
 
 
 @pytest.mark.integration
