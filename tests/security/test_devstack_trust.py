@@ -82,6 +82,32 @@ def loose(folder: Path) -> list[str]:
     ]
 
 
+CHROMIUM = os.environ.get("SRO_CHROMIUM", "/usr/bin/chromium")
+
+
+async def web_ui_shows(ui_port: int, workflow: str, text: str) -> list[int]:
+    """Open the case in the Web UI in headless Chromium until `text` (from the encrypted
+    input) shows; the codec server's answers to the page's decode calls."""
+    from playwright.async_api import async_playwright
+
+    statuses: list[int] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = await browser.new_page()
+            page.on(
+                "response",
+                lambda r: statuses.append(r.status) if "/decode" in r.url else None,
+            )
+            await page.goto(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows/{workflow}")
+            await page.get_by_text(text).first.wait_for(timeout=30_000)
+        finally:
+            await browser.close()
+    return statuses
+
+
 PROBE = """
 import sys, urllib.error, urllib.request
 codec, ui, data = sys.argv[1:]
@@ -250,6 +276,10 @@ async def test_make_run_keeps_the_token_off_command_lines_and_the_data_private(
             for name in ("temporal.db", "register.db", "codec-keys.json", "codec-token"):
                 assert (data / name).exists(), name
             assert any(data.glob("register.db-wal")), sorted(p.name for p in data.iterdir())
+            # The Web UI, in a real browser of this user, shows the case decrypted.
+            if Path(CHROMIUM).exists():
+                statuses = await web_ui_shows(ui_port, handle.id, "Rita Referrer")
+                assert statuses and set(statuses) == {200}, statuses
             if os.geteuid() == 0:  # as root, try it as another local user for real
                 assert other_user_probe(codec_port, ui_port, data) == "403 denied"
             await handle.terminate("test finished")
