@@ -1975,6 +1975,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code. With `argv` None (the `sro` script and
     `python -m starter`) the process ends here once Temporal was contacted: see `_hard_exit`."""
+    private_files()  # the register and the reports `sro` writes hold case data
     code = run(argv)
     if argv is None and _client_used:
         _hard_exit(code)
@@ -1991,7 +1992,6 @@ def _hard_exit(code: int) -> NoReturn:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    private_files()  # the register and the reports it writes hold case data
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
