@@ -29,6 +29,7 @@ import uvicorn
 from console.app import build_app
 from console.users import UsersError
 from safeguarding.profiles import ProfileError
+from security.files import private_data_dir
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -45,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--port", type=int, default=int(os.environ.get("SRO_CONSOLE_PORT") or DEFAULT_PORT)
     )
     args = parser.parse_args(argv)
+    private_data_dir()  # before the session secret and the register are created in it
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         app = build_app(args.host)

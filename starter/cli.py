@@ -84,6 +84,7 @@ from safeguarding.referral import (
 )
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import Agency, DecisionKind, Role, Route, Stage
+from security.files import private_files
 from security.keys import KeyError_
 from starter.connection import connect, connect_config, data_converter
 from worker import task_queue
@@ -1986,6 +1987,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code. With `argv` None (the `sro` script and
     `python -m starter`) the process ends here once Temporal was contacted: see `_hard_exit`."""
+    private_files()  # the register and the reports `sro` writes hold case data
     code = run(argv)
     if argv is None and _client_used:
         _hard_exit(code)

@@ -69,6 +69,8 @@ def test_annual_report_files_and_chart(
     assert 'src="annual-2026-27-LSCP-timeliness.png"' in html
     png = (out / "annual-2026-27-LSCP-timeliness.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 15_000
+    # Reports hold case data: `sro` creates them (and their folder) for its user only.
+    assert [p.name for p in [out, *out.iterdir()] if p.stat().st_mode & 0o077] == []
 
 
 def test_summary_only_the_formats_asked_for(
