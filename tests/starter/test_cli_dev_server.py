@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import worker
 from safeguarding.clock import uk_today
-from tests.factories import referral
+from tests.factories import EVENTUALLY_TIMEOUT, referral
 from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.integration
@@ -162,7 +162,7 @@ async def test_refer_decide_status_list(
 
         # ------------------------------------------------------------ list (eventually consistent)
         rows: list[dict[str, Any]] = []
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + EVENTUALLY_TIMEOUT
         while time.monotonic() < deadline:
             listed = await sro("list", "--stage", "serious_incident_notification", "--json")
             rows = [r for r in json.loads(ok(listed)) if r["case_ref"] == case_ref]

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 import worker
 from safeguarding.clock import uk_today
 from safeguarding.escalation import ESCALATION_REF_PATTERN
-from tests.factories import referral
+from tests.factories import EVENTUALLY_TIMEOUT, referral
 from tests.starter.test_cli_dev_server import Sro, cli_env, ok
 from workflows import search_attributes as sa
 
@@ -36,7 +36,9 @@ PRACTITIONER = {
 MANAGER = ("--by-name", "Mo Manager", "--by-role", "manager", "--by-agency", "health")
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, seconds: float = 10) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], what: str, seconds: float = EVENTUALLY_TIMEOUT
+) -> Any:
     """Poll `check` until it returns something truthy (visibility and signals take a moment)."""
     deadline = time.monotonic() + seconds
     while True:
