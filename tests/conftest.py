@@ -13,6 +13,8 @@ from typing import NoReturn
 import pytest
 import pytest_asyncio
 import time_machine
+from hypothesis import settings as hypothesis_settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from temporalio.testing import WorkflowEnvironment
 
 from starter.connection import data_converter
@@ -22,6 +24,27 @@ from tests import clock
 # anywhere else); subprocesses (the CLI, the dev stack) inherit it.
 TEST_CODEC_KEYS = "test-1=c2FmZWd1YXJkaW5nLXJldmlldy10ZXN0LWtleS0wMDE="
 os.environ.setdefault("SRO_CODEC_KEYS", TEST_CODEC_KEYS)
+
+
+# --------------------------------------------------------------------------- hypothesis
+
+#: Failing examples hypothesis found are kept here and tried first on the next run (every test
+#: process and every checkout of the project shares it; .gitignore'd: CI keeps it between runs as
+#: a cache, see .ci/run). Properties that must never regress also name their examples
+#: (`@example`), committed with the test.
+HYPOTHESIS_DATABASE = Path(__file__).resolve().parent.parent / ".hypothesis" / "examples"
+hypothesis_settings.register_profile(
+    "dev", database=DirectoryBasedExampleDatabase(str(HYPOTHESIS_DATABASE))
+)
+#: In CI (CI=true) the properties that leave their count to the profile try more examples, and
+#: a failure prints the blob that reproduces it (`@reproduce_failure`).
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("dev"), max_examples=400, print_blob=True
+)
+
+
+def _hypothesis_profile() -> str:
+    return os.environ.get("SRO_HYPOTHESIS_PROFILE") or ("ci" if in_ci() else "dev")
 
 
 # --------------------------------------------------------------------------- running in parallel
@@ -87,6 +110,9 @@ def missing(message: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"{message} (CI=true: a missing service fails the run rather than skip)")
     pytest.skip(message)
+
+
+hypothesis_settings.load_profile(_hypothesis_profile())
 
 
 def binary(name: str) -> str:
