@@ -34,6 +34,7 @@ IN_PROCESS = ["tests/starter/test_cli.py", "tests/starter/test_cli_escalation.py
 ON_TEST_SERVER = [
     "tests/workflows/test_referral.py",
     "tests/workflows/test_escalation.py",
+    "tests/workflows/test_delivery.py",
     "tests/workflows/test_partnerships.py",
     "tests/workflows/test_referral_register.py",
     "tests/workflows/test_referral_carry_over.py",
