@@ -98,7 +98,15 @@ class Escalations:
             task_queue=self.queue,
         )
         self.started.append(handle)
-        await status(handle)  # opened: settings loaded, stage 1 planned
+        # Opened: its settings loaded and stage 1's time limit planned. The status answers as
+        # soon as the settings are in, while the plan (an activity) may still be on its way on
+        # a busy machine: wait for it where stage 1 has a time limit.
+        timed = profile_for(partnership).escalation_policy.stage(1).working_days is not None
+        await eventually_true(
+            lambda: status(handle),
+            lambda state: state.stages[-1].expires_at is not None or not timed,
+            what="stage 1 planned",
+        )
         return ref, handle
 
     async def start_case(self, partnership: str = "CSCP") -> tuple[str, Handle]:
