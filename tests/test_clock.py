@@ -80,4 +80,4 @@ def test_parse_moment_reads_utc_unless_told_otherwise() -> None:
 def test_years_since_covers_a_new_year_during_the_test(frozen_now: datetime) -> None:
     today = uk_today(frozen_now)
     assert clock.uk_years_since(today) == {today.year}
-    assert clock.uk_years_since(today - timedelta(days=366)) == {today.year - 1, today.year}
+    assert clock.uk_years_since(date(today.year - 1, 12, 31)) == {today.year - 1, today.year}
