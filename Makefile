@@ -2,6 +2,8 @@
 #
 #   make run         the Temporal dev server, the worker and the web console (Ctrl-C stops all); state in ./data
 #   make test        lint, format check, type check and every test (CI runs this: .ci/run)
+#   make reliability every fault test at RELIABILITY.md's counts, the slower faults too (~15 min)
+#   make clock-matrix the date- and time-dependent tests under every frozen clock (tests/clock.py)
 #   make lint        ruff check, ruff format --check, mypy
 #   make format      apply ruff's formatting and safe fixes
 #   make clean       remove the virtualenv and caches (keeps ./data)
@@ -15,7 +17,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format clean clean-data
+.PHONY: help install run test reliability clock-matrix lint format clean clean-data
+
+# `make reliability`: the published figures' counts (override: make reliability RELIABILITY_CASES=5).
+RELIABILITY_CASES ?= 50
+RELIABILITY_OUTAGE ?= 10
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -39,6 +45,13 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+reliability: $(STAMP)
+	RELIABILITY_FULL=1 RELIABILITY_CASES=$(RELIABILITY_CASES) RELIABILITY_OUTAGE=$(RELIABILITY_OUTAGE) \
+		$(BIN)/pytest -p no:xdist --timeout=3600 tests/reliability/test_faults.py -m integration -v -s
+
+clock-matrix: $(STAMP)
+	SRO_CLOCK_MATRIX=full $(BIN)/pytest -p no:xdist --timeout=3600 tests/test_clock_matrix.py -v
 
 format: $(STAMP)
 	$(BIN)/ruff format .

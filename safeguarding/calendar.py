@@ -29,7 +29,9 @@ class WorkingCalendar:
         return bool(self._days.is_working_day(day))
 
     def add_working_days(self, start: date, n: int) -> date:
-        """The n-th working day after `start` (before, for negative n); `start` is day 0."""
+        """The n-th working day after `start` (before, for negative n); `start` is day 0. With
+        n = 0: `start` if it is a working day, else the next working day (planning rolls a date
+        forward this way)."""
         result: date = self._days.get_nth_working_day(start, n)
         return result
 

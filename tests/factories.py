@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar
 
@@ -17,10 +18,40 @@ from safeguarding.vocabulary import Agency, DecisionKind, Role
 _ids = itertools.count(1)
 
 S = TypeVar("S")
+T = TypeVar("T")
+
+#: How long a test waits for something that happens in the background (a signal handled, an
+#: email in the outbox, a visibility record) before it fails. Generous: on a busy 2-core machine
+#: a worker can take many seconds to get round to a task; a test that passes waits only as long
+#: as the thing takes, so the bound costs nothing when all is well.
+EVENTUALLY_TIMEOUT = 60.0
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    ok: Callable[[T], bool] = bool,
+    *,
+    timeout: float = EVENTUALLY_TIMEOUT,
+    every: float = 0.05,
+    what: str = "the condition",
+) -> T:
+    """Await `probe()` until `ok` holds for what it returns (by default: until it
+    is truthy) and return that; fail the test with the last value after `timeout` seconds.
+    Polls on the real clock (the time-skipping server's clock does not move while a test
+    polls)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if ok(value):
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:g} s (last: {value!r})")
+        await asyncio.sleep(every)
 
 
 async def opened_status(
-    handle: WorkflowHandle[Any, Any], result_type: type[S], *, within: float = 30.0
+    handle: WorkflowHandle[Any, Any], result_type: type[S], *, within: float = EVENTUALLY_TIMEOUT
 ) -> S:
     """A case's or an escalation's `status` once it has opened: until its first activity (its
     settings) completes, the query is refused as still opening (an encoded failure here)."""

@@ -5,6 +5,8 @@ share a transaction and a bad one fails alone."""
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -83,6 +85,62 @@ def test_writes_from_many_cases_at_once_share_transactions_and_all_land(
     assert [r.history_added for r in results] == [len(s.history) for s in snaps]
     assert all(r.current for r in results)
     assert 1 <= commits <= len(snaps)
+    with real_session(register_url) as session:
+        counts = crud.counts(session)
+    assert counts["cases"] == len(snaps)
+    assert counts["history"] == sum(len(s.history) for s in snaps)
+
+
+def test_writes_arriving_during_a_slow_write_share_the_next_transaction(
+    register_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit, proved: the first write is held inside its transaction until every other
+    case has asked to be written; those then go in one transaction together (two commits for
+    all of them), not one commit each. On SQLite and on PostgreSQL."""
+    from activities import register as activity
+
+    snaps = list(snapshots())
+    first, rest = snaps[0], snaps[1:]
+    assert 2 <= len(rest) <= activity.MAX_BATCH
+    transactions: list[list[str]] = []  # the cases written in each transaction, committed
+    real_session, real_record = db.session, crud.record_snapshot
+    in_first, release = threading.Event(), threading.Event()
+
+    @contextlib.contextmanager
+    def recording_session(url: str | None = None) -> Iterator[Session]:
+        written: list[str] = []
+        with real_session(url) as session:
+            session.info["written"] = written
+            yield session
+        transactions.append(written)  # only once the transaction has committed
+
+    def slowed(session: Session, snap: CaseSnapshot) -> crud.Recorded:
+        session.info["written"].append(snap.case.case_ref)
+        if snap is first:
+            in_first.set()
+            assert release.wait(60), "the slow first write was never released"
+        return real_record(session, snap)
+
+    monkeypatch.setattr(db, "session", recording_session)
+    monkeypatch.setattr(crud, "record_snapshot", slowed)
+    writer = activity._Writer(register_url)
+    with ThreadPoolExecutor(max_workers=len(snaps)) as pool:
+        leader = pool.submit(writer.record, first)
+        assert in_first.wait(60), "the first write never started"
+        followers = [pool.submit(writer.record, snap) for snap in rest]
+        deadline = time.monotonic() + 60
+        while len(writer._waiting) < len(rest):  # every other case is queued behind it
+            assert time.monotonic() < deadline, f"only {len(writer._waiting)} queued"
+            time.sleep(0.01)
+        assert transactions == []  # nothing committed while the first write is held
+        release.set()
+        results = [leader.result(timeout=60)] + [f.result(timeout=60) for f in followers]
+
+    assert len(transactions) == 2, transactions  # one commit per write would be len(snaps)
+    assert transactions[0] == [first.case.case_ref]
+    assert sorted(transactions[1]) == sorted(s.case.case_ref for s in rest)
+    assert [r.case_ref for r in results] == [s.case.case_ref for s in snaps]
+    assert [r.history_added for r in results] == [len(s.history) for s in snaps]
     with real_session(register_url) as session:
         counts = crud.counts(session)
     assert counts["cases"] == len(snaps)

@@ -61,6 +61,7 @@ from tests.factories import (
     LEAD_REVIEWER,
     POLICE_MEMBER,
     decision,
+    eventually,
     opened_status,
     referral,
 )
@@ -174,11 +175,7 @@ class Recorder:
 
     async def until(self, check: Callable[[], Awaitable[bool]], what: str) -> None:
         """Signals are fire-and-forget: wait until their effect shows."""
-        for _ in range(400):
-            if await check():
-                return
-            await asyncio.sleep(0.025)
-        raise RuntimeError(f"never happened: {what}")
+        await eventually(check, what=f"never happened: {what}", every=0.025)
 
     async def finish(self, handle: Handle) -> None:
         """Wait for the workflow to complete, without skipping time meanwhile (the test server

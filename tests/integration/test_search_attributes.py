@@ -21,7 +21,7 @@ from temporalio.common import TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from safeguarding.clock import uk_today
-from tests.factories import CHAIR, decision, referral
+from tests.factories import CHAIR, EVENTUALLY_TIMEOUT, decision, referral
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.referral import (
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.integration
 
 CHILD_NAME = "Child A"
 SUMMARY = "Admitted to hospital with unexplained injuries."
-VISIBILITY_TIMEOUT = 10.0
+VISIBILITY_TIMEOUT = EVENTUALLY_TIMEOUT
 
 T = TypeVar("T")
 

@@ -58,7 +58,7 @@ from safeguarding.vocabulary import DecisionKind, Role, Stage
 from starter import cli
 from starter.connection import data_converter
 from tests.conftest import binary
-from tests.factories import CHAIR, referral
+from tests.factories import CHAIR, EVENTUALLY_TIMEOUT, referral
 from tests.reliability.hostile import (
     ANY_CHARACTER,
     RECEIVED_ON,
@@ -244,21 +244,21 @@ class OpenCase:
 
     async def status(self) -> CaseStatus:
         # A query can time out on a busy machine, or while the case continues as new (hundreds
-        # of refused signals make it do so): ask again.
-        for attempt in range(5):
+        # of refused signals make it do so): ask again, for as long as a busy machine may need.
+        deadline = asyncio.get_running_loop().time() + EVENTUALLY_TIMEOUT
+        while True:
             try:
                 return await self.handle.query(ReferralWorkflow.status)
             except RPCError as err:
-                if err.status not in QUERY_RETRY or attempt == 4:
+                if err.status not in QUERY_RETRY or asyncio.get_running_loop().time() > deadline:
                     raise
             await asyncio.sleep(0.5)
-        raise AssertionError("unreachable")
 
     async def opened(self) -> CaseStatus:
         """The status once the case has finished opening: the case answers queries while its
         deadlines are still being planned (an activity) and its opening notices sent, and those
         would show up as changes in the first test to compare a status before and after."""
-        deadline = asyncio.get_running_loop().time() + 30
+        deadline = asyncio.get_running_loop().time() + EVENTUALLY_TIMEOUT
         previous: CaseStatus | None = None
         while True:
             status = await self.status()
@@ -343,7 +343,8 @@ async def signal_refused(case: OpenCase, payload: Any) -> str:
     """Signal `decision`; wait for its refusal in the history; return the refusal's text."""
     before = await case.status()
     await case.handle.signal("decision", payload)
-    for _ in range(200):
+    deadline = asyncio.get_running_loop().time() + EVENTUALLY_TIMEOUT
+    while asyncio.get_running_loop().time() < deadline:
         after = await case.status()
         added = after.history[len(before.history) :]
         if any(e.kind is HistoryKind.REFUSED for e in added):
@@ -471,7 +472,8 @@ async def test_a_case_started_with_an_invalid_referral_is_refused() -> None:
         )
         try:
             failures: list[Any] = []
-            for _ in range(30):
+            deadline = asyncio.get_running_loop().time() + EVENTUALLY_TIMEOUT
+            while asyncio.get_running_loop().time() < deadline:
                 description = await handle.describe()
                 failures = [
                     e

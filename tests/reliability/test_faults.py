@@ -6,7 +6,10 @@ arrive once (see scenario.py for the cases and what is counted).
 
 RELIABILITY_CASES (default 5) sets the cases per fault, RELIABILITY_OUTAGE (default 3) the
 seconds each fault lasts, RELIABILITY_FIGURES a file to append the figures to (JSON lines),
-RELIABILITY_FULL=1 adds the slower faults:
+and RELIABILITY_FULL=1 runs the three slower faults (the baseline, the worker killed while emails
+go out, the register hung) at those counts too; without it they run a short version (at most
+SHORT_CASES cases, SHORT_OUTAGE-second outages), so `make test` still exercises them. `make
+reliability` runs everything at RELIABILITY.md's counts:
 
     RELIABILITY_CASES=50 RELIABILITY_OUTAGE=10 RELIABILITY_FULL=1 \
         .venv/bin/pytest tests/reliability -m integration
@@ -27,6 +30,7 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from register import db
+from tests.conftest import missing
 from tests.reliability.scenario import (
     EMAILING,
     Drive,
@@ -44,10 +48,17 @@ from tests.reliability.stack import (
 )
 
 pytestmark = pytest.mark.integration
-#: Slower faults, run for RELIABILITY.md's figures: RELIABILITY_FULL=1.
-full = pytest.mark.skipif(
-    not os.environ.get("RELIABILITY_FULL"), reason="slow; set RELIABILITY_FULL=1 to run"
-)
+#: The slower faults' short version (`make test`): this many cases at most, outages this long.
+SHORT_CASES = 2
+SHORT_OUTAGE = 1.0
+
+
+def slow_fault_counts() -> tuple[int, float]:
+    """Cases and outage seconds for a slower fault: RELIABILITY_CASES and RELIABILITY_OUTAGE
+    with RELIABILITY_FULL=1 (`make reliability`), else the short version."""
+    if os.environ.get("RELIABILITY_FULL"):
+        return cases_wanted(), outage_seconds()
+    return min(SHORT_CASES, cases_wanted()), min(SHORT_OUTAGE, outage_seconds())
 
 
 @dataclass
@@ -126,9 +137,10 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             db.forget(database_url)
 
 
-async def run(stack: Stack, fault: Fault) -> Figures:
+async def run(stack: Stack, fault: Fault, counts: tuple[int, float] | None = None) -> Figures:
+    cases, outage = counts or (cases_wanted(), outage_seconds())
     try:
-        figures = await stack.drive().run_fault(fault, cases_wanted(), outage_seconds())
+        figures = await stack.drive().run_fault(fault, cases, outage)
     except BaseException:
         print(stack.diagnostics())
         raise
@@ -142,7 +154,6 @@ async def run(stack: Stack, fault: Fault) -> Figures:
     return figures
 
 
-@full
 async def test_no_fault_baseline(stack: Stack) -> None:
     """The same cases and load with nothing broken: what the fault figures compare against."""
 
@@ -158,6 +169,7 @@ async def test_no_fault_baseline(stack: Stack) -> None:
             remove=nothing,
             gate_at=3,
         ),
+        slow_fault_counts(),
     )
 
 
@@ -186,7 +198,6 @@ async def test_worker_killed_mid_rapid_review(stack: Stack) -> None:
     assert figures.workflow_task_failures == 0
 
 
-@full
 async def test_worker_killed_while_emails_go_out(stack: Stack) -> None:
     """kill -9 the worker while the information requests are on the wire to a slow mail server
     (1 s to answer each): the one window in which an email can go twice (accepted by the server,
@@ -215,6 +226,7 @@ async def test_worker_killed_while_emails_go_out(stack: Stack) -> None:
                 inject_after=1.5,
                 duplicate_email_window=True,
             ),
+            slow_fault_counts(),
         )
     finally:
         stack.mail.mailbox.delay = 0.0
@@ -249,7 +261,7 @@ async def test_register_database_unavailable(stack: Stack) -> None:
     """The register's PostgreSQL stops (immediate shutdown, as a crash) while decisions are
     made; the projection retries and the register catches up, each decision once."""
     if stack.postgres is None:
-        pytest.skip("PostgreSQL is not installed: the register fault needs a server to stop")
+        missing("PostgreSQL is not installed: the register fault needs a server to stop")
     postgres = stack.postgres
 
     async def stop() -> None:
@@ -271,12 +283,11 @@ async def test_register_database_unavailable(stack: Stack) -> None:
     )
 
 
-@full
 async def test_register_database_hung(stack: Stack) -> None:
     """The register's PostgreSQL hangs (every process SIGSTOPped: connections are accepted and
     never answered, as behind a network partition), then resumes."""
     if stack.postgres is None:
-        pytest.skip("PostgreSQL is not installed: the register fault needs a server to stop")
+        missing("PostgreSQL is not installed: the register fault needs a server to stop")
     postgres = stack.postgres
 
     async def freeze() -> None:
@@ -295,6 +306,7 @@ async def test_register_database_hung(stack: Stack) -> None:
             remove=thaw,
             gate_at=EMAILING,
         ),
+        slow_fault_counts(),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from safeguarding.calendar import CLOSURE_NAME, WorkingCalendar, add_months
 
@@ -188,3 +190,72 @@ def test_add_months_clamps_to_the_end_of_the_month(
     start: date, months: int, expected: date
 ) -> None:
     assert add_months(start, months) == expected
+
+
+# ------------------------------------------------------------------ the two undo each other
+# Any start from 1990 to 2100, up to a working year and a half either way, with partnership
+# closure days near the start (where they change the count).
+
+starts = st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))
+closures = st.lists(st.integers(min_value=-40, max_value=40), max_size=8)
+counts = st.integers(min_value=-400, max_value=400)
+
+
+def _calendar(start: date, offsets: list[int]) -> WorkingCalendar:
+    return WorkingCalendar(start + timedelta(days=offset) for offset in offsets)
+
+
+@given(start=starts, offsets=closures, n=counts)
+@example(start=date(2026, 12, 24), offsets=[], n=1)  # over Christmas
+@example(start=date(2027, 3, 25), offsets=[], n=1)  # over Easter
+@example(start=date(2026, 12, 19), offsets=[], n=-1)  # back from a Saturday
+@example(start=date(2026, 12, 21), offsets=[1, 2, 3], n=2)  # over closure days
+@example(start=date(2100, 12, 31), offsets=[], n=400)  # past the last year of the strategy
+@example(start=date(2000, 1, 1), offsets=[], n=0)  # a Saturday: rolls forward to Tue 4 Jan
+def test_adding_working_days_then_counting_them_gives_the_count(
+    start: date, offsets: list[int], n: int
+) -> None:
+    calendar = _calendar(start, offsets)
+    end = calendar.add_working_days(start, n)
+    if n == 0:  # no days: `start`, rolled forward to a working day (planning relies on it)
+        assert calendar.is_working_day(end) and end >= start
+        assert calendar.working_days_between(start, end) == (0 if end == start else 1)
+        return
+    assert calendar.is_working_day(end)
+    if n > 0:
+        assert end > start
+        assert calendar.working_days_between(start, end) == n
+        assert calendar.working_days_between(start, end - timedelta(days=1)) == n - 1
+    else:
+        assert end < start
+        # Counted from the earlier day, `start` itself counts when it is a working day.
+        counted = calendar.working_days_between(end, start)
+        assert counted == -n - (0 if calendar.is_working_day(start) else 1)
+
+
+@given(start=starts, offsets=closures, n=counts)
+@example(start=date(2027, 1, 5), offsets=[], n=-7)
+@example(start=date(2026, 12, 22), offsets=[-1, 1], n=7)
+def test_adding_working_days_and_taking_them_away_returns_to_a_working_day(
+    start: date, offsets: list[int], n: int
+) -> None:
+    calendar = _calendar(start, offsets)
+    if calendar.is_working_day(start):
+        assert calendar.add_working_days(calendar.add_working_days(start, n), -n) == start
+
+
+@given(start=starts, offsets=closures, days=st.integers(min_value=1, max_value=600))
+@example(start=date(2026, 12, 24), offsets=[], days=5)
+def test_counting_working_days_then_adding_them_reaches_the_last_working_day(
+    start: date, offsets: list[int], days: int
+) -> None:
+    calendar = _calendar(start, offsets)
+    end = start + timedelta(days=days)
+    counted = calendar.working_days_between(start, end)
+    last = end
+    while last > start and not calendar.is_working_day(last):
+        last -= timedelta(days=1)
+    if counted:
+        assert calendar.add_working_days(start, counted) == last
+    else:  # no working day after `start` up to `end`
+        assert last == start

@@ -599,8 +599,13 @@ def test_croydon_triage_is_the_business_managers_screening() -> None:
 
 @pytest.mark.parametrize("code", [LIVERPOOL, SALFORD])
 def test_elsewhere_the_chair_or_a_panel_member_triages(code: str) -> None:
-    Walk(code).on(date(2026, 12, 22)).decide("triage", CHAIR, outcome="serious_incident")
-    Walk(code).on(date(2026, 12, 22)).decide("triage", POLICE_MEMBER, outcome="serious_incident")
+    for person in (CHAIR, POLICE_MEMBER):
+        walk = (
+            Walk(code).on(date(2026, 12, 22)).decide("triage", person, outcome="serious_incident")
+        )
+        assert walk.stage() is Stage.SERIOUS_INCIDENT_NOTIFICATION
+        assert walk.state("triage") is DeadlineState.MET
+        assert "notification" in walk.case.deadlines
 
 
 # ====================================================================== rapid review clock
@@ -631,6 +636,9 @@ def test_croydon_counts_the_rapid_review_from_the_notification() -> None:
     )
     assert liverpool.state("rapid-review") is DeadlineState.MISSED
     assert croydon.state("rapid-review") is DeadlineState.MET
+    # Late or not, the decision is made: both cases go on to wait for the National Panel.
+    assert liverpool.stage() is croydon.stage()
+    assert liverpool.stage() is Stage.NATIONAL_PANEL_RESPONSE
 
 
 # ====================================================================== late referrals

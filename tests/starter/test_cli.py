@@ -23,7 +23,16 @@ from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import DecisionKind, Stage
 from tests.factories import CHAIR, decision, referral, sample_fields
 
-TODAY = uk_today(datetime.now(UTC))
+#: Every test here runs on one frozen clock (tests/clock.py): `today()` and the command line's
+#: own "now" are the same moment, whenever the test runs (SRO_TEST_NOW pins it).
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
+
+def today() -> date:
+    """Today in the UK, on the test's frozen clock (read when the test runs, never at import)."""
+    return uk_today(datetime.now(UTC))
+
+
 CASE_REF = "LSCP-2026-1A2B3C"
 USER_ENV = {
     "SRO_USER_NAME": CHAIR.name,
@@ -49,7 +58,7 @@ def no_connection(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def referral_json(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = referral(TODAY).model_dump(mode="json")
+    data: dict[str, Any] = referral(today()).model_dump(mode="json")
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -99,7 +108,7 @@ def test_refer_every_problem_is_listed(run: Run, tmp_path: Path) -> None:
 
 
 def test_refer_future_received_on(run: Run, tmp_path: Path, no_connection: list[str]) -> None:
-    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    tomorrow = (today() + timedelta(days=1)).isoformat()
     code, _, err = run("refer", "--file", write(tmp_path, referral_json(received_on=tomorrow)))
     assert code == 2
     assert f"received_on: {tomorrow} is in the future" in err
@@ -199,7 +208,7 @@ def test_refer_dry_run_from_flags(run: Run, no_connection: list[str]) -> None:
     assert body["started"] is False
     normalised = body["referral"]
     assert normalised["partnership"] == "LSCP"
-    assert normalised["received_on"] == TODAY.isoformat()  # default: today, UK
+    assert normalised["received_on"] == today().isoformat()  # default: today, UK
     assert [(c["name"], c["age_years"]) for c in normalised["children"]] == [
         ("Child A", 3),
         ("Child B", None),

@@ -32,7 +32,16 @@ from safeguarding.profiles import profile_for
 from workflows import search_attributes as sa
 from workflows.escalation import EscalationInput, ProfessionalDisagreementWorkflow
 
-TODAY = uk_today(datetime.now(UTC))
+#: Every test here runs on one frozen clock (tests/clock.py): `today()` and the command line's
+#: own "now" are the same moment, whenever the test runs (SRO_TEST_NOW pins it).
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
+
+def today() -> date:
+    """Today in the UK, on the test's frozen clock (read when the test runs, never at import)."""
+    return uk_today(datetime.now(UTC))
+
+
 REF = "CSCP-ESC-2026-1A2B3C"
 CASE_REF = "CSCP-2026-ABC123"
 CONCERN = "Police have not shared the strategy discussion notes for Child A."
@@ -116,7 +125,7 @@ def disagreement(**overrides: Any) -> Disagreement:
         "raised_by": {"name": "Pat Practitioner", "role": "practitioner", "agency": "health"},
         "raised_with": "police",
         "concern": CONCERN,
-        "raised_on": TODAY.isoformat(),
+        "raised_on": today().isoformat(),
     }
     data.update(overrides)
     return Disagreement.model_validate(data)
@@ -124,13 +133,13 @@ def disagreement(**overrides: Any) -> Disagreement:
 
 def test_disagreement_payload_takes_who_from_the_environment() -> None:
     args = parse(*RAISE, "--case", "referral-cscp-2026-abc123")
-    raw = cli.disagreement_payload(args, TODAY, USER_ENV)
+    raw = cli.disagreement_payload(args, today(), USER_ENV)
     assert raw == {
         "partnership": "CSCP",
         "raised_by": {"name": "Pat Practitioner", "role": "practitioner", "agency": "health"},
         "raised_with": "police",
         "concern": CONCERN,
-        "raised_on": TODAY.isoformat(),
+        "raised_on": today().isoformat(),
         "linked_case_ref": CASE_REF,
     }
     assert Disagreement.model_validate(raw).linked_case_ref == CASE_REF
@@ -140,13 +149,13 @@ def test_by_flags_override_the_environment() -> None:
     args = parse(
         *RAISE, "--by-name", "Mo Manager", "--by-role", "manager", "--raised-on", "2026-01-05"
     )
-    raw = cli.disagreement_payload(args, TODAY, USER_ENV)
+    raw = cli.disagreement_payload(args, today(), USER_ENV)
     assert raw["raised_by"] == {"name": "Mo Manager", "role": "manager", "agency": "health"}
     assert raw["raised_on"] == "2026-01-05"
 
 
 def test_partnership_code_is_upper_cased() -> None:
-    raw = cli.disagreement_payload(parse(*RAISE[:3], "cscp"), TODAY, {})
+    raw = cli.disagreement_payload(parse(*RAISE[:3], "cscp"), today(), {})
     assert raw["partnership"] == "CSCP"
     assert raw["raised_by"] == {}
 
@@ -215,7 +224,7 @@ def test_too_long_concern_is_not_echoed(run: Run, as_practitioner: None) -> None
 
 
 def test_future_raised_on(run: Run, no_connection: list[str], as_practitioner: None) -> None:
-    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    tomorrow = (today() + timedelta(days=1)).isoformat()
     code, _, err = run(*RAISE, "--raised-on", tomorrow)
     assert code == 2
     assert err.strip() == f"error: --raised-on: {tomorrow} is in the future"
@@ -355,7 +364,7 @@ def test_raise_starts_the_workflow_without_personal_data(run: Run, server: FakeC
     arg = started["arg"]
     assert isinstance(arg, EscalationInput)
     ref = arg.escalation_ref
-    assert re.fullmatch(rf"CSCP-ESC-{TODAY.year}-[0-9A-F]{{6}}", ref)
+    assert re.fullmatch(rf"CSCP-ESC-{today().year}-[0-9A-F]{{6}}", ref)
     assert arg.disagreement == disagreement(linked_case_ref=CASE_REF)
     assert started["run"] == ProfessionalDisagreementWorkflow.run
     assert started["id"] == f"escalation-{ref}"
@@ -384,7 +393,7 @@ def test_raise_json(run: Run, server: FakeClient, monkeypatch: pytest.MonkeyPatc
     assert body["workflow_id"] == f"escalation-{body['escalation_ref']}"
     assert body["task_queue"] == "elsewhere"
     assert (body["stage"], body["stage_name"]) == (1, "Practitioner to practitioner")
-    assert body["expected_due_on"] > TODAY.isoformat()
+    assert body["expected_due_on"] > today().isoformat()
     assert body["linked_case_ref"] is None
 
 

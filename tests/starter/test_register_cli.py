@@ -8,6 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from register import crud, db, models
 from safeguarding.case import DecisionResult
 from safeguarding.clock import uk_today
 from starter import cli
-from tests.factories import CHAIR, CSC_MEMBER, decision, referral
+from tests.factories import CHAIR, CSC_MEMBER, EVENTUALLY_TIMEOUT, decision, referral
 from tests.register.seeding import REF, seed
 from workflows.referral import ReferralInput, ReferralOptions, ReferralWorkflow, workflow_id
 
@@ -213,10 +214,11 @@ async def test_rebuild_from_the_workflows_reproduces_the_rows(
         await decide(running, "notification_submitted", CSC_MEMBER, reference="SIN-9")
         refs = [closed.id.removeprefix("referral-"), running.id.removeprefix("referral-")]
 
-        for _ in range(60):  # visibility is eventually consistent
+        deadline = time.monotonic() + EVENTUALLY_TIMEOUT
+        while True:  # visibility is eventually consistent
             done = await asyncio.to_thread(rebuild)
             assert done.returncode == 0, done.stdout + done.stderr
-            if done.stdout.startswith("Rebuilt 2 cases"):
+            if done.stdout.startswith("Rebuilt 2 cases") or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.5)
         assert done.stdout.startswith("Rebuilt 2 cases"), done.stdout

@@ -4,7 +4,6 @@ linked referral case is told."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,6 +32,7 @@ from safeguarding.escalation import Disagreement, EscalationStatus
 from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import Agency, Role
 from starter.connection import data_converter
+from tests.factories import eventually as eventually_true
 from tests.factories import opened_status, referral
 from workflows.escalation import (
     EscalationInput,
@@ -98,7 +98,15 @@ class Escalations:
             task_queue=self.queue,
         )
         self.started.append(handle)
-        await status(handle)  # opened: settings loaded, stage 1 planned
+        # Opened: its settings loaded and stage 1's time limit planned. The status answers as
+        # soon as the settings are in, while the plan (an activity) may still be on its way on
+        # a busy machine: wait for it where stage 1 has a time limit.
+        timed = profile_for(partnership).escalation_policy.stage(1).working_days is not None
+        await eventually_true(
+            lambda: status(handle),
+            lambda state: state.stages[-1].expires_at is not None or not timed,
+            what="stage 1 planned",
+        )
         return ref, handle
 
     async def start_case(self, partnership: str = "CSCP") -> tuple[str, Handle]:
@@ -121,11 +129,14 @@ class Escalations:
         await self.env.sleep(moment - await self.now() + by)
 
     async def sent_eventually(self, ref: str, expected: list[str]) -> list[str]:
-        """Notices go out in the background: wait (briefly) until these are in the outbox."""
-        for _ in range(100):
-            if self.sent(ref) == expected:
-                break
-            await asyncio.sleep(0.05)
+        """Notices go out in the background: wait until these are in the outbox (the caller's
+        assert shows what was there if they never all arrive)."""
+
+        async def arrived() -> bool:
+            return self.sent(ref) == expected
+
+        with contextlib.suppress(AssertionError):
+            await eventually_true(arrived, what=f"{ref}'s notices")
         return self.sent(ref)
 
     def sent(self, ref: str) -> list[str]:
@@ -169,11 +180,7 @@ async def case_status(handle: Handle) -> CaseStatus:
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
     """Signals and external signals are fire-and-forget: wait until their effect shows."""
-    for _ in range(200):
-        if await check():
-            return
-        await asyncio.sleep(0.025)
-    pytest.fail(f"never happened: {what}")
+    await eventually_true(check, what=f"never happened: {what}", every=0.025)
 
 
 def decision(action: str, by: Person, decision_id: str | None = None, **fields: Any) -> Any:

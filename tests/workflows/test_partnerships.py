@@ -25,7 +25,7 @@ from safeguarding.clock import uk_today
 from safeguarding.decisions import Person
 from safeguarding.planning import next_meeting
 from safeguarding.profiles import profile_for
-from safeguarding.vocabulary import Agency, Role, Stage
+from safeguarding.vocabulary import Agency, Role, Route, Stage
 from tests.factories import (
     BUSINESS_MANAGER,
     CHAIR,
@@ -211,8 +211,12 @@ async def test_liverpool_monitors_multi_agency_plans_in_its_qa_group(
     partnerships: Partnerships,
 ) -> None:
     handle = await partnerships.refer("LSCP", harm="other")
-    await decide(handle, "triage", CHAIR, outcome="other_review", review_type="multi_agency_audit")
-    await decide(handle, "other_review_completed", CHAIR, findings="Audit done")
+    triaged = await decide(
+        handle, "triage", CHAIR, outcome="other_review", review_type="multi_agency_audit"
+    )
+    assert triaged.stage is Stage.OTHER_REVIEW
+    completed = await decide(handle, "other_review_completed", CHAIR, findings="Audit done")
+    assert completed.stage is Stage.ACTION_PLAN_MONITORING
     today = uk_today(await partnerships.env.get_current_time())
     for action_id, scope in (("M1", "multi_agency"), ("S1", "single_agency")):
         await decide(
@@ -238,4 +242,17 @@ async def test_liverpool_monitors_multi_agency_plans_in_its_qa_group(
     escalations = {e.deadline_id: e.text for e in state.history if e.kind is HistoryKind.ESCALATION}
     assert "LSCP Quality Assurance Group" in escalations["action-M1"]
     assert "Safeguarding Practice Review Group (SPRG)" in escalations["action-S1"]
-    await decide(handle, "action_updated", CSC_MEMBER, action_id="S1", status="complete")
+    done = await decide(handle, "action_updated", CSC_MEMBER, action_id="S1", status="complete")
+    # One of the two actions is done: the plan is still monitored, and cannot close yet.
+    assert done.stage is Stage.ACTION_PLAN_MONITORING
+    state = await status(handle)
+    finished = {a.action_id: a.status.finished for a in state.actions}
+    assert finished == {"M1": False, "S1": True}
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await decide(handle, "case_closed", CHAIR)
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert (await status(handle)).stage is Stage.ACTION_PLAN_MONITORING
+    await decide(handle, "action_updated", CSC_MEMBER, action_id="M1", status="complete")
+    closed = await decide(handle, "case_closed", CHAIR)
+    assert closed.stage is Stage.CLOSED
+    assert (await handle.result()).route is Route.OTHER_REVIEW

@@ -3,7 +3,6 @@ refusals, extensions, idempotency and continue-as-new."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -35,6 +34,7 @@ from tests.factories import (
     LEAD_REVIEWER,
     POLICE_MEMBER,
     decision,
+    eventually,
     referral,
 )
 from workflows.referral import (
@@ -518,12 +518,11 @@ async def test_signals_apply_decisions_and_record_refusals(cases: Cases) -> None
     triage = decision("triage", CHAIR, outcome="serious_incident", decision_id="s1")
     await handle.signal("decision", triage.model_dump(mode="json"))
     await handle.signal("decision", triage.model_dump(mode="json"))  # a re-send applies once
-    state = await status(handle)
-    for _ in range(100):  # signals are fire-and-forget: wait until all four are handled
-        if len(entries(state, HistoryKind.REFUSED)) == 2 and state.stage is not Stage.TRIAGE:
-            break
-        await asyncio.sleep(0.05)
-        state = await status(handle)
+    state = await eventually(  # signals are fire-and-forget: wait until all four are handled
+        lambda: status(handle),
+        lambda s: len(entries(s, HistoryKind.REFUSED)) == 2 and s.stage is not Stage.TRIAGE,
+        what="the four signals handled",
+    )
     assert state.stage is Stage.SERIOUS_INCIDENT_NOTIFICATION
     refusals = entries(state, HistoryKind.REFUSED)
     assert len(refusals) == 2
