@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Protocol, get_args
@@ -20,6 +19,16 @@ from typing import Any, Literal, Protocol, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from console.labels import (
+    DECISION_HELP,
+    DECISION_TITLES,
+    FIELD_LABELS,
+    PEOPLE_HELP,
+    agency_choices,
+    humanise,
+    option_label,
+    plain,
+)
 from console.permissions import OPEN_STATES
 from safeguarding.case import CaseStatus
 from safeguarding.decisions import (
@@ -93,123 +102,6 @@ class FormState:
     @property
     def ok(self) -> bool:
         return not self.errors and not self.general
-
-
-# ============================================================================ labels
-
-
-def plain(text: str) -> str:
-    """Words, not identifiers: "other_review" reads "other review"."""
-    return re.sub(r"(?<=[a-z])_(?=[a-z])", " ", text)
-
-
-def humanise(value: str) -> str:
-    text = value.replace("_", " ")
-    return text[:1].upper() + text[1:]
-
-
-def option_label(value: Any) -> str:
-    if isinstance(value, Agency):
-        return value.label
-    text = str(value.value if hasattr(value, "value") else value)
-    return humanise(text).replace("Cspr", "CSPR").replace("Rag", "RAG")
-
-
-def agency_choices(agencies: Iterable[Agency] = Agency) -> tuple[tuple[str, str], ...]:
-    return tuple((a.value, a.label) for a in agencies)
-
-
-DECISION_TITLES: dict[DecisionKind, str] = {
-    DecisionKind.TRIAGE: "Triage decision",
-    DecisionKind.NOTIFICATION_SUBMITTED: "Serious Incident Notification submitted",
-    DecisionKind.INFORMATION_REQUESTED: "Request rapid review information",
-    DecisionKind.INFORMATION_RETURNED: "Agency information returned",
-    DecisionKind.RAPID_REVIEW_DECISION: "Rapid Review decision",
-    DecisionKind.PANEL_RESPONSE: "National Panel response",
-    DecisionKind.LEAD_REVIEWER_APPOINTED: "Lead reviewer appointed",
-    DecisionKind.TERMS_OF_REFERENCE_AGREED: "Terms of reference agreed",
-    DecisionKind.AGENCY_INFORMATION_RECEIVED: "Agency information received (Local CSPR)",
-    DecisionKind.INVOLVEMENT_COMPLETED: "Practitioner and family involvement completed",
-    DecisionKind.DRAFT_REPORT_RECEIVED: "Draft report received",
-    DecisionKind.QUALITY_ASSURED: "Draft report quality-assured",
-    DecisionKind.FINAL_REPORT_SENT: "Final report sent to the National Panel and the Secretary "
-    "of State",
-    DecisionKind.PUBLICATION_PLANNED: "Plan the publication date",
-    DecisionKind.PUBLISHED: "Report published",
-    DecisionKind.NOT_PUBLISHED: "Report not published",
-    DecisionKind.APPROACH_CHOSEN: "Case of Concern approach chosen",
-    DecisionKind.OUTCOME_SHARED: "Case of Concern outcome shared",
-    DecisionKind.OTHER_REVIEW_COMPLETED: "Other review completed",
-    DecisionKind.ACTION_ADDED: "Add an action",
-    DecisionKind.ACTION_UPDATED: "Update an action",
-    DecisionKind.DEADLINE_EXTENDED: "Extend a deadline",
-    DecisionKind.CASE_CLOSED: "Close the case",
-}
-
-DECISION_HELP: dict[DecisionKind, str] = {
-    DecisionKind.TRIAGE: "Decide the referral's route against the statutory criteria.",
-    DecisionKind.NOTIFICATION_SUBMITTED: "Record the local authority's notification to the "
-    "National Panel (made on the national online service).",
-    DecisionKind.INFORMATION_REQUESTED: "Ask agencies for their rapid review information, "
-    "each with a return date (blank: the partnership's default).",
-    DecisionKind.INFORMATION_RETURNED: "Record that an agency returned its information. A panel "
-    "member returns their own agency's.",
-    DecisionKind.RAPID_REVIEW_DECISION: "The Rapid Review meeting's decision and who attended.",
-    DecisionKind.PANEL_RESPONSE: "The National Panel's response to the Rapid Review.",
-    DecisionKind.PUBLICATION_PLANNED: "The final report falls due some working days before.",
-    DecisionKind.NOT_PUBLISHED: "Partners must publish unless they consider it inappropriate, "
-    "and record why.",
-    DecisionKind.ACTION_ADDED: "A recommendation becomes an action with a lead agency, a due "
-    "date and an outcome measure.",
-    DecisionKind.ACTION_UPDATED: "Give at least one of status, RAG rating or evidence.",
-    DecisionKind.DEADLINE_EXTENDED: "Move a deadline, with the reason and who agreed it.",
-    DecisionKind.CASE_CLOSED: "Only when every action is complete or closed by the review group.",
-}
-
-FIELD_LABELS: dict[str, str] = {
-    "occurred_on": "Date it happened",
-    "note": "Note",
-    "attendees": "Who attended",
-    "outcome": "Outcome",
-    "review_type": "Type of review",
-    "advice": "Advice",
-    "la_aware_on": "Day the local authority became aware",
-    "reference": "National Panel notification reference",
-    "requests": "Information requests",
-    "agency": "Agency",
-    "possible_national_importance": "The case may be of national importance",
-    "immediate_safety_actions": "Immediate safety actions",
-    "learning": "Possible improvements and learning",
-    "panel_agrees": "Does the National Panel agree with the decision?",
-    "national_review": "The National Panel takes a national review",
-    "lead_reviewer": "Lead reviewer's name",
-    "planned_on": "Planned publication date",
-    "location": "Where it is published",
-    "reasons": "Reasons for not publishing",
-    "approach": "Approach",
-    "agencies": "Agencies involved",
-    "summary": "Outcome summary",
-    "findings": "Findings",
-    "action_id": "Action id",
-    "recommendation": "Recommendation",
-    "description": "Description",
-    "lead_agency": "Lead agency",
-    "due_on": "Due date",
-    "outcome_measure": "Outcome measure",
-    "scope": "Action plan",
-    "status": "Status",
-    "rag": "RAG rating",
-    "evidence": "Evidence",
-    "deadline_id": "Deadline",
-    "new_due_on": "New due date",
-    "reason": "Reason",
-    "agreed_with": "Agreed with",
-}
-
-PEOPLE_HELP = (
-    "One person per line as: Name, role, agency. For example: Dana Reid, chair, police. "
-    "Roles: " + ", ".join(r.value.replace("_", " ") for r in Role) + "."
-)
 
 
 # ============================================================================ decision forms
@@ -673,78 +565,9 @@ def child_section(i: int) -> Section:
 
 
 def referral_sections(partnerships: list[tuple[str, str]]) -> tuple[Section, ...]:
-    r = Referral.model_fields
-    late_help = (
-        f"{_help(Referral, 'late_reason')} Only when the partnership has a time limit after "
-        "the incident and it has passed."
-    )
-    referrer = ("referrer",)
     return (
-        Section(
-            "The referral",
-            (
-                FieldSpec(
-                    "partnership", "Partnership", "select", True, choices=tuple(partnerships)
-                ),
-                FieldSpec(
-                    "received_on", "Received on", "date", True, _help(Referral, "received_on")
-                ),
-                FieldSpec("incident_on", "Date of the incident", "date"),
-                FieldSpec(
-                    "la_aware_on",
-                    "Local authority aware on",
-                    "date",
-                    False,
-                    _help(Referral, "la_aware_on"),
-                ),
-                FieldSpec("harm", "Harm", "select", True, choices=HARM_CHOICES),
-                FieldSpec(
-                    "abuse_or_neglect_suspected",
-                    "Is abuse or neglect known or suspected?",
-                    "yesno",
-                    True,
-                ),
-                FieldSpec(
-                    "summary",
-                    "Summary",
-                    "textarea",
-                    True,
-                    _help(Referral, "summary"),
-                    max_length=_max_length(r["summary"]),
-                ),
-                FieldSpec(
-                    "late_reason",
-                    "Reason the referral is late",
-                    "textarea",
-                    False,
-                    late_help,
-                    max_length=_max_length(r["late_reason"]),
-                ),
-            ),
-        ),
-        Section(
-            "Referrer",
-            (
-                FieldSpec(
-                    "referrer-name", "Referrer's name", "text", True, path=(*referrer, "name")
-                ),
-                FieldSpec(
-                    "referrer-agency",
-                    "Referrer's agency",
-                    "select",
-                    True,
-                    choices=agency_choices(),
-                    path=(*referrer, "agency"),
-                ),
-                FieldSpec(
-                    "referrer-discussed_with_safeguarding_lead",
-                    "Discussed with their safeguarding lead first",
-                    "checkbox",
-                    path=(*referrer, "discussed_with_safeguarding_lead"),
-                    help=_help(Referrer, "discussed_with_safeguarding_lead"),
-                ),
-            ),
-        ),
+        Section("The referral", _referral_fields(partnerships)),
+        Section("Referrer", _referrer_fields()),
         *(child_section(i) for i in range(MAX_CHILDREN)),
         Section(
             "Agencies involved with the family",
@@ -753,6 +576,71 @@ def referral_sections(partnerships: list[tuple[str, str]]) -> tuple[Section, ...
                     "agencies_involved", "Agencies involved", "checkboxes", choices=agency_choices()
                 ),
             ),
+        ),
+    )
+
+
+def _referral_fields(partnerships: list[tuple[str, str]]) -> tuple[FieldSpec, ...]:
+    r = Referral.model_fields
+    late_help = (
+        f"{_help(Referral, 'late_reason')} Only when the partnership has a time limit after "
+        "the incident and it has passed."
+    )
+    return (
+        FieldSpec("partnership", "Partnership", "select", True, choices=tuple(partnerships)),
+        FieldSpec("received_on", "Received on", "date", True, _help(Referral, "received_on")),
+        FieldSpec("incident_on", "Date of the incident", "date"),
+        FieldSpec(
+            "la_aware_on",
+            "Local authority aware on",
+            "date",
+            False,
+            _help(Referral, "la_aware_on"),
+        ),
+        FieldSpec("harm", "Harm", "select", True, choices=HARM_CHOICES),
+        FieldSpec(
+            "abuse_or_neglect_suspected",
+            "Is abuse or neglect known or suspected?",
+            "yesno",
+            True,
+        ),
+        FieldSpec(
+            "summary",
+            "Summary",
+            "textarea",
+            True,
+            _help(Referral, "summary"),
+            max_length=_max_length(r["summary"]),
+        ),
+        FieldSpec(
+            "late_reason",
+            "Reason the referral is late",
+            "textarea",
+            False,
+            late_help,
+            max_length=_max_length(r["late_reason"]),
+        ),
+    )
+
+
+def _referrer_fields() -> tuple[FieldSpec, ...]:
+    referrer = ("referrer",)
+    return (
+        FieldSpec("referrer-name", "Referrer's name", "text", True, path=(*referrer, "name")),
+        FieldSpec(
+            "referrer-agency",
+            "Referrer's agency",
+            "select",
+            True,
+            choices=agency_choices(),
+            path=(*referrer, "agency"),
+        ),
+        FieldSpec(
+            "referrer-discussed_with_safeguarding_lead",
+            "Discussed with their safeguarding lead first",
+            "checkbox",
+            path=(*referrer, "discussed_with_safeguarding_lead"),
+            help=_help(Referrer, "discussed_with_safeguarding_lead"),
         ),
     )
 

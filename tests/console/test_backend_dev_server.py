@@ -29,7 +29,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import console.app
+import console.deps
 import worker
 from activities import ALL_ACTIVITIES
 from activities.deadlines import PlanDeadlinesInput, PlanDeadlinesResult, plan_deadlines
@@ -198,7 +198,7 @@ async def test_a_case_still_opening_is_a_503_and_opens_later(
     users_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(console.app, "OPENING_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr(console.deps, "OPENING_WAIT_SECONDS", 1.0)
     console_ = Console(users_path, real_backend)
     # A worker with the workflows but no activities: the case cannot load its settings yet.
     async with worker.build_worker(env.client, queue, activities=[]):

@@ -1,0 +1,14 @@
+"""Every route of the console, gathered in the order they were declared."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from console.routes import auth, cases, decisions, health, referrals, reports
+
+#: One router per resource; their order is the order routes are matched in.
+RESOURCES = (health, auth, cases, decisions, referrals, reports)
+
+api_router = APIRouter()
+for _resource in RESOURCES:
+    api_router.include_router(_resource.router)
