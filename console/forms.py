@@ -53,6 +53,7 @@ Widget = Literal[
 REQUEST_ROWS = 6
 KIND_VALUES = frozenset(k.value for k in DecisionKind)
 _FIELD_WORD = re.compile(r"^([a-z_]+)\b")
+_DECISION_ID = re.compile(r"console-[0-9a-f]{24}")
 
 
 class FormInput(Protocol):
@@ -277,6 +278,11 @@ def new_decision_id() -> str:
     return f"console-{secrets.token_hex(12)}"
 
 
+def is_decision_id(text: str) -> bool:
+    """One `new_decision_id` made (anything else in the form is replaced, never trusted)."""
+    return _DECISION_ID.fullmatch(text) is not None
+
+
 def initial_values(form: DecisionForm, prefill: dict[str, str] | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {"decision_id": new_decision_id()}
     for spec in form.fields:
@@ -297,7 +303,7 @@ def parse_decision_form(
     for spec in form.fields:
         _read(spec, data, raw, state)
     decision_id = str(raw.get("decision_id") or "")
-    if not re.fullmatch(r"console-[0-9a-f]{24}", decision_id):
+    if not is_decision_id(decision_id):
         raw["decision_id"] = state.values["decision_id"] = new_decision_id()
     raw["by"] = person.model_dump(mode="json")
     raw["via"] = "console"  # the case history records where it came from

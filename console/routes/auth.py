@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.auth import client_address, csrf_token
-from console.deps import Console, CsrfForm, OptionalUser, csrf_form, flash, log
+from console.deps import Console, CsrfForm, OptionalUser, csrf_form, flash
 from console.rendering import render
 from console.users import verify_password
 
 router = APIRouter()
+#: The console's one logger: the audit lines (who sent which decision) are found by its name.
+log = logging.getLogger("console")
 
 
 def safe_next(target: str) -> str:

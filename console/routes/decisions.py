@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import re
+import logging
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +29,6 @@ from console.deps import (
     Refusal,
     flash,
     load_status,
-    log,
     refuse_role,
     visible_codes,
 )
@@ -37,6 +36,7 @@ from console.forms import (
     DecisionForm,
     FormState,
     initial_values,
+    is_decision_id,
     new_decision_id,
     parse_decision_form,
 )
@@ -47,6 +47,8 @@ from safeguarding.case import CaseStatus, DecisionResult
 from safeguarding.vocabulary import DecisionKind
 
 router = APIRouter()
+#: The console's one logger: the audit lines (who sent which decision) are found by its name.
+log = logging.getLogger("console")
 
 #: Where a decision's page goes back to, by the `back` field.
 BACK_TO = ("case", "my", "actions")
@@ -144,7 +146,7 @@ def _resend_page(
         (str(k), str(v)) for k, v in data.multi_items() if k != "csrf_token" and isinstance(v, str)
     ]
     decision_id = str(data.get("decision_id") or "")
-    if not re.fullmatch(r"console-[0-9a-f]{24}", decision_id):
+    if not is_decision_id(decision_id):
         decision_id = new_decision_id()
         fields = [(k, v) for k, v in fields if k != "decision_id"]
         fields.append(("decision_id", decision_id))

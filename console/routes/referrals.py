@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -12,7 +14,6 @@ from console.deps import (
     CsrfForm,
     CurrentUser,
     flash,
-    log,
     refuse_referrals,
 )
 from console.forms import parse_referral_form, referral_initial, referral_sections
@@ -21,6 +22,8 @@ from console.users import User
 from safeguarding.clock import uk_today
 
 router = APIRouter()
+#: The console's one logger: the audit lines (who sent which decision) are found by its name.
+log = logging.getLogger("console")
 
 
 async def referral_form_page(
