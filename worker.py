@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 from activities import ALL_ACTIVITIES
 from safeguarding.profiles import ProfileError, load_profiles
+from security.files import private_data_dir
 from starter.connection import connect, connect_config
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import TASK_QUEUE, ReferralWorkflow
@@ -77,6 +78,7 @@ def check_profiles() -> list[str]:
 
 
 async def main() -> None:
+    private_data_dir()  # the register, the outbox and the sent-markers hold case data
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         codes = check_profiles()
@@ -84,7 +86,7 @@ async def main() -> None:
         print(f"worker not started: a partnership profile is refused\n{err}", file=sys.stderr)
         raise SystemExit(2) from None
     logging.info("partnership profiles: %s", ", ".join(codes))
-    client = await connect()
+    client = await connect(worker=True)
     worker = build_worker(client)
     settle_memory()
     stop = asyncio.Event()

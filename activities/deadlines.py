@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, model_validator
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from safeguarding.calendar import WorkingCalendar
 from safeguarding.deadlines import DeadlinePlan, DeadlineRequest
@@ -44,4 +45,11 @@ class PlanDeadlinesResult(BaseModel):
 async def plan_deadlines(input: PlanDeadlinesInput) -> PlanDeadlinesResult:
     rules = input.planning_rules()
     calendar = WorkingCalendar(rules.closure_days)
-    return PlanDeadlinesResult(plans=[plan_deadline(r, rules, calendar) for r in input.requests])
+    try:
+        plans = [plan_deadline(r, rules, calendar) for r in input.requests]
+    except (ValueError, OverflowError, ArithmeticError) as err:
+        # Arithmetic on the calendar: the same input fails the same way on every retry.
+        raise ApplicationError(
+            f"{type(err).__name__}: {err}", type="PlanningFailed", non_retryable=True
+        ) from err
+    return PlanDeadlinesResult(plans=plans)

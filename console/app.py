@@ -8,25 +8,27 @@ console holds no case state of its own.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jinja2
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.sessions import SessionMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console import permissions, reports, timeline
-from console.auth import LoginLimiter, csrf_token, csrf_valid, load_secret
+from console import display, permissions, reports, timeline
+from console.auth import LoginLimiter, client_address, csrf_token, csrf_valid, load_secret
 from console.backend import (
     BackendError,
     BackendUnavailable,
@@ -53,7 +55,8 @@ from console.forms import (
     referral_initial,
     referral_sections,
 )
-from console.users import ConsoleRole, User, load_users, users_file, verify_password
+from console.sessions import ServerSessions, SessionPolicy, SessionStore
+from console.users import ConsoleRole, User, load_users, verify_password
 from safeguarding.case import CaseStatus, HistoryKind
 from safeguarding.clock import uk_local, uk_today
 from safeguarding.deadlines import DeadlineState
@@ -66,7 +69,11 @@ from workflows.referral import CASE_REF_PATTERN, workflow_id
 HERE = Path(__file__).resolve().parent
 DEFAULT_TEMPORAL_UI = "http://127.0.0.1:8233"
 SESSION_COOKIE = "sro_console"
-SESSION_MAX_AGE = 8 * 3600
+#: A session's absolute lifetime and idle timeout (seconds; settings override them).
+SESSION_MAX_AGE = 12 * 3600
+SESSION_IDLE = 30 * 60
+#: Form bodies larger than this are refused (a decision is at most 64 KiB as JSON).
+MAX_FORM_BYTES = 256 * 1024
 #: How long the case page waits for a case that is still opening.
 OPENING_WAIT_SECONDS = 5.0
 
@@ -82,15 +89,79 @@ class ConsoleSettings:
     namespace: str = "default"
     https_only: bool = False
     profiles: dict[str, PartnershipSettings] = field(default_factory=dict)
+    #: A session's absolute lifetime and idle timeout, in seconds.
     session_max_age: int = SESSION_MAX_AGE
+    session_idle: int = SESSION_IDLE
     demo_users: bool = False
+    #: The register database that holds the sessions (None: DATABASE_URL or the data folder).
+    database_url: str | None = None
+    #: Addresses (or networks) of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: tuple[str, ...] = ()
+    #: A form body larger than this is refused with the form shown again.
+    max_form_bytes: int = MAX_FORM_BYTES
 
 
-def settings_from_env() -> ConsoleSettings:
-    data_dir = Path(os.environ.get("SRO_DATA_DIR") or "data")
-    path = users_file()
+class ConsoleConfigError(ValueError):
+    """A console configuration that must not start (said in one clear message)."""
+
+
+def _minutes(name: str, default: int) -> int:
+    """The environment's minutes (default: `default` minutes), as seconds."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default * 60
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConsoleConfigError(
+            f"{name} must be a whole number of minutes, not {text!r}"
+        ) from None
+    if value <= 0:
+        raise ConsoleConfigError(f"{name} must be at least 1 minute")
+    return value * 60
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_from_env(host: str | None = None) -> ConsoleSettings:
+    """The console's settings from the environment. `host` is the address it will listen on:
+    the demo users (a published password) are allowed only on a loopback address and only
+    when the dev stack asks for them (SRO_CONSOLE_DEMO_USERS=1, set by `make run`)."""
     from console.users import DEMO_USERS_FILE
 
+    data_dir = Path(os.environ.get("SRO_DATA_DIR") or "data")
+    given = os.environ.get("SRO_CONSOLE_USERS", "").strip()
+    path = Path(given) if given else DEMO_USERS_FILE
+    demo = path.resolve() == DEMO_USERS_FILE.resolve()
+    if demo:
+        asked = os.environ.get("SRO_CONSOLE_DEMO_USERS", "").lower() in ("1", "true", "yes")
+        listen = host or os.environ.get("SRO_CONSOLE_HOST")
+        if not (asked and is_loopback(listen)):
+            raise ConsoleConfigError(
+                "no users file: set SRO_CONSOLE_USERS to a users file (create one with "
+                "`python -m console.users --file users.toml add NAME ...`). The demo users have "
+                "a published password: they run only in the dev stack (`make run`), on a "
+                f"loopback address (this console would listen on {listen or 'an unknown address'})."
+            )
+    proxies = tuple(
+        p.strip() for p in os.environ.get("SRO_CONSOLE_TRUSTED_PROXIES", "").split(",") if p.strip()
+    )
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConsoleConfigError(
+                f"SRO_CONSOLE_TRUSTED_PROXIES: {proxy!r} is not an address or network"
+            ) from None
     return ConsoleSettings(
         users_file=path,
         secret=load_secret(data_dir),
@@ -98,7 +169,10 @@ def settings_from_env() -> ConsoleSettings:
         namespace=os.environ.get("TEMPORAL_NAMESPACE") or "default",
         https_only=os.environ.get("SRO_CONSOLE_HTTPS_ONLY", "").lower() in ("1", "true", "yes"),
         profiles=load_profiles(),
-        demo_users=path.resolve() == DEMO_USERS_FILE.resolve(),
+        session_max_age=_minutes("SRO_CONSOLE_SESSION_MINUTES", SESSION_MAX_AGE // 60),
+        session_idle=_minutes("SRO_CONSOLE_IDLE_MINUTES", SESSION_IDLE // 60),
+        demo_users=demo,
+        trusted_proxies=proxies,
     )
 
 
@@ -159,6 +233,15 @@ CSP = (
 )
 
 
+class FormTooLarge(Exception):
+    """A form body over the limit (or over Starlette's field limits): shown as the form page."""
+
+
+#: Fields a console form may have (the referral form has about a hundred).
+MAX_FORM_FIELDS = 400
+_DECIDE_PATH = re.compile(r"/cases/(?P<case_ref>[^/]+)/decide/(?P<kind>[^/]+)")
+
+
 class Refusal(Exception):
     """Stop and show the user a page: forbidden, not found, unavailable."""
 
@@ -175,13 +258,14 @@ def create_app(
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     limiter: LoginLimiter | None = None,
+    sessions: SessionStore | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Safeguarding Review Console", docs_url=None, redoc_url=None, openapi_url=None
     )
     users = UserStore(settings.users_file)
     limiter = limiter or LoginLimiter()
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates = Jinja2Templates(env=template_environment())
     profiles = settings.profiles or load_profiles()
     env = templates.env
     env.globals.update(
@@ -197,13 +281,17 @@ def create_app(
         section_open=_section_open,
     )
 
+    sessions = sessions or SessionStore(
+        settings.secret,
+        SessionPolicy(
+            absolute=timedelta(seconds=settings.session_max_age),
+            idle=timedelta(seconds=settings.session_idle),
+        ),
+        url=settings.database_url,
+        clock=now,
+    )
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret,
-        session_cookie=SESSION_COOKIE,
-        max_age=settings.session_max_age,
-        same_site="lax",
-        https_only=settings.https_only,
+        ServerSessions, store=sessions, cookie=SESSION_COOKIE, https_only=settings.https_only
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -211,7 +299,11 @@ def create_app(
     # ------------------------------------------------------------------ helpers
 
     def render(
-        request: Request, template: str, context: dict[str, Any], status: int = 200
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        status: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
         user = _user_or_none(request)
         base = {
@@ -222,7 +314,7 @@ def create_app(
             "path": request.url.path,
         }
         return templates.TemplateResponse(
-            request, template, {**base, **context}, status_code=status
+            request, template, {**base, **context}, status_code=status, headers=headers
         )
 
     def _user_or_none(request: Request) -> User | None:
@@ -237,6 +329,8 @@ def create_app(
     def require_user(request: Request) -> User:
         user = _user_or_none(request)
         if user is None:
+            if request.scope.get("session_ended") and not request.session.get("flash"):
+                flash(request, "Your session has ended (signed out, timed out or revoked).")
             target = request.url.path
             raise HTTPException(
                 status_code=303, headers={"Location": f"/login?next={quote(target)}"}
@@ -244,7 +338,16 @@ def create_app(
         return user
 
     async def require_csrf(request: Request) -> Any:
-        form = await request.form()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > settings.max_form_bytes:
+            raise FormTooLarge()
+        try:
+            # No console form has a file; each field and the count are bounded as well.
+            form = await request.form(
+                max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=settings.max_form_bytes
+            )
+        except StarletteHTTPException:  # Starlette's limits (a field too large, too many)
+            raise FormTooLarge() from None
         if not csrf_valid(request.session, form.get("csrf_token")):
             raise Refusal(
                 403,
@@ -320,6 +423,39 @@ def create_app(
             request, "error.html", {"title": exc.title, "message": exc.message}, status=exc.status
         )
 
+    @app.exception_handler(FormTooLarge)
+    async def _too_large(request: Request, exc: FormTooLarge) -> Response:
+        """The form page again, with the reason, instead of a bare 400/413."""
+        problem = (
+            f"The form was too large to read (more than {settings.max_form_bytes // 1024} KiB, "
+            "or too many fields): nothing was recorded. Shorten the text and send it again."
+        )
+        path = request.url.path
+        try:
+            if path == "/login":
+                context = {"next": "/", "errors": {}, "problem": problem}
+                return render(request, "login.html", context, status=413)
+            if path == "/referrals":
+                return await _referral_page(request, problem, 413)
+            found = _DECIDE_PATH.fullmatch(path)
+            if found:
+                return await _decision_page(request, found["case_ref"], found["kind"], problem, 413)
+        except HTTPException as err:  # not signed in: to the sign-in page
+            return Response(status_code=err.status_code, headers=err.headers)
+        except (Refusal, BackendError) as err:
+            return render(
+                request,
+                "error.html",
+                {"title": "The form is too large", "message": f"{problem} {err}"},
+                status=413,
+            )
+        return render(
+            request,
+            "error.html",
+            {"title": "The form is too large", "message": problem},
+            status=413,
+        )
+
     @app.exception_handler(BackendError)
     async def _backend(request: Request, exc: BackendError) -> Response:
         if isinstance(exc, CaseNotFound):
@@ -348,10 +484,9 @@ def create_app(
         username = str(form.get("username") or "").strip().lower()[:40]
         password = str(form.get("password") or "")
         target = _safe_next(str(form.get("next") or "/"))
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request, settings.trusted_proxies)
         wait = limiter.retry_after(username, address)
         if wait:
-            minutes = max(1, round(wait / 60))
             return render(
                 request,
                 "login.html",
@@ -359,9 +494,11 @@ def create_app(
                     "next": target,
                     "username": username,
                     "errors": {},
-                    "problem": f"Too many failed sign-ins. Try again in {minutes} minute(s).",
+                    "problem": "Too many failed sign-ins. Try again in "
+                    + (f"{wait} seconds." if wait < 120 else f"{round(wait / 60)} minutes."),
                 },
                 status=429,
+                headers={"Retry-After": str(wait)},
             )
         user = users.get(username) if username else None
         if not verify_password(user, password) or user is None:
@@ -378,7 +515,7 @@ def create_app(
                 },
                 status=401,
             )
-        limiter.succeeded(username)
+        limiter.succeeded(username, address)
         request.session.clear()  # a fresh session (and CSRF token) on sign-in
         request.session["user"] = user.username
         request.session["since"] = int(now().timestamp())
@@ -559,8 +696,46 @@ def create_app(
             needed = permissions.authority_text(kind, settings_)
             raise refuse_role(user, f"record “{DECISION_TITLES[kind]}”: it needs a {needed}")
 
+    def _resend_page(
+        request: Request, case_ref: str, kind: DecisionKind, data: Any, err: BackendError
+    ) -> Response:
+        fields = [
+            (str(k), str(v))
+            for k, v in data.multi_items()
+            if k != "csrf_token" and isinstance(v, str)
+        ]
+        decision_id = str(data.get("decision_id") or "")
+        if not re.fullmatch(r"console-[0-9a-f]{24}", decision_id):
+            decision_id = new_decision_id()
+            fields = [(k, v) for k, v in fields if k != "decision_id"]
+            fields.append(("decision_id", decision_id))
+        log.info("decision %s on %s not sent: %s", decision_id, case_ref, type(err).__name__)
+        title = (
+            "The case is opening"
+            if isinstance(err, CaseNotReady)
+            else "The case system did not answer"
+        )
+        return render(
+            request,
+            "resend.html",
+            {
+                "title": title,
+                "message": f"{err} Your decision was not recorded yet.",
+                "fields": fields,
+                "decision_id": decision_id,
+                "action": f"/cases/{quote(case_ref)}/decide/{kind.value}",
+                "case_ref": case_ref,
+            },
+            status=503,
+        )
+
     @app.get("/cases/{case_ref}/decide/{kind_text}", response_class=HTMLResponse)
     async def decision_page(request: Request, case_ref: str, kind_text: str) -> Response:
+        return await _decision_page(request, case_ref, kind_text)
+
+    async def _decision_page(
+        request: Request, case_ref: str, kind_text: str, problem: str = "", code: int = 200
+    ) -> Response:
         user = require_user(request)
         kind = kind_of(kind_text)
         status = await load_status(user, case_ref)
@@ -571,16 +746,22 @@ def create_app(
         }
         values = initial_values(form, prefill)
         back = _back(request.query_params.get("back"))
-        return render(
-            request, "decide.html", _decision_context(user, status, kind, form, values, back=back)
-        )
+        context = _decision_context(user, status, kind, form, values, back=back)
+        if problem:
+            context["general"] = [problem]
+        return render(request, "decide.html", context, status=code)
 
     @app.post("/cases/{case_ref}/decide/{kind_text}", response_class=HTMLResponse)
     async def decide(request: Request, case_ref: str, kind_text: str) -> Response:
         user = require_user(request)
         data = await require_csrf(request)
         kind = kind_of(kind_text)
-        status = await load_status(user, case_ref)
+        try:
+            status = await load_status(user, case_ref)
+        except (BackendUnavailable, CaseNotReady) as err:
+            # The worker is down (or the case still opening): keep what was sent, decision id
+            # and all, so that sending it again later applies it once.
+            return _resend_page(request, case_ref, kind, data, err)
         _check_may_decide(user, kind, status)
         assert user.person is not None
         form = form_for(user, kind, status)
@@ -592,7 +773,14 @@ def create_app(
         try:
             result = await backend.decide(status.case_ref, body)
         except Refused as refused:
-            log.info("decision refused on %s: %s %s", status.case_ref, kind.value, refused.kind)
+            log.info(
+                "decision %s refused on %s for user %s: %s %s",
+                body["decision_id"],
+                status.case_ref,
+                user.username,
+                kind.value,
+                refused.kind,
+            )
             values = {**state.values, "decision_id": new_decision_id()}
             context = _decision_context(
                 user, status, kind, form, values, state, refusal=refused, back=back
@@ -602,6 +790,16 @@ def create_app(
             state.general.append(str(err))
             context = _decision_context(user, status, kind, form, state.values, state, back=back)
             return render(request, "decide.html", context, status=503)
+        # The audit line ties the decision to the signed-in account (its `by` is built from the
+        # same account); no personal data of a child goes in it.
+        log.info(
+            "decision %s (%s) on %s %s for user %s",
+            body["decision_id"],
+            kind.value,
+            status.case_ref,
+            "was already recorded" if result.duplicate else "recorded",
+            user.username,
+        )
         lines = [
             f"{d.title}: due {timeline.day_label(d.due_on)} ({_STATE_LABELS[d.state].lower()})"
             for d in result.deadlines
@@ -665,6 +863,9 @@ def create_app(
 
     @app.get("/referrals/new", response_class=HTMLResponse)
     async def referral_page(request: Request) -> Response:
+        return await _referral_page(request)
+
+    async def _referral_page(request: Request, problem: str = "", code: int = 200) -> Response:
         user = require_user(request)
         if not permissions.may_refer(user):
             raise refuse_role(user, "record referrals (coordinators and business managers do)")
@@ -680,8 +881,9 @@ def create_app(
                 "sections": _referral_sections(user),
                 "values": values,
                 "errors": {},
-                "general": [],
+                "general": [problem] if problem else [],
             },
+            status=code,
         )
 
     @app.post("/referrals", response_class=HTMLResponse)
@@ -749,6 +951,21 @@ _STATE_LABELS: dict[DeadlineState, str] = {
 }
 
 
+def template_environment() -> jinja2.Environment:
+    """Autoescaped HTML; every printed value is first neutralised (console/display.py): control
+    and bidirectional-override characters are shown as escapes, never obeyed."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        finalize=display.finalize,
+    )
+
+
+def state_words(state: DeadlineState) -> str:
+    """How the pages name a deadline's state ("On track", "Due soon"...)."""
+    return _STATE_LABELS[state]
+
+
 def _row_state(row: CaseRow) -> tuple[str, str]:
     """(css class, words) for a caseload row's state."""
     if not row.running:
@@ -800,9 +1017,10 @@ def referral_facts(referral: Referral) -> list[tuple[str, str]]:
     ]
 
 
-def build_app() -> FastAPI:
-    """The app as `python -m console` and uvicorn's factory run it (settings from the env)."""
+def build_app(host: str | None = None) -> FastAPI:
+    """The app as `python -m console` and uvicorn's factory run it (settings from the env);
+    `host` is the address it listens on (it decides whether demo users may run)."""
     from worker import task_queue
 
-    settings = settings_from_env()
+    settings = settings_from_env(host)
     return create_app(settings, TemporalBackend(task_queue()))

@@ -9,6 +9,7 @@ word), and a workflow start for a new referral. The unit tests use a fake with t
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -40,6 +41,9 @@ QUERY_TIMEOUT = timedelta(seconds=5)
 UPDATE_TIMEOUT = timedelta(seconds=30)
 #: Cases queried at once for the caseload's deadline states.
 QUERY_CONCURRENCY = 8
+
+
+_PARTNERSHIP_CODE = re.compile(r"[A-Za-z0-9_]{1,16}")
 
 
 class BackendError(Exception):
@@ -77,6 +81,19 @@ class CaseFilter:
     #: The partnerships the user may see (None: all).
     visible: tuple[str, ...] | None = None
     limit: int = 200
+
+    def admits(self, partnership: str) -> bool:
+        """May a case of this partnership be listed? The user's partnerships bound every
+        query, a partnership asked for included (one they cannot see gives nothing)."""
+        if self.visible is not None and partnership not in self.visible:
+            return False
+        return self.partnership is None or partnership == self.partnership
+
+    def partnerships(self) -> tuple[str, ...] | None:
+        """The partnerships the query may return (None: any)."""
+        if self.visible is None:
+            return None if self.partnership is None else (self.partnership,)
+        return tuple(code for code in self.visible if self.admits(code))
 
 
 class CaseRow(BaseModel):
@@ -121,15 +138,21 @@ def caseload_query(where: CaseFilter, task_queue: str | None) -> str:
     query = visibility_query(
         stage=where.stage.value if where.stage else None,
         route=where.route.value if where.route else None,
-        partnership=where.partnership,
+        partnership=where.partnership if where.visible is None else None,
         overdue=where.overdue,
         include_closed=where.include_closed,
     )
-    if where.visible is not None and where.partnership is None:
-        if not where.visible:
+    codes = where.partnerships()
+    if where.visible is not None and codes is not None:
+        # Only plain codes reach the query text (User validates them; this is the backstop).
+        codes = tuple(c for c in codes if _PARTNERSHIP_CODE.fullmatch(c))
+        if not codes:
             return query + f" AND {sa.PARTNERSHIP.name} = '-'"  # sees nothing
-        either = " OR ".join(f"{sa.PARTNERSHIP.name} = '{code}'" for code in where.visible)
-        query += f" AND ({either})"
+        if len(codes) == 1:
+            query += f" AND {sa.PARTNERSHIP.name} = '{codes[0]}'"
+        else:
+            either = " OR ".join(f"{sa.PARTNERSHIP.name} = '{code}'" for code in codes)
+            query += f" AND ({either})"
     if task_queue:
         query += f" AND TaskQueue = '{task_queue}'"
     return query
@@ -144,8 +167,12 @@ class TemporalBackend:
         connect: Callable[[], Awaitable[Client]] | None = None,
         *,
         only_this_queue: bool = True,
+        query_timeout: timedelta = QUERY_TIMEOUT,
+        update_timeout: timedelta = UPDATE_TIMEOUT,
     ) -> None:
         self.task_queue = task_queue
+        self.query_timeout = query_timeout
+        self.update_timeout = update_timeout
         self._connect = connect
         self._client: Client | None = None
         self._lock: asyncio.Lock | None = None
@@ -183,10 +210,13 @@ class TemporalBackend:
                 stage, route = attrs.get(sa.REVIEW_STAGE), attrs.get(sa.REVIEW_ROUTE)
                 next_deadline = attrs.get(sa.NEXT_DEADLINE)
                 case_ref = execution.id.removeprefix(WORKFLOW_ID_PREFIX)
+                partnership = attrs.get(sa.PARTNERSHIP) or case_ref.split("-")[0]
+                if not where.admits(partnership):  # defence in depth: never trust the query alone
+                    continue
                 rows.append(
                     CaseRow(
                         case_ref=case_ref,
-                        partnership=attrs.get(sa.PARTNERSHIP) or case_ref.split("-")[0],
+                        partnership=partnership,
                         stage=_member(Stage, stage),
                         route=_member(Route, route),
                         running=execution.status is not None and execution.status.name == "RUNNING",
@@ -237,7 +267,7 @@ class TemporalBackend:
         client = await self.client()
         handle = client.get_workflow_handle(workflow_id(case_ref))
         try:
-            return await handle.query(name, result_type=result_type, rpc_timeout=QUERY_TIMEOUT)
+            return await handle.query(name, result_type=result_type, rpc_timeout=self.query_timeout)
         except WorkflowQueryFailedError as err:
             # The only failure the status query raises is "still opening"; with failure
             # messages encrypted (security/codec.py) the client sees "Encoded failure".
@@ -247,10 +277,10 @@ class TemporalBackend:
         except WorkflowQueryRejectedError as err:
             raise BackendUnavailable(f"case {case_ref} did not answer: {err}") from None
         except RPCTimeoutOrCancelledError:
-            raise _no_worker(case_ref) from None
+            raise _no_worker(case_ref, self.query_timeout) from None
         except RPCError as err:
             if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-                raise _no_worker(case_ref) from None
+                raise _no_worker(case_ref, self.query_timeout) from None
             if err.status is RPCStatusCode.NOT_FOUND:
                 raise CaseNotFound(f"no case {case_ref}") from None
             raise BackendUnavailable(f"Temporal refused the request: {err.message}") from None
@@ -266,7 +296,7 @@ class TemporalBackend:
                 body,
                 id=str(body["decision_id"]),
                 result_type=DecisionResult,
-                rpc_timeout=UPDATE_TIMEOUT,
+                rpc_timeout=self.update_timeout,
             )
             return result
         except WorkflowUpdateFailedError as err:
@@ -324,8 +354,8 @@ def _member(enum: type[_E], value: str | None) -> _E | None:
         return None
 
 
-def _no_worker(case_ref: str) -> BackendUnavailable:
+def _no_worker(case_ref: str, waited: timedelta = QUERY_TIMEOUT) -> BackendUnavailable:
     return BackendUnavailable(
-        f"case {case_ref} did not answer within {QUERY_TIMEOUT.total_seconds():g} s; "
+        f"case {case_ref} did not answer within {waited.total_seconds():g} s; "
         "is the worker running?"
     )

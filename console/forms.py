@@ -408,6 +408,7 @@ def parse_decision_form(
     if not re.fullmatch(r"console-[0-9a-f]{24}", decision_id):
         raw["decision_id"] = state.values["decision_id"] = new_decision_id()
     raw["by"] = person.model_dump(mode="json")
+    raw["via"] = "console"  # the case history records where it came from
     if state.errors:
         return None, state
     try:

@@ -6,7 +6,9 @@ users). Passwords are stored only as argon2id hashes (argon2-cffi). Add or chang
     python -m console.users add NAME --role panel_member --agency police --partnership LSCP
 
 which asks for the password twice (or reads one line from stdin with --password-stdin) and writes
-the hash into the file. `python -m console.users list` shows who is in the file.
+the hash into the file. `python -m console.users list` shows who is in the file, and
+`python -m console.users revoke NAME` ends every console session of NAME at once (removing a user
+from the file ends their sessions too, at their next request).
 """
 
 from __future__ import annotations
@@ -117,6 +119,8 @@ class UsersError(ValueError):
 
 
 def users_file() -> Path:
+    """The users file the commands manage (the console itself requires SRO_CONSOLE_USERS
+    outside the dev stack: console/app.py)."""
     return Path(os.environ.get("SRO_CONSOLE_USERS") or DEMO_USERS_FILE)
 
 
@@ -255,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     commands.add_parser("list", help="list the users in the file")
+    revoke = commands.add_parser(
+        "revoke",
+        help="end every console session of a user now (they must sign in again); the register "
+        "database (DATABASE_URL) holds the sessions",
+    )
+    revoke.add_argument("username")
     return parser
 
 
@@ -266,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for user in load_users(path).values():
                 print(f"{user.username:<16} {user.describe()}  [{', '.join(user.partnerships)}]")
             return 0
+        if args.command == "revoke":
+            return _revoke(args.username)
         password = _read_password(args)
         try:
             user = User(
@@ -283,6 +295,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"{'Changed' if replaced else 'Added'} {user.describe()} in {path}")
+    return 0
+
+
+def _revoke(username: str) -> int:
+    # Imported here: `add` and `list` need no database driver.
+    from console.sessions import revoke_sessions
+    from register import db
+
+    try:
+        ended = revoke_sessions(username.strip().lower())
+    except Exception as err:
+        print(f"error: the register at {db.describe()} cannot be used: {err}", file=sys.stderr)
+        return 1
+    print(f"Ended {ended} session(s) of {username} (register {db.describe()}).")
     return 0
 
 

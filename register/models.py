@@ -177,11 +177,34 @@ class LearningOutput(SQLModel, table=True):
     recorded_by: str | None = None
 
 
+class ConsoleSession(SQLModel, table=True):
+    """A web console session. Not a projection: the console writes it. The cookie carries only
+    a random token; the row is keyed by the token's SHA-256, so whoever reads the database
+    cannot sign in with what they read. Signing out or an administrator's revoke sets
+    `revoked_at`; the console also ends a session at `expires_at` (absolute lifetime) and when
+    `last_seen_at` is older than its idle timeout."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    #: None until the visitor signs in (the sign-in form's CSRF token lives in such a session).
+    username: str | None = Field(default=None, index=True, max_length=40)
+    created_at: datetime = Field(sa_type=DateTime)
+    last_seen_at: datetime = Field(sa_type=DateTime)
+    expires_at: datetime = Field(sa_type=DateTime, index=True)
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime)
+    #: Why it ended: signed_out, revoked, signed_in (an anonymous session replaced).
+    revoked_why: str | None = Field(default=None, max_length=20)
+    #: JSON: the CSRF token and flash messages (never personal data of a child).
+    data: str = Field(default="{}", sa_type=Text)
+
+
 __all__ = [
     "PROJECTED_TABLES",
     "ActionRecord",
     "CaseRecord",
     "ChildRecord",
+    "ConsoleSession",
     "DeadlineRecord",
     "DecisionRecord",
     "HistoryRecord",

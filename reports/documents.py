@@ -133,10 +133,28 @@ def to_html(doc: Document) -> str:
     return "\n".join(out) + "\n"
 
 
-def _csv(rows: list[list[str]]) -> str:
+#: A CSV cell: text, or a number (which is never escaped, so it stays numeric in a spreadsheet).
+Cell = str | int | float
+
+#: What makes a spreadsheet read a text cell as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one that would start a formula gets a leading
+    single quote (OWASP's advice), so a name like `=HYPERLINK(...)` is never run."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _number(value: float) -> int | float:
+    """A figure as a number cell; 75.0 is written as 75, as the reports show it."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _csv(rows: list[list[Cell]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows([csv_text(c) if isinstance(c, str) else c for c in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -290,33 +308,27 @@ def annual_document(fig: AnnualFigures, chart: str | None = None) -> Document:
 
 
 def annual_csv(fig: AnnualFigures) -> str:
-    rows = [["section", "measure", "number", "of", "percent"]]
-    rows += [["referrals by route", c.label, str(c.count), "", ""] for c in fig.by_route]
-    rows.append(["referrals by route", "Total", str(fig.referrals), "", ""])
-    rows += [["outcomes", c.label.strip(), str(c.count), "", ""] for c in fig.outcomes]
-    rows += [
-        ["notifications by harm", c.label, str(c.count), "", ""] for c in fig.notifications_by_harm
-    ]
-    rows += [
-        ["children by age band", c.label, str(c.count), "", ""] for c in fig.children_by_age_band
-    ]
+    rows: list[list[Cell]] = [["section", "measure", "number", "of", "percent"]]
+    rows += [["referrals by route", c.label, c.count, "", ""] for c in fig.by_route]
+    rows.append(["referrals by route", "Total", fig.referrals, "", ""])
+    rows += [["outcomes", c.label.strip(), c.count, "", ""] for c in fig.outcomes]
+    rows += [["notifications by harm", c.label, c.count, "", ""] for c in fig.notifications_by_harm]
+    rows += [["children by age band", c.label, c.count, "", ""] for c in fig.children_by_age_band]
     for t in fig.timeliness:
         rows.append(
             [
                 "timeliness",
                 t.measure,
-                str(t.in_time),
-                str(t.done),
-                "" if t.percent is None else f"{t.percent:g}",
+                t.in_time,
+                t.done,
+                "" if t.percent is None else _number(t.percent),
             ]
         )
-        rows.append(
-            ["timeliness overdue, not yet done", t.measure, str(t.overdue_outstanding), "", ""]
-        )
+        rows.append(["timeliness overdue, not yet done", t.measure, t.overdue_outstanding, "", ""])
     for a in fig.actions_by_agency:
-        rows.append(["open actions by agency", a.agency, str(a.open), "", ""])
-        rows.append(["overdue actions by agency", a.agency, str(a.overdue), "", ""])
-    rows += [["learning outputs", c.label, str(c.count), "", ""] for c in fig.learning]
+        rows.append(["open actions by agency", a.agency, a.open, "", ""])
+        rows.append(["overdue actions by agency", a.agency, a.overdue, "", ""])
+    rows += [["learning outputs", c.label, c.count, "", ""] for c in fig.learning]
     return _csv(rows)
 
 
@@ -413,7 +425,7 @@ def summary_document(fig: SummaryFigures) -> Document:
 
 
 def summary_csv(fig: SummaryFigures) -> str:
-    rows = [
+    rows: list[list[Cell]] = [
         [
             "case_ref",
             "partnership",
@@ -444,16 +456,16 @@ def summary_csv(fig: SummaryFigures) -> str:
                 r.stage,
                 r.received_on.isoformat(),
                 r.closed_on.isoformat() if r.closed_on else "",
-                str(r.deadlines_met),
-                str(r.deadlines_missed),
-                str(r.deadlines_due),
-                str(r.overdue),
+                r.deadlines_met,
+                r.deadlines_missed,
+                r.deadlines_due,
+                r.overdue,
                 r.next_deadline or "",
                 r.next_due_on.isoformat() if r.next_due_on else "",
-                str(r.actions),
-                str(r.actions_done),
-                str(r.actions_overdue),
-                str(r.decisions_since),
+                r.actions,
+                r.actions_done,
+                r.actions_overdue,
+                r.decisions_since,
                 r.last_decision or "",
                 "; ".join(r.themes),
             ]
@@ -467,6 +479,7 @@ __all__ = [
     "Table",
     "annual_csv",
     "annual_document",
+    "csv_text",
     "summary_csv",
     "summary_document",
     "to_html",

@@ -14,13 +14,14 @@ of evidence is in full in its decision's history entry, hence in the register).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from safeguarding import machine
+from safeguarding import horizon, machine
 from safeguarding.clock import uk_today
 from safeguarding.deadlines import (
     AlertKind,
@@ -359,12 +360,17 @@ class Case(BaseModel):
     history_base: int = 0
     #: The results of the latest decisions, by decision id, in the order they were applied.
     applied: dict[str, DecisionResult] = Field(default_factory=dict)
+    #: A digest of each decision in `applied` (by id), so the same id sent again with other
+    #: content is refused as a conflict rather than answered with the first one's result.
+    digests: dict[str, str] = Field(default_factory=dict)
     #: The ids of every earlier decision, by kind (`carry_over` moves them here from `applied`):
     #: a decision id is never applied twice, however long ago it was first applied.
     applied_earlier: dict[DecisionKind, list[str]] = Field(default_factory=dict)
     runs: int = 1
     #: Notices waiting to be sent (the workflow delivers them in the background).
     outbox: list[Notice] = Field(default_factory=list)
+    #: The professional-disagreement escalations raised on this case (their references).
+    escalations: list[str] = Field(default_factory=list)
 
     # ----------------------------------------------------------------- opening
 
@@ -437,6 +443,13 @@ class Case(BaseModel):
                 f"decision id {decision.decision_id!r} was already used for a "
                 f"{kind.value} decision; use a new id",
             )
+        recorded = self.digests.get(decision.decision_id)
+        if recorded is not None and recorded != decision_digest(decision):
+            raise DecisionRefused(
+                "conflict",
+                f"decision id {decision.decision_id!r} was already used for a different "
+                f"{kind.value} decision; send the same decision again, or use a new id",
+            )
         return True
 
     def duplicate_result(self, decision: Decision) -> DecisionResult:
@@ -467,6 +480,11 @@ class Case(BaseModel):
             raise DecisionRefused(refused.reason, refused.message) from None
         self._check_authority(decision)
         today = uk_today(now)
+        too_far = horizon.out_of_range(
+            decision, horizon.earliest(self.referral.received_on, today), horizon.latest(today)
+        )
+        if too_far:
+            raise DecisionRefused("invalid", too_far)
         if decision.occurred_on and decision.occurred_on > today:
             raise DecisionRefused("invalid", f"occurred_on {decision.occurred_on} is in the future")
         if decision.occurred_on and decision.occurred_on < self.referral.received_on:
@@ -625,6 +643,7 @@ class Case(BaseModel):
         if transition.target is not self.stage:
             self._enter(transition.target, now, day, effects)
         self._plan_meetings(day, now, effects)
+        self.digests[decision.decision_id] = decision_digest(decision)
         self.applied[decision.decision_id] = DecisionResult(
             decision_id=decision.decision_id,
             kind=decision.kind,
@@ -1227,6 +1246,27 @@ class Case(BaseModel):
         """Record something the system did (not a decision) in the case history."""
         self._log(now, kind, text, via="system")
 
+    def escalation_news(
+        self, now: datetime, escalation_ref: str, text: str, sender: str, raised: bool
+    ) -> None:
+        """Record news from a linked professional-disagreement escalation, with who sent it.
+        Refused (`DecisionRefused`) from another partnership's escalation, and about one this
+        case was never told was raised."""
+        if not escalation_ref.startswith(f"{self.settings.code}-"):
+            raise DecisionRefused(
+                "conflict",
+                f"escalation {escalation_ref} is not {self.settings.code}'s: news refused",
+            )
+        if raised:
+            if escalation_ref not in self.escalations:
+                self.escalations.append(escalation_ref)
+        elif escalation_ref not in self.escalations:
+            raise DecisionRefused(
+                "conflict",
+                f"escalation {escalation_ref} was never raised on this case: news refused",
+            )
+        self._log(now, HistoryKind.NOTICE, f"{text} (from {sender})", via="signal")
+
     # ----------------------------------------------------------------- carrying over
 
     def recent_history_from(self) -> int:
@@ -1278,12 +1318,15 @@ class Case(BaseModel):
             earlier.setdefault(self.applied[decision_id].kind, []).append(decision_id)
         # Copy what is kept (deeply, so the two cases share nothing), not what is dropped.
         carried = self.model_copy(
-            update={"history": [], "applied": {}, "applied_earlier": {}}
+            update={"history": [], "applied": {}, "applied_earlier": {}, "digests": {}}
         ).model_copy(deep=True)
         carried.history = [e.model_copy() for e in self.history[cut - self.history_base :]]
         carried.history_base = cut
         carried.applied = {i: self.applied[i].model_copy(deep=True) for i in recent}
         carried.applied_earlier = earlier
+        # Digests of the recent decisions only: an older id sent again is told it was recorded
+        # earlier (its kind still checked), as before digests were kept.
+        carried.digests = {i: self.digests[i] for i in recent if i in self.digests}
         for action in carried.actions.values():
             action._keep_recent_evidence(RECENT_EVIDENCE)
         return carried
@@ -1315,6 +1358,12 @@ class Case(BaseModel):
                 why=_why(decision) if decision else None,
             )
         )
+
+
+def decision_digest(decision: Decision) -> str:
+    """A digest of everything a decision says (stable across runs and workers)."""
+    text = decision.model_dump_json(exclude_none=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _why(decision: Decision) -> str | None:

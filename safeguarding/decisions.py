@@ -38,6 +38,13 @@ Identifier = Annotated[
 ]
 
 
+#: Where a decision was sent from, as the interface that sent it records it (its history entry
+#: says so): the `sro` command line or the web console (whose `by` is the signed-in user).
+Via = Literal["sro", "console"]
+#: Fields an interface sets itself: no flag or form field offers them.
+SET_BY_INTERFACE = frozenset({"via"})
+
+
 class Person(BaseModel):
     """Who made a decision: a name, the role they acted in and their agency."""
 
@@ -66,6 +73,9 @@ class DecisionBase(BaseModel):
         None,
         max_length=40,
         description="who attended, for a decision taken at a meeting (quorum is checked)",
+    )
+    via: Via | None = Field(
+        None, description="the interface it was sent from: set by sro and the console"
     )
 
 

@@ -9,8 +9,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from dateutil.relativedelta import relativedelta
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
+from safeguarding import horizon
 from safeguarding.decisions import LongText, ShortText, explain_validation_error
 from safeguarding.vocabulary import Agency
 
@@ -29,12 +38,24 @@ MAX_CHILDREN = 4
 MAX_REFERRAL_BYTES = 64 * 1024
 
 
+def _not_true_or_false(value: Any) -> Any:
+    # pydantic would read `true` as 1: an age given as yes/no is a mistake, not a number.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number of years, not true or false")
+    return value
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    """Whole years of age on `day`."""
+    return relativedelta(day, date_of_birth).years
+
+
 class Child(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: ShortText = Field(description="name or initials, as the referral form gives it")
     date_of_birth: date | None = None
-    age_years: Annotated[int, Field(ge=0, le=24)] | None = None
+    age_years: Annotated[int, BeforeValidator(_not_true_or_false), Field(ge=0, le=24)] | None = None
     sex: Literal["female", "male", "unknown"] = "unknown"
     ethnicity: ShortText | None = None
     disability: bool | None = None
@@ -92,6 +113,17 @@ class Referral(BaseModel):
             raise ValueError("la_aware_on is after received_on")
         if self.incident_on and self.la_aware_on and self.la_aware_on < self.incident_on:
             raise ValueError("la_aware_on is before incident_on")
+        oldest = horizon.years_before(self.received_on, horizon.CHILD_YEARS)
+        for name in ("incident_on", "la_aware_on"):
+            day = getattr(self, name)
+            if day is not None and day < oldest:
+                raise ValueError(
+                    f"{name} {day} is more than {horizon.CHILD_YEARS} years before received_on"
+                )
+        for i, child in enumerate(self.children):
+            problem = _birth_problem(child, self.incident_on or self.received_on, self.received_on)
+            if problem:
+                raise ValueError(f"children.{i}.{problem}")
         if any(c.care_leaver for c in self.children) and not all(
             c.care_leaver for c in self.children
         ):
@@ -105,6 +137,44 @@ class Referral(BaseModel):
     @property
     def care_leaver(self) -> bool:
         return all(c.care_leaver for c in self.children)
+
+
+def _birth_problem(child: Child, harmed_on: date, received_on: date) -> str | None:
+    """What is implausible about a child's date of birth: after the referral, older than a
+    child or care leaver can be, or a different age from the one given."""
+    born = child.date_of_birth
+    if born is None:
+        return None
+    if born > harmed_on:
+        return f"date_of_birth: {born} is after the incident (or the referral)"
+    ages = {age_on(born, harmed_on), age_on(born, received_on)}
+    if child.age_years is not None and child.age_years not in ages:
+        shown = " or ".join(str(a) for a in sorted(ages))
+        return (
+            f"age_years: {child.age_years} does not match date_of_birth {born} (age {shown} then)"
+        )
+    age = min(ages)
+    if age > 24:
+        return f"date_of_birth: {born} makes them {age}; a care leaver is under 25"
+    if child.care_leaver and max(ages) < 18:
+        return f"date_of_birth: {born} makes them {age}; a care leaver is aged 18 to 24"
+    if not child.care_leaver and age >= 18:
+        return f"date_of_birth: {born} makes them {age}; for 18 to 24 set care_leaver"
+    return None
+
+
+def referral_problem(referral: Referral, today: date) -> str | None:
+    """What makes a referral implausible on `today` (its own fields are checked by the
+    model): received in the future or longer ago than a case is entered late."""
+    if referral.received_on > today:
+        return f"received_on: {referral.received_on} is in the future"
+    earliest = horizon.earliest_received(today)
+    if referral.received_on < earliest:
+        return (
+            f"received_on: {referral.received_on} is more than "
+            f"{horizon.REFERRAL_YEARS_BACK} years ago (the earliest allowed is {earliest})"
+        )
+    return None
 
 
 def days_late(referral: Referral, limit_days: int | None) -> int | None:
@@ -130,8 +200,7 @@ def parse_referral(raw: Any, *, today: date | None = None) -> Referral:
         raise InvalidReferral(
             f"referral refused: {explain_validation_error(err, 'referral')}"
         ) from err
-    if today is not None and referral.received_on > today:
-        raise InvalidReferral(
-            f"referral refused: received_on: {referral.received_on} is in the future"
-        )
+    problem = referral_problem(referral, today) if today is not None else None
+    if problem:
+        raise InvalidReferral(f"referral refused: {problem}")
     return referral

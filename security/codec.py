@@ -4,6 +4,7 @@ they never carry personal data."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
@@ -12,6 +13,9 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from security.keys import KeyRing
+from security.marks import UNSEALED
+
+logger = logging.getLogger(__name__)
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -23,8 +27,20 @@ class DecryptionError(ValueError):
 
 
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, ring: KeyRing) -> None:
+    """`mark_unsealed` (every client's and worker's codec; not the codec server's, which
+    shows people what is there): a payload not encrypted by a key from the ring is passed on
+    marked (`security/marks.py`). `mark_unreadable` (a worker's): a payload that cannot be
+    decrypted (an unknown key id, a ciphertext that does not open) is marked unsealed with
+    nothing readable left in it, instead of failing: a forged payload in a signal would
+    otherwise fail every workflow task of its case for good (the signal stays in the
+    history). Clients and replayers raise."""
+
+    def __init__(
+        self, ring: KeyRing, *, mark_unsealed: bool = False, mark_unreadable: bool = False
+    ) -> None:
         self._ring = ring
+        self._mark_unsealed = mark_unsealed
+        self._mark_unreadable = mark_unreadable
         self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -43,8 +59,24 @@ class EncryptionCodec(PayloadCodec):
         )
 
     def decrypt(self, payload: Payload) -> Payload:
+        try:
+            return self._decrypt(payload)
+        except DecryptionError as err:
+            if not self._mark_unreadable:
+                raise
+            logger.warning("payload treated as unsealed: %s", err)
+            return Payload(metadata={"encoding": b"binary/null", UNSEALED: b"1"})
+
+    def _decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
-            return payload  # written before encryption was turned on
+            if not payload.metadata or not self._mark_unsealed:
+                return payload  # an empty system payload (nothing to read), or for people
+            # Not sealed by a key from the ring: readable, but marked so that workflows refuse
+            # it as a decision, a signal or a new case (security/marks.py).
+            marked = Payload()
+            marked.CopyFrom(payload)
+            marked.metadata[UNSEALED] = b"1"
+            return marked
         key_id = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:

@@ -2,14 +2,20 @@
 
 It speaks Temporal's remote codec protocol (POST <base>/encode and <base>/decode with Payloads as
 protobuf JSON). Access is restricted twice: the browser origin must be the Web UI's
-(SRO_CODEC_ALLOWED_ORIGINS), and every request must carry the secret token, either as the first
-path segment of the endpoint the UI is given (`--ui-codec-endpoint http://host:port/<token>`)
-or as `Authorization: Bearer <token>` (for the CLI and scripts).
+(SRO_CODEC_ALLOWED_ORIGINS), and the caller must prove who it is, with the secret token as
+`Authorization: Bearer <token>` (the CLI: TEMPORAL_CODEC_AUTH) or as the first path segment of
+the endpoint (an endpoint typed into the Web UI's own codec settings), or, with
+SRO_CODEC_TRUST_LOCAL_USER=1 (what `make run` sets), by being a loopback connection from the user
+who runs this server (security/local_peer.py): the Web UI in your own browser.
+
+The token is read from SRO_CODEC_TOKEN or a 0600 file in the data folder, never from the command
+line, and is never put in the Web UI's codec endpoint: `ps` and the Web UI's /api/v1/settings
+show that endpoint to every local user.
 
 `GET /healthz` answers without the token (for `make run`'s start-up check) and says nothing but
 "ok".
 
-    python -m security.codec_server            # SRO_CODEC_PORT (8234), SRO_CODEC_TOKEN
+    python -m security.codec_server    # SRO_CODEC_PORT (8234), SRO_CODEC_TOKEN, SRO_CODEC_HOST
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
 from security.codec import DecryptionError, EncryptionCodec
+from security.files import private_data_dir, write_private
 from security.keys import key_ring_from_env
+from security.local_peer import same_local_user
 
 log = logging.getLogger(__name__)
 MAX_BODY = 4 * 1024 * 1024
@@ -59,13 +67,20 @@ def codec_token(*, create_local: bool = False) -> str:
     if not create_local:
         raise ValueError("no codec token: set SRO_CODEC_TOKEN")
     token = secrets.token_urlsafe(24)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(token)
-    path.chmod(0o600)
+    write_private(path, token)
     return token
 
 
-def build_app(codec: EncryptionCodec, token: str, allowed_origins: list[str]) -> Starlette:
+def build_app(
+    codec: EncryptionCodec,
+    token: str,
+    allowed_origins: list[str],
+    *,
+    trust_local_user: bool = False,
+) -> Starlette:
+    """`trust_local_user`: a request with no token is allowed when it comes over loopback from
+    a process of the user running this server (the dev stack's Web UI in that user's browser)."""
+
     def cors(request: Request, response: Response) -> Response:
         origin = request.headers.get("origin")
         if origin in allowed_origins:
@@ -87,6 +102,8 @@ def build_app(codec: EncryptionCodec, token: str, allowed_origins: list[str]) ->
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             given = header[7:].strip()
+        if not given and trust_local_user and same_local_user(request.client, _server(request)):
+            return None  # a wrong token is still refused below, whoever sends it
         if not given or not hmac.compare_digest(given.encode(), token.encode()):
             return "missing or wrong token"
         return None
@@ -136,6 +153,11 @@ def build_app(codec: EncryptionCodec, token: str, allowed_origins: list[str]) ->
     return Starlette(routes=routes)
 
 
+def _server(request: Request) -> tuple[str, int] | None:
+    server = request.scope.get("server")
+    return (str(server[0]), int(server[1])) if server and server[1] is not None else None
+
+
 async def _read_limited(request: Request) -> bytes | None:
     """The request body, or None if it is over MAX_BODY (never read into memory past that)."""
     declared = request.headers.get("content-length", "")
@@ -154,6 +176,10 @@ def allowed_origins_from_env() -> list[str]:
     return [o.strip() for o in raw.split(",") if o.strip()]
 
 
+def trust_local_user_from_env() -> bool:
+    return os.environ.get("SRO_CODEC_TRUST_LOCAL_USER", "").strip().lower() in {"1", "true", "yes"}
+
+
 def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
@@ -161,11 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=os.environ.get("SRO_CODEC_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SRO_CODEC_PORT", "8234")))
     args = parser.parse_args(argv)
+    private_data_dir()  # the token and the key file are created 0600 from the start
     logging.basicConfig(level=logging.INFO)
     app = build_app(
         EncryptionCodec(key_ring_from_env()),
         codec_token(create_local=True),
         allowed_origins_from_env(),
+        trust_local_user=trust_local_user_from_env(),
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

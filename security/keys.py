@@ -20,6 +20,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from security.files import write_private
+
 KEY_BYTES = 32
 _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
@@ -78,14 +80,12 @@ class KeyRing:
             raise KeyError_(f"{path}: not a usable key file ({err})") from None
 
     def to_file(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "current": self.current,
             "keys": {k: base64.b64encode(v).decode() for k, v in self.keys.items()},
         }
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(data, indent=2))
-        temporary.chmod(0o600)
+        write_private(temporary, json.dumps(data, indent=2))  # 0600 from the start
         temporary.replace(path)
 
     @classmethod

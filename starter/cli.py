@@ -53,12 +53,14 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from safeguarding import horizon
 from safeguarding.calendar import WorkingCalendar
 from safeguarding.case import CaseStatus, DeadlineView, DecisionResult
 from safeguarding.clock import uk_local, uk_today
 from safeguarding.decisions import (
     DECISION_MODELS,
     MAX_DECISION_BYTES,
+    SET_BY_INTERFACE,
     DecisionBase,
     InvalidDecision,
     parse_decision,
@@ -82,6 +84,7 @@ from safeguarding.referral import (
 )
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import Agency, DecisionKind, Role, Route, Stage
+from security.files import private_files
 from security.keys import KeyError_
 from starter.connection import connect, connect_config, data_converter
 from worker import task_queue
@@ -103,7 +106,7 @@ PARTNERSHIP_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 #: Who decides, when --by-* flags (and the decision file) do not say.
 USER_ENV = {"name": "SRO_USER_NAME", "role": "SRO_USER_ROLE", "agency": "SRO_USER_AGENCY"}
 #: Fields every decision has; `sro kinds` lists them once.
-COMMON_FIELDS = tuple(DecisionBase.model_fields)
+COMMON_FIELDS = tuple(n for n in DecisionBase.model_fields if n not in SET_BY_INTERFACE)
 DEFAULT_TIMEOUT = 30.0
 HARM_CHOICES: tuple[str, ...] = get_args(Referral.model_fields["harm"].annotation)
 
@@ -285,7 +288,7 @@ def _item_parser(model: type[BaseModel]) -> Any:
 def _add_field_flags(parser: argparse.ArgumentParser, model: type[DecisionBase]) -> None:
     """One or more flags per model field; only the flags given end up in the namespace."""
     for name, field in model.model_fields.items():
-        if name == "kind":
+        if name == "kind" or name in SET_BY_INTERFACE:
             continue
         shape = shape_of(field)
         note = field.description or ""
@@ -918,7 +921,8 @@ def decision_payload(
 
 def _validate_decision(payload: dict[str, Any]) -> dict[str, Any]:
     try:
-        decision = parse_decision(payload)
+        # The case history records that it came from the command line.
+        decision = parse_decision({**payload, "via": "sro"})
     except InvalidDecision as err:
         kind = payload.get("kind", "the")
         details = _problems(err, "decision")
@@ -1807,7 +1811,7 @@ def kind_fields(kind: DecisionKind) -> list[dict[str, Any]]:
     model = DECISION_MODELS[kind]
     fields = []
     for name, field in model.model_fields.items():
-        if name == "kind":
+        if name == "kind" or name in SET_BY_INTERFACE:
             continue
         required = field.is_required() and name != "decision_id"
         shape = shape_of(field)
@@ -1865,16 +1869,25 @@ def cmd_kinds(args: argparse.Namespace) -> int:
             "Every kind also takes: decision_id (default: fresh), by* (--by-name --by-role "
             "--by-agency, or SRO_USER_NAME/ROLE/AGENCY), occurred_on, note."
         )
+        print(horizon.describe())
         print(f"Details: {PROG} kinds KIND    Send: {PROG} decide CASE_REF KIND [flags]")
         return 0
 
     kind = _kind(args.kind)
     fields = kind_fields(kind)
     if args.json:
-        _print_json({"kind": kind.value, "model": DECISION_MODELS[kind].__name__, "fields": fields})
+        _print_json(
+            {
+                "kind": kind.value,
+                "model": DECISION_MODELS[kind].__name__,
+                "fields": fields,
+                "dates": horizon.describe(),
+            }
+        )
         return 0
     print(f"{kind.value} — {DECISION_MODELS[kind].__name__}")
     print(f"  {PROG} decide CASE_REF {kind.value} [flags]   (or --file decision.json)")
+    print(f"  {horizon.describe()}")
     for f in sorted(fields, key=lambda f: bool(f["common"])):
         print()
         print(f"  {f['name']}" + ("  (required)" if f["required"] else ""))
@@ -1974,6 +1987,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code. With `argv` None (the `sro` script and
     `python -m starter`) the process ends here once Temporal was contacted: see `_hard_exit`."""
+    private_files()  # the register and the reports `sro` writes hold case data
     code = run(argv)
     if argv is None and _client_used:
         _hard_exit(code)

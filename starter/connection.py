@@ -10,16 +10,19 @@ every client, worker, test and replayer gets its data converter from `data_conve
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.common import RawValue
+from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfig
 
 from security.codec import EncryptionCodec
 from security.keys import KeyRing, key_ring_from_env
+from security.marks import UNSEALED, Unsealed
 
 DEFAULT_ADDRESS = "localhost:7233"
 
@@ -32,17 +35,38 @@ def connect_config() -> dict[str, Any]:
     return config
 
 
-def data_converter(ring: KeyRing | None = None) -> DataConverter:
+class SealedPayloadConverter(PydanticPayloadConverter):
+    """The pydantic converter, refusing to read a payload the codec marked as not sealed by a
+    key from the ring into a typed value. A `RawValue` (a decision) is handed over as it is:
+    the workflow refuses it and records the refusal."""
+
+    def from_payloads(
+        self, payloads: Sequence[Payload], type_hints: list[type] | None = None
+    ) -> list[object]:
+        hints = list(type_hints or [])
+        for index, payload in enumerate(payloads):
+            hint = hints[index] if index < len(hints) else None
+            if payload.metadata.get(UNSEALED) and hint is not RawValue:
+                raise Unsealed(
+                    "refused: the payload is not encrypted with a key from the ring "
+                    "(holding the key is what lets a client write)"
+                )
+        return super().from_payloads(payloads, type_hints)
+
+
+def data_converter(ring: KeyRing | None = None, *, worker: bool = False) -> DataConverter:
     """Pydantic models in, encrypted payloads out. Failure messages and stack traces are
-    encrypted too (a refusal names the person refused; an error may quote its input)."""
-    codec = EncryptionCodec(ring or key_ring_from_env())
-    return dataclasses.replace(
-        pydantic_data_converter,
+    encrypted too (a refusal names the person refused; an error may quote its input).
+    A worker's converter marks payloads it cannot decrypt instead of failing on them
+    (`EncryptionCodec`); workflows refuse every payload not sealed by a key from the ring."""
+    codec = EncryptionCodec(ring or key_ring_from_env(), mark_unsealed=True, mark_unreadable=worker)
+    return DataConverter(
+        payload_converter_class=SealedPayloadConverter,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 
 
-async def connect() -> Client:
-    """A client with the encrypting pydantic data converter."""
-    return await Client.connect(**connect_config(), data_converter=data_converter())
+async def connect(*, worker: bool = False) -> Client:
+    """A client with the encrypting pydantic data converter (a worker's, with `worker`)."""
+    return await Client.connect(**connect_config(), data_converter=data_converter(worker=worker))

@@ -15,7 +15,11 @@ Every payload is encrypted (security/codec.py). With no key configured (SRO_CODE
 SRO_CODEC_KEYS_FILE), a key file is created in the data folder (codec-keys.json), and so is the
 codec server's token (codec-token, unless SRO_CODEC_TOKEN is set). The codec server runs as
 `python -m security.codec_server` (its log: codec-server.log) and the dev server's Web UI is
-pointed at it with `--ui-codec-endpoint http://127.0.0.1:<port>/<token>`.
+pointed at it with `--ui-codec-endpoint http://127.0.0.1:<port>`: no secret, because every local
+user can read a process's command line and the Web UI's settings. The codec server decodes for
+loopback connections from the user running `make run` (SRO_CODEC_TRUST_LOCAL_USER=1: the Web UI
+in that user's browser) and for whoever sends the token; only the codec server is given
+SRO_CODEC_TOKEN. Everything is created with umask 0o077 in a 0700 data folder (security/files.py).
 
 Environment:
     SRO_DATA_DIR        data folder (default ./data): temporal.db, temporal-server.log, worker.log
@@ -56,6 +60,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from security.codec_server import codec_token, token_file
+from security.files import private_data_dir
 from security.keys import key_ring_from_env
 from starter.connection import connect
 from workflows import search_attributes
@@ -168,6 +173,14 @@ def server_command(binary: str, settings: Settings, codec_endpoint: str | None =
         *codec,
         *search_attributes.dev_server_flags(),
     ]
+
+
+#: Secrets only the codec server needs: not given to the dev server, the worker or the console.
+_CODEC_ONLY_VARS = ("SRO_CODEC_TOKEN",)
+
+
+def without_codec_secrets(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k not in _CODEC_ONLY_VARS}
 
 
 def worker_command() -> list[str]:
@@ -423,7 +436,12 @@ async def start_up(
     say(f"Temporal dev server is up on {settings.address} (search attributes registered).")
     if not with_worker:
         return None
-    worker = Child("worker", worker_command(), settings.worker_log, child_environment(settings))
+    worker = Child(
+        "worker",
+        worker_command(),
+        settings.worker_log,
+        without_codec_secrets(child_environment(settings)),
+    )
     try:
         await wait_for_worker(client, worker, settings, stopper)
     except BaseException:
@@ -475,10 +493,20 @@ async def wait_for_console(console: Child, url: str, settings: Settings, stopper
             return
 
 
+def console_environment(settings: Settings) -> dict[str, str]:
+    """The console's environment: the dev stack (loopback only) is the one place the demo
+    users may run, so it alone says so (the console still checks it listens on loopback)."""
+    return {
+        **without_codec_secrets(child_environment(settings)),
+        "SRO_TEMPORAL_UI": settings.ui_url,
+        "SRO_CONSOLE_DEMO_USERS": "1",
+    }
+
+
 def start_console(settings: Settings, stopper: Stopper) -> tuple[Child, str]:
     port = console_port(settings)
     url = f"http://{HOST}:{port}"
-    env = {**child_environment(settings), "SRO_TEMPORAL_UI": settings.ui_url}
+    env = console_environment(settings)
     console = Child("web console", console_command(port), settings.data_dir / "console.log", env)
     try:
         asyncio.run(wait_for_console(console, url, settings, stopper))
@@ -500,8 +528,9 @@ class CodecServer:
     url: str
     #: Where the token comes from, for the banner (never the token itself).
     token_source: str
-    #: The endpoint the Web UI is given: the URL with the token as its first path segment.
+    #: The endpoint the Web UI is given: the URL alone, never the token (`ps` shows it).
     endpoint: str = field(repr=False)
+    #: Kept only to redact it from the logs, should a child ever print it.
     token: str = field(repr=False)
 
 
@@ -524,8 +553,10 @@ def codec_command(port: int) -> list[str]:
 
 def codec_environment(settings: Settings, port: int) -> dict[str, str]:
     """The codec server's environment: only the Web UI's origin may call it (unless
-    SRO_CODEC_ALLOWED_ORIGINS says otherwise)."""
+    SRO_CODEC_ALLOWED_ORIGINS says otherwise), and it decodes for this user's own browser with
+    no token (unless SRO_CODEC_TRUST_LOCAL_USER=0): the Web UI's endpoint carries no secret."""
     env = {**child_environment(settings), "SRO_CODEC_PORT": str(port)}
+    env.setdefault("SRO_CODEC_TRUST_LOCAL_USER", "1")
     if not env.get("SRO_CODEC_ALLOWED_ORIGINS", "").strip():
         env["SRO_CODEC_ALLOWED_ORIGINS"] = (
             f"http://{HOST}:{settings.ui_port},http://localhost:{settings.ui_port}"
@@ -586,9 +617,7 @@ def start_codec_server(settings: Settings, stopper: Stopper) -> CodecServer:
         codec.stop()
         raise
     say(f"Codec server is up on {url}.")
-    return CodecServer(
-        child=codec, url=url, token_source=source, endpoint=f"{url}/{token}", token=token
-    )
+    return CodecServer(child=codec, url=url, token_source=source, endpoint=url, token=token)
 
 
 # --------------------------------------------------------------------------- output
@@ -625,6 +654,7 @@ def banner(
             [
                 f"  Codec server      {codec.url} (the Web UI decrypts payloads through it)",
                 f"  Codec token       in {codec.token_source}",
+                "  Codec access      this user's own browser, or the token (not other users)",
             ]
             if codec
             else []
@@ -666,7 +696,9 @@ def run(settings: Settings, with_worker: bool, check: bool) -> int:
     stopper = Stopper()
     stopper.install()
     check_ports_free(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Before anything is created: the children (the dev server's SQLite files, the worker's
+    # register and outbox, the logs) inherit the umask, so no file is ever readable by others.
+    private_data_dir(settings.data_dir)
     binary = temporal_binary()
     env = child_environment(settings)
     # This process's own client (starter.connection) connects exactly as the worker will.
@@ -690,7 +722,7 @@ def run(settings: Settings, with_worker: bool, check: bool) -> int:
                 "Temporal dev server",
                 server_command(binary, settings, codec.endpoint),
                 settings.server_log,
-                env,
+                without_codec_secrets(env),
                 redact=[codec.token],
             )
             worker = asyncio.run(start_up(settings, server, with_worker, stopper))

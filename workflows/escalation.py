@@ -31,9 +31,18 @@ with workflow.unsafe.imports_passed_through():
         EscalationStatus,
         parse_escalation_decision,
     )
+    from security.marks import UNSEALED, Unsealed
     from workflows import search_attributes as sa
     from workflows.delivery import deliver
-    from workflows.referral import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, EscalationNote, workflow_id
+    from workflows.referral import (
+        ACTIVITY_RETRY,
+        ACTIVITY_TIMEOUT,
+        NOT_SEALED,
+        PLANNING_RETRY,
+        PLANNING_TIMEOUT,
+        EscalationNote,
+        workflow_id,
+    )
 
 REFUSAL_TYPES = {"wrong_stage": "WrongStage", "conflict": "Conflict"}
 
@@ -62,7 +71,7 @@ def _refusal(err: DecisionRefused | InvalidDecision) -> ApplicationError:
     )
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=[Unsealed])
 class ProfessionalDisagreementWorkflow:
     @workflow.init
     def __init__(self, input: EscalationInput) -> None:
@@ -93,7 +102,9 @@ class ProfessionalDisagreementWorkflow:
                 lambda text: escalation.note(workflow.now(), text),
             )
         )
-        await self._tell_case(f"Professional disagreement {input.escalation_ref} raised")
+        await self._tell_case(
+            f"Professional disagreement {input.escalation_ref} raised", raised=True
+        )
         self._publish()
 
         while not escalation.resolved:
@@ -173,6 +184,8 @@ class ProfessionalDisagreementWorkflow:
             self._changed = True
 
     def _parse(self, raw: RawValue) -> EscalationDecision:
+        if raw.payload.metadata.get(UNSEALED):
+            raise InvalidDecision(NOT_SEALED)
         size = raw.payload.ByteSize()
         if size > MAX_DECISION_BYTES:
             raise InvalidDecision(f"decision is {size} bytes; the limit is {MAX_DECISION_BYTES}")
@@ -191,19 +204,26 @@ class ProfessionalDisagreementWorkflow:
                 plan_deadlines,
                 PlanDeadlinesInput(rules=escalation.settings.planning_rules(), requests=[request]),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
+                schedule_to_close_timeout=PLANNING_TIMEOUT,
+                retry_policy=PLANNING_RETRY,
             )
             escalation.set_plan(planned.plans[0])
         escalation.outbox.extend(notices)
 
-    async def _tell_case(self, text: str) -> None:
+    async def _tell_case(self, text: str, *, raised: bool = False) -> None:
         """Record the escalation in its linked referral's history (no personal data)."""
         case_ref = self._input.disagreement.linked_case_ref
         if case_ref is None:
             return
         try:
             await workflow.get_external_workflow_handle(workflow_id(case_ref)).signal(
-                "escalation", EscalationNote(escalation_ref=self._input.escalation_ref, text=text)
+                "escalation",
+                EscalationNote(
+                    escalation_ref=self._input.escalation_ref,
+                    text=text,
+                    sent_by=workflow.info().workflow_id,
+                    raised=raised,
+                ),
             )
         except Exception as err:  # the case may be closed or unknown: the escalation goes on
             self._require().note(workflow.now(), f"Could not tell case {case_ref}: {err}")

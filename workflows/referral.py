@@ -16,9 +16,11 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from activities.deadlines import PlanDeadlinesInput, plan_deadlines
     from activities.partnerships import LoadPartnershipInput, load_partnership_settings
     from activities.register import RecordCaseInput, record_case
@@ -33,14 +35,17 @@ with workflow.unsafe.imports_passed_through():
         Effects,
         HistoryKind,
     )
+    from safeguarding.clock import uk_today
     from safeguarding.decisions import (
         MAX_DECISION_BYTES,
         Decision,
         InvalidDecision,
+        explain_validation_error,
         parse_decision,
     )
-    from safeguarding.referral import Referral
+    from safeguarding.referral import Referral, referral_problem
     from safeguarding.vocabulary import Stage
+    from security.marks import UNSEALED, Unsealed
     from workflows import search_attributes as sa
     from workflows.delivery import deliver
     from workflows.referral_io import (
@@ -70,6 +75,26 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
+#: Deadline planning is arithmetic: a retry helps only when a worker died mid-call. Bounded
+#: (attempts and overall time) because a decision's handler holds the case lock while it plans:
+#: a planning call that cannot succeed must come back as a refusal, never hang the case.
+PLANNING_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=5,
+    non_retryable_error_types=["PlanningFailed"],
+)
+PLANNING_TIMEOUT = timedelta(minutes=2)
+
+#: A decision or signal sent without a key from the ring is refused (and recorded); runs
+#: that took such a payload before keep their path on replay (workflow.patched).
+SEALED_PATCH = "refuse-unsealed"
+#: A referral received in the future or implausibly long ago does not open a case.
+PLAUSIBLE_START_PATCH = "plausible-referral"
+NOT_SEALED = (
+    "refused: not encrypted with a key from the ring (only a client holding the key may "
+    "write to a case; use sro, the console, or the temporal CLI with the codec endpoint)"
+)
 
 #: Runs started before the register existed replay without projecting (workflow.patched).
 REGISTER_PATCH = "register-projection"
@@ -98,7 +123,7 @@ def _refusal(refused: DecisionRefused | InvalidDecision) -> ApplicationError:
     )
 
 
-@workflow.defn(failure_exception_types=[InvalidStart])
+@workflow.defn(failure_exception_types=[InvalidStart, Unsealed])
 class ReferralWorkflow:
     @workflow.init
     def __init__(self, input: ReferralInput) -> None:
@@ -120,6 +145,10 @@ class ReferralWorkflow:
     @workflow.run
     async def run(self, input: ReferralInput) -> ReferralResult:
         if self._case is None:
+            if workflow.patched(PLAUSIBLE_START_PATCH):
+                problem = referral_problem(input.referral, uk_today(workflow.now()))
+                if problem:
+                    raise InvalidStart(f"case not started: {problem}")
             loaded = await workflow.execute_activity(
                 load_partnership_settings,
                 LoadPartnershipInput(partnership=input.referral.partnership),
@@ -131,7 +160,12 @@ class ReferralWorkflow:
                     input.case_ref, input.referral, loaded.settings, workflow.now()
                 )
                 self._case = case
-                await self._carry_out(effects)
+                try:
+                    await self._carry_out(effects)
+                except ActivityError as err:
+                    raise InvalidStart(
+                        f"case not started: its deadlines could not be planned: {_cause(err)}"
+                    ) from None
         case = self._case
         if workflow.patched(REGISTER_PATCH):
             self._projector = asyncio.create_task(self._project(case))
@@ -298,6 +332,11 @@ class ReferralWorkflow:
     async def decide(self, raw: RawValue) -> DecisionResult:
         """Make a decision. Refused (with a reason) if it is invalid, for the wrong stage,
         by someone without the authority, or against a guard; the case is then untouched."""
+        if self._refuses_unsealed(raw):
+            await workflow.wait_condition(lambda: self._case is not None)
+            self._require_case().record_refusal(workflow.now(), NOT_SEALED, "update")
+            self._changed = True
+            raise _refusal(InvalidDecision(NOT_SEALED))
         try:
             decision = self._parse(raw)
         except InvalidDecision as err:
@@ -315,6 +354,8 @@ class ReferralWorkflow:
 
     @decide.validator
     def _validate_decide(self, raw: RawValue) -> None:
+        if raw.payload.metadata.get(UNSEALED):
+            return  # the handler records the refusal
         try:
             decision = self._parse(raw)
             if self._case is not None:
@@ -327,6 +368,8 @@ class ReferralWorkflow:
         """The same decisions as a Signal (for `temporal workflow signal` and the Web UI). A
         signal cannot answer, so a refusal is recorded in the case history instead."""
         try:
+            if self._refuses_unsealed(raw):
+                raise InvalidDecision(NOT_SEALED)
             decision: Decision | None = self._parse(raw)
         except InvalidDecision as err:
             decision, reason = None, str(err)
@@ -341,17 +384,42 @@ class ReferralWorkflow:
                 except DecisionRefused as refused:
                     reason = refused.message
                 else:
-                    await self._apply(decision, "signal")
+                    # A decision whose deadlines cannot be planned is refused and recorded by
+                    # `_apply`; a signal has no one to tell.
+                    with contextlib.suppress(ApplicationError):
+                        await self._apply(decision, "signal")
                     return
             case.record_refusal(workflow.now(), reason, "signal", decision)
             self._changed = True
 
     @workflow.signal(name="escalation")
-    async def escalation_signal(self, note: EscalationNote) -> None:
-        """A professional-disagreement escalation about this case raised or resolved."""
+    async def escalation_signal(self, raw: RawValue) -> None:
+        """A professional-disagreement escalation about this case raised or resolved. Only
+        from a client holding the key, about an escalation of this partnership raised on
+        this case, with bounded printable text; recorded with its sender (the escalation's
+        workflow id). Anything else is refused and the refusal recorded."""
         await workflow.wait_condition(lambda: self._case is not None)
-        self._require_case().note(workflow.now(), HistoryKind.NOTICE, note.text)
+        case = self._require_case()
+        if not workflow.patched(SEALED_PATCH):
+            note = workflow.payload_converter().from_payload(raw.payload, EscalationNote)
+            case.note(workflow.now(), HistoryKind.NOTICE, note.text)
+            self._changed = True
+            return
+        try:
+            if raw.payload.metadata.get(UNSEALED):
+                raise InvalidDecision(NOT_SEALED)
+            note = _escalation_note(raw)
+            sender = note.sent_by or f"escalation-{note.escalation_ref}"
+            case.escalation_news(
+                workflow.now(), note.escalation_ref, note.text, sender, note.raised
+            )
+        except (InvalidDecision, DecisionRefused) as refused:
+            reason = refused.message if isinstance(refused, DecisionRefused) else str(refused)
+            case.record_refusal(workflow.now(), f"escalation news {reason}", "signal")
         self._changed = True
+
+    def _refuses_unsealed(self, raw: RawValue) -> bool:
+        return bool(raw.payload.metadata.get(UNSEALED)) and workflow.patched(SEALED_PATCH)
 
     def _parse(self, raw: RawValue) -> Decision:
         size = raw.payload.ByteSize()
@@ -366,9 +434,24 @@ class ReferralWorkflow:
         return parse_decision(value)
 
     async def _apply(self, decision: Decision, via: Channel) -> DecisionResult:
+        """Apply a checked decision and plan the deadlines it sets. If planning fails for good
+        (`PLANNING_RETRY`), the case goes back to what it was before the decision, the refusal
+        is recorded, and the sender is refused: the case still takes its next decision."""
         case = self._require_case()
+        before = case.model_copy(deep=True)
         effects = case.apply(decision, workflow.now(), via)
-        views = await self._carry_out(effects)
+        try:
+            views = await self._carry_out(effects)
+        except ActivityError as err:
+            _restore(case, before)
+            reason = f"the deadlines it sets could not be planned: {_cause(err)}"
+            case.record_refusal(workflow.now(), reason, via, decision)
+            self._changed = True
+            raise ApplicationError(
+                f"{decision.kind.value} refused: {reason}",
+                type=REFUSAL_TYPES["invalid"],
+                non_retryable=True,
+            ) from None
         result = case.applied[decision.decision_id].model_copy(
             update={"deadlines": views, "stage": case.stage}
         )
@@ -387,7 +470,8 @@ class ReferralWorkflow:
                 plan_deadlines,
                 PlanDeadlinesInput(rules=case.settings.planning_rules(), requests=requests),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
+                schedule_to_close_timeout=PLANNING_TIMEOUT,
+                retry_policy=PLANNING_RETRY,
             )
             views += case.open_deadlines(requests, planned.plans, workflow.now())
             requests = case.follow_up_requests()
@@ -440,6 +524,31 @@ class ReferralWorkflow:
             updates.append(key.value_unset() if value is None else key.value_set(value))
         if updates:
             workflow.upsert_search_attributes(updates)
+
+
+def _escalation_note(raw: RawValue) -> EscalationNote:
+    try:
+        value = workflow.payload_converter().from_payload(raw.payload)
+        return EscalationNote.model_validate(value)
+    except ValidationError as err:
+        raise InvalidDecision(f"refused: {explain_validation_error(err, 'note')}") from None
+    except Exception:
+        raise InvalidDecision("refused: not valid JSON") from None
+
+
+def _restore(case: Case, before: Case) -> None:
+    """Put `case` back as `before` in place (the run loop, the projector and the sender hold
+    this object). The outbox is left: a decision adds its notices only once planned."""
+    for name in Case.model_fields:
+        if name != "outbox":
+            setattr(case, name, getattr(before, name))
+
+
+def _cause(err: ActivityError) -> str:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(cause or err)
 
 
 def _deadline_moment(day: date) -> datetime:

@@ -21,6 +21,7 @@ from pydantic import (
 
 from safeguarding.case import Case
 from safeguarding.decisions import explain_validation_error
+from safeguarding.escalation import ESCALATION_REF_PATTERN
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Route
 
@@ -88,8 +89,22 @@ class ReferralResult(BaseModel):
 class EscalationNote(BaseModel):
     """A linked escalation's news for the case history (no personal data)."""
 
-    escalation_ref: str
-    text: str = Field(max_length=500)
+    escalation_ref: str = Field(pattern=ESCALATION_REF_PATTERN)
+    text: str = Field(min_length=1, max_length=500)
+    #: The sending escalation's workflow id (notes from before it was sent: unknown).
+    sent_by: str | None = Field(None, max_length=120)
+    #: The escalation was raised (the case learns of it); other news needs it raised first.
+    raised: bool = False
+
+    @model_validator(mode="after")
+    def _printable_and_own(self) -> EscalationNote:
+        if not self.text.isprintable():
+            raise ValueError("text: control or formatting characters are not allowed")
+        if self.sent_by is not None and self.sent_by != f"escalation-{self.escalation_ref}":
+            raise ValueError(
+                f"sent_by: {self.sent_by[:60]!r} is not escalation {self.escalation_ref}'s workflow"
+            )
+        return self
 
 
 def workflow_id(case_ref: str) -> str:

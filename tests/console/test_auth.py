@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -174,3 +176,89 @@ def test_a_removed_user_loses_their_session(users_path: Path, tmp_path: Path) ->
 
 def test_verify_password() -> None:
     assert not verify_password(None, PASSWORD)
+
+
+# --------------------------------------------------------------------------- throttling
+
+
+def test_wrong_passwords_from_elsewhere_never_lock_the_real_user_out(
+    app_client: Callable[..., TestClient],
+) -> None:
+    now = [0.0]
+    limiter = LoginLimiter(clock=lambda: now[0])
+    attacker = TestClient(
+        app_client(limiter).app, follow_redirects=False, client=("203.0.113.9", 1)
+    )
+    for _ in range(12):  # patient: waits out every delay
+        now[0] += limiter.retry_after("pat", "203.0.113.9")
+        page = attacker.get("/login")
+        wrong = attacker.post(
+            "/login",
+            data={"username": "pat", "password": "guess", "csrf_token": csrf_of(page.text)},
+        )
+        assert wrong.status_code == 401
+    # The attacker now waits ever longer; the real user, elsewhere, waits a minute at most.
+    assert limiter.retry_after("pat", "203.0.113.9") > 60
+    assert 0 < limiter.retry_after("pat", "198.51.100.7") <= 60
+    now[0] += 60
+    real = TestClient(attacker.app, follow_redirects=False, client=("198.51.100.7", 2))
+    sign_in(real, "pat")
+
+
+def test_the_delay_grows_with_each_failure_and_is_capped() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(clock=lambda: now[0])
+    waits = []
+    for _ in range(12):
+        limiter.failed("pat", "1.2.3.4")
+        waits.append(limiter.retry_after("pat", "1.2.3.4"))
+    assert waits[:2] == [0, 0]  # a typo or two costs nothing
+    assert waits[2:6] == [5, 10, 20, 40]  # then it doubles
+    assert max(waits) == 900  # up to a cap: a delay, never a lock
+    limiter.succeeded("pat", "1.2.3.4")
+    # After a success the person is free again; the address keeps its own (higher) count.
+    assert limiter.retry_after("pat", "1.2.3.4") == 0
+
+
+def test_forwarded_addresses_are_believed_only_from_configured_proxies(
+    settings: Any, backend: Any, clock: Any
+) -> None:
+    from console.app import create_app
+
+    now = [0.0]
+    limiter = LoginLimiter(clock=lambda: now[0])
+    behind = dataclasses.replace(settings, trusted_proxies=("10.0.0.0/8",))
+    app = create_app(behind, backend, now=clock, limiter=limiter)
+
+    def fail(peer: str, forwarded: str) -> None:
+        client = TestClient(app, follow_redirects=False, client=(peer, 1))
+        page = client.get("/login")
+        client.post(
+            "/login",
+            data={"username": "pat", "password": "guess", "csrf_token": csrf_of(page.text)},
+            headers={"X-Forwarded-For": forwarded},
+        )
+
+    # Through our proxy: the address the proxy saw is the one throttled (not the proxy's, not
+    # what the client itself put in front).
+    for _ in range(3):
+        fail("10.0.0.2", "6.6.6.6, 198.51.100.7")
+    assert limiter.retry_after("pat", "198.51.100.7") > 0
+    assert limiter.retry_after("pat", "10.0.0.2") == 0
+    assert limiter.retry_after("pat", "6.6.6.6") == 0
+    # Straight from the internet: a forged header changes nothing.
+    for n in range(3):
+        fail("203.0.113.9", f"192.0.2.{n}")
+    assert limiter.retry_after("pat", "203.0.113.9") > 0
+    assert all(limiter.retry_after("pat", f"192.0.2.{n}") == 0 for n in range(3))
+
+
+def test_uvicorn_does_not_rewrite_the_client_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn's own proxy-header handling would believe X-Forwarded-For from 127.0.0.1."""
+    import console.__main__ as entry
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(entry, "build_app", lambda host: object())
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: seen.update(kw))
+    assert entry.main(["--host", "127.0.0.1", "--port", "8123"]) == 0
+    assert seen["proxy_headers"] is False

@@ -61,7 +61,7 @@ def test_every_kind_has_a_form_that_reads_back(kind: DecisionKind) -> None:
     form = decision_form(kind, ENGLAND)
     names = {f.name for f in form.fields}
     model = DECISION_MODELS[kind]
-    assert "by" not in names and "kind" not in names
+    assert "by" not in names and "kind" not in names and "via" not in names
     assert "decision_id" in names
     for name, info in model.model_fields.items():
         if info.is_required() and name not in ("by", "kind", "decision_id"):
@@ -74,8 +74,15 @@ def test_every_kind_has_a_form_that_reads_back(kind: DecisionKind) -> None:
     assert body["kind"] == kind.value
     assert body["by"] == POLICE_MEMBER.model_dump(mode="json")
     assert body["decision_id"].startswith("console-")
+    assert body["via"] == "console"  # the history records where it came from (issue #11)
     expected = DECISION_ADAPTER.validate_python(
-        {"kind": kind.value, "decision_id": body["decision_id"], "by": body["by"], **fields}
+        {
+            "kind": kind.value,
+            "decision_id": body["decision_id"],
+            "by": body["by"],
+            "via": "console",
+            **fields,
+        }
     ).model_dump(mode="json", exclude_none=True)
     assert body == expected
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
+from console.app import state_words
 from console.backend import CaseFilter, caseload_query
+from safeguarding.clock import uk_today
 from safeguarding.vocabulary import Route, Stage
 from tests.console.a11y import broken_descriptions, duplicate_ids, unlabelled_controls
-from tests.console.conftest import NOW, csrf_of
+from tests.console.conftest import NOW, Clock, csrf_of
 from tests.console.fakes import FakeBackend
 from tests.factories import CHAIR, COORDINATOR, POLICE_MEMBER, action_fields, referral
 
@@ -117,6 +119,36 @@ def test_caseload_query_is_the_clis_plus_partnerships_and_queue() -> None:
     )
     assert "Partnership = 'C'" in caseload_query(CaseFilter(partnership="C", visible=("C",)), None)
     assert "Partnership = '-'" in caseload_query(CaseFilter(visible=()), None)
+
+
+def test_the_query_itself_keeps_a_restricted_user_to_their_partnerships() -> None:
+    """Defence in depth: even if a page passed on a partnership the user cannot see, the query
+    (and the fake, through the same CaseFilter.admits) gives nothing from it."""
+    other = caseload_query(CaseFilter(partnership="LSCP", visible=("CSCP",)), None)
+    assert "Partnership = 'LSCP'" not in other
+    assert other.endswith("AND Partnership = '-'")
+    own = caseload_query(CaseFilter(partnership="CSCP", visible=("CSCP", "LSCP")), None)
+    assert own.endswith("AND Partnership = 'CSCP'") and "LSCP" not in own
+    assert caseload_query(CaseFilter(partnership="LSCP"), None).endswith("Partnership = 'LSCP'")
+    # A code that is not a plain code never reaches the query text.
+    assert "x' OR" not in caseload_query(CaseFilter(visible=("x' OR '1'='1",)), None)
+    assert CaseFilter(partnership="LSCP", visible=("CSCP",)).admits("LSCP") is False
+    assert CaseFilter(partnership="LSCP", visible=("CSCP",)).admits("CSCP") is False
+    assert CaseFilter(visible=("CSCP",)).admits("CSCP") is True
+    assert CaseFilter().admits("ANY") is True
+
+
+def test_the_fake_filters_as_the_real_backend_does(backend: FakeBackend) -> None:
+    liverpool = start(backend)
+    croydon = start(backend, partnership="CSCP")
+
+    def listed(where: CaseFilter) -> set[str]:
+        return {row.case_ref for row in asyncio.run(backend.list_cases(where))}
+
+    assert listed(CaseFilter(partnership="LSCP", visible=("CSCP",))) == set()
+    assert listed(CaseFilter(visible=("CSCP",))) == {croydon}
+    assert listed(CaseFilter(partnership="LSCP")) == {liverpool}
+    assert listed(CaseFilter()) == {liverpool, croydon}
 
 
 # --------------------------------------------------------------------------- a case
@@ -437,11 +469,27 @@ def test_reports_page_with_a_broken_register(
     from console import reports
 
     monkeypatch.setattr(reports, "register_available", lambda: True)
+    client = as_user("cora")  # the sessions' database is chosen when the console starts
     monkeypatch.setenv("DATABASE_URL", "notadriver://nowhere")
-    page = as_user("cora").get("/reports")
+    page = client.get("/reports")
     assert page.status_code == 200
     assert "The register could not be read" in page.text
 
 
 def test_now_is_the_fixed_clock() -> None:
     assert NOW.date() == TODAY
+
+
+@pytest.mark.parametrize("hours", range(0, 7 * 24, 7))
+def test_the_caseload_shows_the_state_the_case_reports_at_any_hour(
+    as_user: Client, backend: FakeBackend, clock: Clock, hours: int
+) -> None:
+    """A week of clocks, every 7 hours: a new Liverpool case is "due soon" from Monday 09:00 to
+    its Wednesday triage meeting and "on track" otherwise; the page says what the case says."""
+    clock.now = datetime(2026, 11, 23, 0, 30, tzinfo=UTC) + timedelta(hours=hours)  # a Monday
+    fresh = asyncio.run(backend.start(referral(uk_today(clock.now), partnership="LSCP")))
+    upcoming = asyncio.run(backend.status(fresh)).next_deadline
+    assert upcoming is not None
+    page = as_user("cora").get("/cases")
+    row = re.search(rf'<tr data-case="{fresh}">(.*?)</tr>', page.text, re.S)
+    assert row and state_words(upcoming.state) in row.group(1)

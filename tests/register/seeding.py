@@ -35,7 +35,7 @@ from safeguarding.clock import uk_moment
 from safeguarding.decisions import Person
 from safeguarding.planning import plan_deadline
 from safeguarding.projection import CaseSnapshot, snapshot
-from safeguarding.referral import Referral
+from safeguarding.referral import Referral, age_on
 from safeguarding.settings import PartnershipSettings
 from tests.factories import (
     BUSINESS_MANAGER,
@@ -117,7 +117,8 @@ def _referral(received: date, **overrides: Any) -> Referral:
         "children": [
             {
                 "name": CHILD_NAMES[0],
-                "age_years": 3,
+                # Consistent with the date of birth on the day received (checked since #11).
+                "age_years": age_on(DATE_OF_BIRTH, received),
                 "date_of_birth": DATE_OF_BIRTH.isoformat(),
                 "sex": "female",
                 "ethnicity": "White British",

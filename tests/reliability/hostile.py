@@ -13,11 +13,12 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
 
+from safeguarding import horizon
 from safeguarding.decisions import DECISION_MODELS, MAX_DECISION_BYTES
 from safeguarding.referral import MAX_REFERRAL_BYTES, Referral
 from safeguarding.vocabulary import Agency, DecisionKind, Role
@@ -128,6 +129,8 @@ class Hostile:
     #: The refusal must name this field (None: any clear refusal).
     field: str | None
     how: str
+    #: The day the referral is checked on (`parse_referral(today=...)`).
+    today: date = RECEIVED_ON
 
 
 def _required(model: type[Any]) -> list[str]:
@@ -146,9 +149,32 @@ def valid_referral() -> dict[str, Any]:
     return referral_data(RECEIVED_ON, partnership="LSCP")
 
 
+def out_of_range(today: date, *, near: bool) -> st.SearchStrategy[date]:
+    """Days a referral cannot be received on, seen from `today`: after it, or more than
+    `horizon.REFERRAL_YEARS_BACK` years before it; over the whole calendar, the edges most
+    often. `near=False` keeps a year away from the edges (for a check made on another day)."""
+    after = today + timedelta(days=1 if near else 366)
+    before = horizon.earliest_received(today) - timedelta(days=1 if near else 366)
+    edges = [date.min, date(1, 1, 2), date(1900, 1, 1), date.max]
+    if near:
+        edges += [after, before]
+    return st.one_of(
+        st.sampled_from(edges),
+        st.dates(min_value=after),
+        st.dates(max_value=before),
+    )
+
+
 @st.composite
-def hostile_referrals(draw: st.DrawFn) -> Hostile:
-    data = valid_referral()
+def hostile_referrals(draw: st.DrawFn, any_day: bool = False) -> Hostile:
+    """With `any_day`, the referral is checked on a day drawn from the whole calendar (its
+    dates move with it); otherwise on `RECEIVED_ON`."""
+    today = (
+        draw(st.dates(date(1, 1, 1) + timedelta(days=366 * 30), date(9999, 1, 1)))
+        if any_day
+        else RECEIVED_ON
+    )
+    data = referral_data(today, partnership="LSCP")
     how = draw(
         st.sampled_from(
             [
@@ -157,7 +183,7 @@ def hostile_referrals(draw: st.DrawFn) -> Hostile:
                 "wrong_type",
                 "too_long",
                 "bad_date",
-                "future",
+                "out_of_range",
                 "extra",
                 "bad_partnership",
                 "bad_child",
@@ -169,30 +195,30 @@ def hostile_referrals(draw: st.DrawFn) -> Hostile:
         )
     )
     if how == "not_object":
-        return Hostile(draw(not_an_object), True, None, how)
+        return Hostile(draw(not_an_object), True, None, how, today)
     if how == "missing":
         field = draw(st.sampled_from(REFERRAL_REQUIRED))
         del data[field]
-        return Hostile(data, True, field, how)
+        return Hostile(data, True, field, how, today)
     if how == "wrong_type":
         field = draw(st.sampled_from(REFERRAL_FIELDS))
         data[field] = draw(structured_wrong)
-        return Hostile(data, True, field, how)
+        return Hostile(data, True, field, how, today)
     if how == "too_long":
         field = draw(st.sampled_from(REFERRAL_TEXT))
         data[field] = draw(too_long)
-        return Hostile(data, True, field, how)
+        return Hostile(data, True, field, how, today)
     if how == "bad_date":
         field = draw(st.sampled_from(REFERRAL_DATES))
         data[field] = draw(bad_dates)
-        return Hostile(data, True, field, how)
-    if how == "future":  # a date out of range for the case: received after today
-        data["received_on"] = draw(st.dates(date(2100, 1, 1), date(9999, 12, 31))).isoformat()
-        return Hostile(data, True, "received_on", how)
+        return Hostile(data, True, field, how, today)
+    if how == "out_of_range":  # received after today, or implausibly long ago
+        data["received_on"] = draw(out_of_range(today, near=any_day)).isoformat()
+        return Hostile(data, True, "received_on", how, today)
     if how == "extra":
         key = draw(hostile_keys.filter(lambda k: k not in REFERRAL_FIELDS))
         data[key] = draw(json_values)
-        return Hostile(data, True, key if key.isprintable() else None, how)
+        return Hostile(data, True, key if key.isprintable() else None, how, today)
     if how == "bad_partnership":
         code = draw(
             st.one_of(hostile_text, st.text(min_size=17)).filter(
@@ -200,7 +226,7 @@ def hostile_referrals(draw: st.DrawFn) -> Hostile:
             )
         )
         data["partnership"] = code
-        return Hostile(data, True, "partnership", how)
+        return Hostile(data, True, "partnership", how, today)
     if how == "bad_child":
         child = dict(data["children"][0])
         part = draw(st.sampled_from(["name", "age_years", "sex", "extra"]))
@@ -217,10 +243,10 @@ def hostile_referrals(draw: st.DrawFn) -> Hostile:
         else:
             child[draw(hostile_keys.filter(lambda k: k not in child))] = 1
         data["children"] = [child]
-        return Hostile(data, True, "children", how)
+        return Hostile(data, True, "children", how, today)
     if how == "too_many_children":
         data["children"] = data["children"] * draw(st.integers(5, 50))
-        return Hostile(data, True, "children", how)
+        return Hostile(data, True, "children", how, today)
     if how == "unknown_option":
         field = draw(st.sampled_from(["harm", "agencies_involved", "referrer"]))
         word = draw(hostile_text.filter(lambda w: w not in VOCABULARY))
@@ -230,15 +256,15 @@ def hostile_referrals(draw: st.DrawFn) -> Hostile:
             data["agencies_involved"] = ["police", word or "?"]
         else:
             data["referrer"] = {**data["referrer"], "agency": word or "?"}
-        return Hostile(data, True, field, how)
+        return Hostile(data, True, field, how, today)
     if how == "anything":  # may happen to be valid (numbers as strings, say)
         field = draw(st.sampled_from(REFERRAL_FIELDS))
         data[field] = draw(st.one_of(json_values, st.integers().map(str)))
-        return Hostile(data, False, None, how)
+        return Hostile(data, False, None, how, today)
     # hostile but well-formed text: may be valid
     field = draw(st.sampled_from(["summary", "late_reason"]))
     data[field] = draw(hostile_text)
-    return Hostile(data, False, None, how)
+    return Hostile(data, False, None, how, today)
 
 
 # --------------------------------------------------------------------------- decisions

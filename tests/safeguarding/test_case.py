@@ -979,9 +979,17 @@ def test_a_decision_id_is_applied_once() -> None:
     assert result.message == "triage recorded; stage is now Serious Incident Notification"
     # Re-sent later, it passes the check even though triage is no longer allowed.
     d.on(date(2026, 12, 23)).case.check(made, d.now)
-    # The same id with another payload of the same kind is still the same decision.
+    # The same id with another payload of the same kind is a conflict (issue #11: it used to
+    # be taken as the same decision, answering with the first one's result).
     resent = decision("triage", CHAIR, decision_id="triage-1", outcome="case_of_concern")
-    assert d.case.is_duplicate(resent)
+    with pytest.raises(DecisionRefused) as refused:
+        d.case.is_duplicate(resent)
+    assert refused.value.reason == "conflict"
+    assert "already used for a different triage decision" in refused.value.message
+    # Sent again exactly as it was, it is still the same decision.
+    assert d.case.is_duplicate(
+        decision("triage", CHAIR, decision_id="triage-1", outcome="serious_incident")
+    )
 
 
 def test_a_decision_id_reused_for_another_kind_is_a_conflict() -> None:

@@ -149,6 +149,67 @@ def test_received_in_the_future_is_refused_when_today_is_given() -> None:
     assert parse_referral(referral_data(RECEIVED)).received_on == RECEIVED
 
 
+# ------------------------------------------------------------------ plausibility (issue #11)
+
+
+def test_received_implausibly_long_ago_is_refused_when_today_is_given() -> None:
+    message = refusal(referral_data(date(1926, 12, 21)), today=RECEIVED)
+    assert "received_on: 1926-12-21 is more than 5 years ago (the earliest allowed is" in message
+    assert refusal(referral_data(date(1, 1, 1)), today=RECEIVED).startswith(
+        "referral refused: received_on: 0001-01-01 is more than 5 years ago"
+    )
+    five_years = date(2021, 12, 21)
+    assert parse_referral(referral_data(five_years), today=RECEIVED).received_on == five_years
+
+
+def test_an_incident_or_awareness_before_any_child_could_live_is_refused() -> None:
+    message = refusal(referral_data(RECEIVED, incident_on="1990-01-01"))
+    assert "incident_on 1990-01-01 is more than 25 years before received_on" in message
+    message = refusal(referral_data(RECEIVED, la_aware_on="1066-10-14"))
+    assert "la_aware_on 1066-10-14 is more than 25 years before received_on" in message
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"date_of_birth": "2027-01-01"}, "children.0.date_of_birth: 2027-01-01 is after the"),
+        (
+            {"date_of_birth": "2020-01-01", "age_years": 3},
+            "children.0.age_years: 3 does not match date_of_birth 2020-01-01 (age 6 then)",
+        ),
+        ({"date_of_birth": "1990-01-01"}, "makes them 36; a care leaver is under 25"),
+        ({"date_of_birth": "2005-01-01"}, "makes them 21; for 18 to 24 set care_leaver"),
+        (
+            {"date_of_birth": "2015-01-01", "care_leaver": True},
+            "makes them 11; a care leaver is aged 18 to 24",
+        ),
+        ({"age_years": True}, "children.0.age_years: must be a whole number of years"),
+        ({"age_years": False}, "children.0.age_years: must be a whole number of years"),
+    ],
+)
+def test_implausible_child_details_are_refused_naming_the_field(
+    fields: dict[str, Any], problem: str
+) -> None:
+    data = referral_data(RECEIVED, children=[child(**fields)])
+    assert problem in refusal(data)
+
+
+def test_a_plausible_date_of_birth_is_accepted() -> None:
+    born = date(2023, 12, 22)  # 2 on the day received, 3 the next day
+    parsed = parse_referral(
+        referral_data(RECEIVED, children=[child(date_of_birth=born.isoformat(), age_years=2)])
+    )
+    assert parsed.children[0].date_of_birth == born
+    # Aged 3 at the incident, 4 when it was received: either age is right.
+    both = referral_data(
+        RECEIVED,
+        incident_on="2026-12-01",
+        children=[child(date_of_birth="2022-12-10", age_years=3)],
+    )
+    assert parse_referral(both).children[0].age_years == 3
+    assert parse_referral({**both, "children": [child(date_of_birth="2022-12-10", age_years=4)]})
+
+
 # ------------------------------------------------------------------ other fields
 
 

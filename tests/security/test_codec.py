@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue
 
 from security.codec import ENCODING, KEY_ID, NONCE_BYTES, DecryptionError, EncryptionCodec
 from security.keys import KeyError_, KeyRing, key_ring_from_env, local_key_file
+from security.marks import UNSEALED, Unsealed
 from starter.connection import data_converter
 from tests.factories import referral
 
@@ -114,10 +116,46 @@ async def test_a_wrong_key_with_the_same_id_is_detected() -> None:
         await EncryptionCodec(ring("a", a=KEY_B)).decode([sealed])
 
 
-async def test_payloads_written_before_encryption_pass_through() -> None:
-    codec = EncryptionCodec(ring())
+async def test_payloads_not_sealed_by_the_ring_stay_readable_but_are_marked() -> None:
+    """Written before encryption, or sent by a client without the key: readable (old
+    histories still replay), but marked, so that workflows refuse it as a decision, a signal
+    or a new case (issue #11). A payload with no metadata at all is left as it is. The codec
+    server's codec (for people, through the Web UI) shows what is there, unmarked."""
+    assert await EncryptionCodec(ring()).decode([plain()]) == [plain()]
+    codec = EncryptionCodec(ring(), mark_unsealed=True)
     legacy = [plain("from before encryption"), Payload(metadata={"encoding": b"binary/null"})]
-    assert await codec.decode(legacy) == legacy
+    decoded = await codec.decode([*legacy, Payload()])
+    for before, after in zip(legacy, decoded, strict=False):
+        assert after.data == before.data
+        assert after.metadata["encoding"] == before.metadata["encoding"]
+        assert after.metadata[UNSEALED] == b"1"
+    assert decoded[2] == Payload()
+
+
+async def test_the_converter_will_not_read_an_unsealed_payload_as_a_typed_value() -> None:
+    converter = data_converter(ring())
+    [marked] = await converter.payload_codec.decode([plain('"a forged referral"')])  # type: ignore[union-attr]
+    with pytest.raises(Unsealed, match="not encrypted with a key from the ring"):
+        converter.payload_converter.from_payloads([marked], [str])
+    # A RawValue (how workflows take decisions) is handed over, mark and all.
+    [raw] = converter.payload_converter.from_payloads([marked], [RawValue])
+    assert raw.payload.metadata[UNSEALED] == b"1"
+    # Sealed payloads read as before.
+    [sealed] = await converter.encode(["a real referral"])
+    assert await converter.decode([sealed], [str]) == ["a real referral"]
+
+
+async def test_a_workers_codec_marks_what_it_cannot_decrypt_instead_of_failing() -> None:
+    """A forged ciphertext in a signal would fail every workflow task of its case for good;
+    a worker's codec marks it unsealed (nothing readable left), clients still raise."""
+    [sealed] = await EncryptionCodec(ring("a", a=KEY_A)).encode([plain()])
+    forged = Payload(metadata={**sealed.metadata, KEY_ID: b"nobody"}, data=b"x" * 40)
+    wrong = await EncryptionCodec(ring("a", a=KEY_B), mark_unreadable=True).decode([sealed, forged])
+    for payload in wrong:
+        assert payload.metadata[UNSEALED] == b"1"
+        assert b"Zebedee" not in payload.SerializeToString()
+    with pytest.raises(DecryptionError):
+        await EncryptionCodec(ring("a", a=KEY_B)).decode([forged])
 
 
 # --------------------------------------------------------------------------- the key ring

@@ -175,3 +175,44 @@ def test_allowed_origins_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert codec_server.allowed_origins_from_env() == [UI, "http://localhost:8233"]
     monkeypatch.setenv("SRO_CODEC_ALLOWED_ORIGINS", " https://ui.example , ")
     assert codec_server.allowed_origins_from_env() == ["https://ui.example"]
+
+
+@pytest.mark.parametrize("same_user", [True, False])
+def test_without_a_token_only_this_users_own_browser_may_decode(
+    monkeypatch: pytest.MonkeyPatch, same_user: bool
+) -> None:
+    """`make run`: the Web UI's endpoint carries no token (every local user can read it), so
+    the codec server decodes for loopback connections from its own user, and nobody else."""
+    monkeypatch.setattr(codec_server, "same_local_user", lambda client, server: same_user)
+    trusting = codec_server.build_app(CODEC, TOKEN, [UI], trust_local_user=True)
+    ui = {"Origin": UI, "Content-Type": "application/json"}
+    with TestClient(trusting) as test_client:
+        answer = test_client.post("/decode", content=body(sealed("Olwen Fairweather")), headers=ui)
+        if same_user:
+            assert answer.status_code == 200, answer.text
+            assert parsed(answer.text) == [plain("Olwen Fairweather")]
+        else:
+            assert answer.status_code == 403
+            assert answer.json() == {"error": "missing or wrong token"}
+        # Whoever it is: a wrong token, or a page from another origin, is still refused.
+        for path, headers in (
+            ("/decode", {**ui, "Authorization": "Bearer wrong"}),
+            ("/wrong-token/decode", ui),
+            ("/decode", {"Origin": "https://evil.example"}),
+        ):
+            refused = test_client.post(path, content=body(sealed("Olwen")), headers=headers)
+            assert refused.status_code == 403 and "Olwen" not in refused.text
+        # The token still works for anyone (the CLI, another machine).
+        bearer = {**ui, "Authorization": f"Bearer {TOKEN}"}
+        assert test_client.post("/decode", content=body(), headers=bearer).status_code == 200
+    # Not trusting (the default: a shared deployment): this user needs the token too.
+    with TestClient(codec_server.build_app(CODEC, TOKEN, [UI])) as strict:
+        assert strict.post("/decode", content=body(), headers=ui).status_code == 403
+
+
+def test_trusting_the_local_user_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SRO_CODEC_TRUST_LOCAL_USER", raising=False)
+    assert codec_server.trust_local_user_from_env() is False
+    for value, expected in (("1", True), ("true", True), ("0", False), ("", False)):
+        monkeypatch.setenv("SRO_CODEC_TRUST_LOCAL_USER", value)
+        assert codec_server.trust_local_user_from_env() is expected

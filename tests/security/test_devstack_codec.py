@@ -88,6 +88,20 @@ def test_only_the_web_ui_origin_may_call_it(
     ]  # fmt: skip
 
 
+def test_only_the_codec_server_gets_the_token_and_it_trusts_this_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SRO_CODEC_TOKEN", "a-token-of-my-own-choosing")
+    monkeypatch.delenv("SRO_CODEC_TRUST_LOCAL_USER", raising=False)
+    codec_env = devstack.codec_environment(settings(tmp_path), 8301)
+    assert codec_env["SRO_CODEC_TOKEN"] == "a-token-of-my-own-choosing"
+    assert codec_env["SRO_CODEC_TRUST_LOCAL_USER"] == "1"
+    others = devstack.without_codec_secrets(devstack.child_environment(settings(tmp_path)))
+    assert "SRO_CODEC_TOKEN" not in others and others["SRO_DATA_DIR"] == str(tmp_path)
+    monkeypatch.setenv("SRO_CODEC_TRUST_LOCAL_USER", "0")  # a shared machine: token only
+    assert devstack.codec_environment(settings(tmp_path), 8301)["SRO_CODEC_TRUST_LOCAL_USER"] == "0"
+
+
 def test_a_key_and_a_token_are_created_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -200,15 +214,20 @@ async def test_make_run_serves_the_codec_to_the_web_ui(
         for log in data.glob("*.log"):
             assert token not in log.read_text(), f"the token is in {log}"
 
-        # The Web UI was given the codec endpoint, token included.
+        # The Web UI was given the codec endpoint and no token: every local user can read the
+        # dev server's command line and this settings page (tests/security/test_devstack_trust.py).
         settings_json = json.loads(await asyncio.to_thread(http, f"{ui_url}/api/v1/settings"))
-        assert settings_json["Codec"]["Endpoint"] == f"{codec_url}/{token}"
+        assert settings_json["Codec"]["Endpoint"] == codec_url
+        assert token not in json.dumps(settings_json)
 
         # The codec server decodes, with the stack's own key, for the Web UI's origin only.
         [sealed] = await data_converter(ring).encode(["Ottoline Brackenbury"])
         payloads = json_format.MessageToJson(Payloads(payloads=[sealed])).encode()
         headers = {"Origin": ui_url, "Content-Type": "application/json"}
         answer = await asyncio.to_thread(http, f"{codec_url}/{token}/decode", payloads, headers)
+        assert b"Ottoline Brackenbury" in json_format.Parse(answer, Payloads()).payloads[0].data
+        # What the Web UI sends from this user's browser: no token, this user's connection.
+        answer = await asyncio.to_thread(http, f"{codec_url}/decode", payloads, headers)
         assert b"Ottoline Brackenbury" in json_format.Parse(answer, Payloads()).payloads[0].data
         for url, extra in (
             (f"{codec_url}/wrong/decode", {}),
@@ -219,7 +238,8 @@ async def test_make_run_serves_the_codec_to_the_web_ui(
             assert refused.value.code == 403
         assert await asyncio.to_thread(http, f"{codec_url}/healthz") == b"ok"
 
-        # The Temporal CLI decodes a history through it with the token as a Bearer token.
+        # The Temporal CLI decodes a history through it with the token as a Bearer token, given
+        # in its environment (TEMPORAL_CODEC_AUTH), not on its command line.
         address = f"127.0.0.1:{stack['SRO_TEMPORAL_PORT']}"
         client = await Client.connect(address, data_converter=data_converter(ring))
         handle = await client.start_workflow(
@@ -228,10 +248,19 @@ async def test_make_run_serves_the_codec_to_the_web_ui(
         )  # fmt: skip
         show = [devstack.temporal_binary(), "workflow", "show", "-w", handle.id, "--output", "json"]
         show += ["--address", address]
-        codec = ["--codec-endpoint", codec_url, "--codec-auth", f"Bearer {token}"]
-        clear = await asyncio.to_thread(subprocess.run, [*show, *codec], capture_output=True)
+        codec = ["--codec-endpoint", codec_url]
+        auth = {**os.environ, "TEMPORAL_CODEC_AUTH": f"Bearer {token}"}
+        clear = await asyncio.to_thread(
+            subprocess.run, [*show, *codec], capture_output=True, env=auth
+        )
         assert clear.returncode == 0, clear.stderr
         assert b"Ottoline Brackenbury" in base64_fields(clear.stdout)
+        # The CLI does send TEMPORAL_CODEC_AUTH: a wrong one is refused (this user or not).
+        wrong = {**os.environ, "TEMPORAL_CODEC_AUTH": "Bearer wrong-token"}
+        refused_cli = await asyncio.to_thread(
+            subprocess.run, [*show, *codec], capture_output=True, env=wrong
+        )
+        assert b"Ottoline Brackenbury" not in base64_fields(refused_cli.stdout)
         sealed_out = await asyncio.to_thread(subprocess.run, show, capture_output=True)
         assert b"Ottoline Brackenbury" not in base64_fields(sealed_out.stdout)
         assert b"binary/encrypted" in base64_fields(sealed_out.stdout)

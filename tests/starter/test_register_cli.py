@@ -70,6 +70,8 @@ def test_annual_report_files_and_chart(
     assert 'src="annual-2026-27-LSCP-timeliness.png"' in html
     png = (out / "annual-2026-27-LSCP-timeliness.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 15_000
+    # Reports hold case data: `sro` creates them (and their folder) for its user only.
+    assert [p.name for p in [out, *out.iterdir()] if p.stat().st_mode & 0o077] == []
 
 
 def test_summary_only_the_formats_asked_for(
@@ -131,11 +133,11 @@ def test_upgrade_and_info(
     url = f"sqlite:///{tmp_path / 'new' / 'register.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     code, printed, _ = sro(capsys, "register", "upgrade")
-    assert code == 0 and "migrated from empty to 0001" in printed
+    assert code == 0 and "migrated from empty to 0002" in printed
     code, printed, _ = sro(capsys, "register", "upgrade")
-    assert "at the newest revision (0001)" in printed
+    assert "at the newest revision (0002)" in printed
     code, printed, _ = sro(capsys, "register", "info")
-    assert "Revision: 0001" in printed and "cases" in printed
+    assert "Revision: 0002" in printed and "cases" in printed
     db.forget(url)
 
 

@@ -427,7 +427,8 @@ async def test_a_linked_case_is_told_when_raised_and_resolved(escalations: Escal
             notes = [
                 e.text for e in (await case_status(case)).history if e.kind is HistoryKind.NOTICE
             ]
-            return text in notes
+            # Each note names its sender: the escalation's workflow id.
+            return f"{text} (from escalation-{ref})" in notes
 
         return check
 
