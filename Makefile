@@ -2,7 +2,7 @@
 #
 #   make run         the Temporal dev server, the worker and the web console (Ctrl-C stops all); state in ./data
 #   make test        lint, format check, type check and every test (CI runs this: .ci/run)
-#   make reliability every fault test at RELIABILITY.md's counts, the slower faults too (~15 min)
+#   make reliability every fault test at RELIABILITY.md's counts (50 cases each: long)
 #   make clock-matrix the date- and time-dependent tests under every frozen clock (tests/clock.py)
 #   make lint        ruff check, ruff format --check, mypy
 #   make format      apply ruff's formatting and safe fixes

@@ -91,10 +91,14 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files with integration tests (real servers and subprocesses: seconds each, mostly
+    """The files with integration or slow tests (real servers and subprocesses: seconds each, mostly
     waiting) first, so that in parallel they overlap each other and the many quick files fill in
     around them, rather than a slow one starting last and running alone at the end."""
-    slow = {item.path for item in items if item.get_closest_marker("integration")}
+    slow = {
+        item.path
+        for item in items
+        if item.get_closest_marker("integration") or item.get_closest_marker("slow")
+    }
     items.sort(key=lambda item: item.path not in slow)
 
 

@@ -45,9 +45,12 @@ QUICK_ON_TEST_SERVER = {"monday-09:00": ["tests/workflows/test_referral.py"]}
 #: The probes that show the pin took (tests/test_clock.py), run alongside every time.
 PROBES = "tests/test_clock.py"
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get(clock.ENV)), reason="this runs the matrix; it is not run inside it"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(os.environ.get(clock.ENV)), reason="this runs the matrix; it is not run inside it"
+    ),
+]
 
 MOMENTS = clock.moments(datetime.now(UTC), full=FULL)
 

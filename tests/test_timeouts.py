@@ -1,0 +1,48 @@
+"""A test that hangs fails instead of stalling the run (pytest-timeout, configured in
+pyproject.toml): an assert failing inside an activity makes Temporal retry it for ever, and the
+test awaiting the result would otherwise wait for ever too."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HANGING = """
+import asyncio
+
+
+async def test_waits_for_an_activity_retried_for_ever() -> None:
+    await asyncio.Event().wait()
+
+
+async def test_the_next_test_still_runs() -> None:
+    await asyncio.sleep(0)
+"""
+
+
+def test_every_test_has_a_time_limit(pytestconfig: pytest.Config) -> None:
+    assert float(pytestconfig.getini("timeout")) == 300
+    assert pytestconfig.getini("timeout_method") == "signal"
+
+
+def test_a_hanging_async_test_fails_and_the_run_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "test_hanging.py").write_text(HANGING)
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml")),
+            *("--rootdir", str(tmp_path), "-p", "no:xdist", "-p", "no:cacheprovider"),
+            *("-q", "--timeout=1", str(tmp_path / "test_hanging.py")),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Timeout (>1.0s) from pytest-timeout" in done.stdout
+    assert "1 failed, 1 passed" in done.stdout
