@@ -130,7 +130,11 @@ def build_app(
                 # The key is the credential to write (README): people read, they do not encode.
                 refused = "a console session may decode, not encode"
             else:
-                found = await asyncio.to_thread(console.check, cookie)
+                try:
+                    found = await asyncio.to_thread(console.check, cookie)
+                except Exception:  # e.g. the register is down: nobody is recognised meanwhile
+                    log.exception("console sessions cannot be checked")
+                    found = "console sessions cannot be checked now"
                 if isinstance(found, Reader):
                     return f"user={found.username} role={found.role}", True
                 refused = found

@@ -341,6 +341,18 @@ def test_this_users_own_browser_still_decodes_with_a_stale_cookie(
         assert decode(client, "x" * 43)[0] == 200
 
 
+def test_a_session_store_that_cannot_be_read_refuses(
+    users_path: Path, profiles: dict[str, PartnershipSettings]
+) -> None:
+    def broken(token: str) -> str | None:
+        raise OSError("the register is down")
+
+    check = ConsoleSignIn(broken, UsersFile(users_path).get, profiles)
+    app = codec_server.build_app(CODEC, TOKEN, [UI], console=check)
+    with TestClient(app) as client:
+        assert refused(client, "x" * 43) == "console sessions cannot be checked now"
+
+
 # --------------------------------------------------------------------------- configuration
 
 
