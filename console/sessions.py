@@ -135,6 +135,22 @@ class SessionStore:
                 token, row.username, data if isinstance(data, dict) else {}, row.last_seen_at
             )
 
+    def lookup_user(self, token: str) -> str | None:
+        """Who is signed in with this token, if the session is live (the rules of `load`); None
+        otherwise. Read-only, for the codec server (security/console_sign_in.py): it notes no
+        visit, so decoding in the Web UI (which re-decodes whenever a page refreshes) never
+        keeps an unattended console signed in, and it ends nothing (the console does that)."""
+        if not _TOKEN.match(token):
+            return None
+        now = self.now()
+        with db.session(self.url) as s:
+            row = s.get(ConsoleSession, self._hash(token))
+            if row is None or row.revoked_at is not None or row.username is None:
+                return None
+            if now >= row.expires_at or now - row.last_seen_at > self.policy.idle:
+                return None
+            return row.username
+
     def save(self, loaded: Loaded, data: dict[str, Any]) -> None:
         """Store changed data, and note the visit (at most once per TOUCH_EVERY)."""
         now = self.now()

@@ -6,7 +6,12 @@ protobuf JSON). Access is restricted twice: the browser origin must be the Web U
 `Authorization: Bearer <token>` (the CLI: TEMPORAL_CODEC_AUTH) or as the first path segment of
 the endpoint (an endpoint typed into the Web UI's own codec settings), or, with
 SRO_CODEC_TRUST_LOCAL_USER=1 (what `make run` sets), by being a loopback connection from the user
-who runs this server (security/local_peer.py): the Web UI in your own browser.
+who runs this server (security/local_peer.py): the Web UI in your own browser. With
+SRO_CODEC_CONSOLE_SESSIONS=1 it also decodes (never encodes) for a person signed in to the web
+console, whose browser sends the console's session cookie (security/console_sign_in.py): only a
+live session of a user whose role sees personal data on every case. Each request it answers is
+logged with who it was for (a user and role, the shared token or the local user), the endpoint
+and the number of payloads: never a payload.
 
 The token is read from SRO_CODEC_TOKEN or a 0600 file in the data folder, never from the command
 line, and is never put in the Web UI's codec endpoint: `ps` and the Web UI's /api/v1/settings
@@ -21,10 +26,12 @@ show that endpoint to every local user.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import logging
 import os
 import secrets
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -35,12 +42,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
+from security import console_sign_in
 from security.codec import DecryptionError, EncryptionCodec
+from security.console_sign_in import ConsoleSignIn, Reader
 from security.files import private_data_dir, write_private
 from security.keys import key_ring_from_env
 from security.local_peer import same_local_user
 
 log = logging.getLogger(__name__)
+#: One line per answered request, saying for whom (the access log of issue 14 builds on it).
+access_log = logging.getLogger(f"{__name__}.access")
 MAX_BODY = 4 * 1024 * 1024
 
 
@@ -77,9 +88,12 @@ def build_app(
     allowed_origins: list[str],
     *,
     trust_local_user: bool = False,
+    console: ConsoleSignIn | None = None,
 ) -> Starlette:
     """`trust_local_user`: a request with no token is allowed when it comes over loopback from
-    a process of the user running this server (the dev stack's Web UI in that user's browser)."""
+    a process of the user running this server (the dev stack's Web UI in that user's browser).
+    `console`: a request with no token is allowed to decode when it carries the session cookie
+    of a signed-in console user who may see personal data."""
 
     def cors(request: Request, response: Response) -> Response:
         origin = request.headers.get("origin")
@@ -93,31 +107,52 @@ def build_app(
             response.headers["Vary"] = "Origin"
         return response
 
-    def allowed(request: Request, path_token: str | None) -> str | None:
-        """Why the request is refused, or None when it may go ahead."""
+    async def allowed(request: Request, path_token: str | None, name: str) -> tuple[str, bool]:
+        """(who, True) when the request may go ahead; (why it is refused, False) otherwise."""
         origin = request.headers.get("origin")
         if origin is not None and origin not in allowed_origins:
-            return "origin not allowed"
+            return "origin not allowed", False
         given = path_token
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             given = header[7:].strip()
-        if not given and trust_local_user and same_local_user(request.client, _server(request)):
-            return None  # a wrong token is still refused below, whoever sends it
-        if not given or not hmac.compare_digest(given.encode(), token.encode()):
-            return "missing or wrong token"
-        return None
+        if given:  # a wrong token is refused whoever sends it, with whatever cookie
+            if hmac.compare_digest(given.encode(), token.encode()):
+                return "by=shared_token", True
+            return "missing or wrong token", False
+        refused = "missing or wrong token"
+        cookie = request.cookies.get(console.cookie) if console else None
+        if console is not None and cookie:
+            if origin is None:
+                # Browsers send Origin with every POST: a cookie without one is not the Web UI.
+                refused = "a console session is accepted only from the Web UI's origin"
+            elif name != "decode":
+                # The key is the credential to write (README): people read, they do not encode.
+                refused = "a console session may decode, not encode"
+            else:
+                try:
+                    found = await asyncio.to_thread(console.check, cookie)
+                except Exception:  # e.g. the register is down: nobody is recognised meanwhile
+                    log.exception("console sessions cannot be checked")
+                    found = "console sessions cannot be checked now"
+                if isinstance(found, Reader):
+                    return f"user={found.username} role={found.role}", True
+                refused = found
+        if trust_local_user and same_local_user(request.client, _server(request)):
+            return "by=local_user", True
+        return refused, False
 
     def handler(
+        name: str,
         transform: Callable[[Payloads], Awaitable[list[object]]],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             if request.method == "OPTIONS":
                 return cors(request, Response(status_code=204))
-            refused = allowed(request, request.path_params.get("token"))
-            if refused:
-                log.warning("codec request refused: %s", refused)
-                return cors(request, JSONResponse({"error": refused}, status_code=403))
+            why, ok = await allowed(request, request.path_params.get("token"), name)
+            if not ok:
+                log.warning("codec request refused: %s", why)
+                return cors(request, JSONResponse({"error": why}, status_code=403))
             body = await _read_limited(request)
             if body is None:
                 return cors(request, JSONResponse({"error": "too large"}, status_code=413))
@@ -126,6 +161,7 @@ def build_app(
                 result = Payloads(payloads=await transform(payloads))  # type: ignore[arg-type]
             except (json_format.ParseError, DecryptionError) as err:
                 return cors(request, JSONResponse({"error": str(err)}, status_code=400))
+            access_log.info("endpoint=%s payloads=%d %s", name, len(payloads.payloads), why)
             return cors(
                 request,
                 Response(json_format.MessageToJson(result), media_type="application/json"),
@@ -145,10 +181,10 @@ def build_app(
     methods = ["POST", "OPTIONS"]
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/{token}/encode", handler(encode), methods=methods),
-        Route("/{token}/decode", handler(decode), methods=methods),
-        Route("/encode", handler(encode), methods=methods),
-        Route("/decode", handler(decode), methods=methods),
+        Route("/{token}/encode", handler("encode", encode), methods=methods),
+        Route("/{token}/decode", handler("decode", decode), methods=methods),
+        Route("/encode", handler("encode", encode), methods=methods),
+        Route("/decode", handler("decode", decode), methods=methods),
     ]
     return Starlette(routes=routes)
 
@@ -188,12 +224,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("SRO_CODEC_PORT", "8234")))
     args = parser.parse_args(argv)
     private_data_dir()  # the token and the key file are created 0600 from the start
-    logging.basicConfig(level=logging.INFO)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    console = None
+    if console_sign_in.enabled_from_env():
+        from safeguarding.profiles import ProfileError, load_profiles
+
+        try:
+            console = console_sign_in.from_env(args.host, load_profiles())
+        except (ValueError, ProfileError, OSError) as err:
+            print(f"codec server not started: {err}", file=sys.stderr)
+            return 2
     app = build_app(
         EncryptionCodec(key_ring_from_env()),
         codec_token(create_local=True),
         allowed_origins_from_env(),
         trust_local_user=trust_local_user_from_env(),
+        console=console,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

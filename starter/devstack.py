@@ -557,6 +557,9 @@ def codec_environment(settings: Settings, port: int) -> dict[str, str]:
     no token (unless SRO_CODEC_TRUST_LOCAL_USER=0): the Web UI's endpoint carries no secret."""
     env = {**child_environment(settings), "SRO_CODEC_PORT": str(port)}
     env.setdefault("SRO_CODEC_TRUST_LOCAL_USER", "1")
+    # People signed in to this stack's console decode too (the console's users, as it has them).
+    env.setdefault("SRO_CODEC_CONSOLE_SESSIONS", "1")
+    env["SRO_CONSOLE_DEMO_USERS"] = "1"
     if not env.get("SRO_CODEC_ALLOWED_ORIGINS", "").strip():
         env["SRO_CODEC_ALLOWED_ORIGINS"] = (
             f"http://{HOST}:{settings.ui_port},http://localhost:{settings.ui_port}"

@@ -148,3 +148,53 @@ def test_the_session_store_on_sqlite_and_postgresql(register_url: str) -> None:
     now[0] += timedelta(days=8)
     assert store.purge() == 2
     assert store.load("x" * 43) is None and store.load("short") is None
+
+
+def test_lookup_user_is_read_only_and_follows_the_same_rules(register_url: str) -> None:
+    """What the codec server asks (security/console_sign_in.py): who is signed in with a token,
+    without noting a visit (Web UI decodes are not console activity) or ending anything."""
+    from datetime import UTC, datetime
+
+    from console.sessions import SessionPolicy, SessionStore, revoke_sessions
+
+    now = [datetime(2026, 11, 20, 10, 0, tzinfo=UTC)]
+    store = SessionStore(
+        "k" * 40,
+        SessionPolicy(absolute=timedelta(hours=1), idle=timedelta(minutes=30)),
+        url=register_url,
+        clock=lambda: now[0],
+    )
+    ann, bob, visitor = store.open("ann", {}), store.open("bob", {}), store.open(None, {})
+
+    def row(token: str) -> ConsoleSession:
+        with db.session(register_url) as s:
+            found = s.get(ConsoleSession, store._hash(token))
+            assert found is not None
+            return found
+
+    assert store.lookup_user(ann) == "ann" and store.lookup_user(visitor) is None
+    assert store.lookup_user("x" * 43) is None and store.lookup_user("short") is None
+    other = SessionStore("o" * 40, url=register_url)  # another secret: no one's session
+    assert other.lookup_user(ann) is None
+    store.end(bob, "signed_out")
+    assert store.lookup_user(bob) is None
+    now[0] += timedelta(minutes=29)
+    assert store.lookup_user(ann) == "ann"
+    assert row(ann).last_seen_at == datetime(2026, 11, 20, 10, 0)  # no visit noted
+    now[0] += timedelta(minutes=2)  # idle for 31 minutes
+    assert store.lookup_user(ann) is None
+    assert row(ann).revoked_at is None  # ended by the console at its next visit, not here
+    assert store.load(ann) is None and row(ann).revoked_why == "idle"
+    carl = store.open("carl", {})
+    for minutes in (25, 25, 9):  # active in the console all along...
+        now[0] += timedelta(minutes=minutes)
+        loaded = store.load(carl)
+        assert loaded is not None
+        store.save(loaded, {})
+    assert store.lookup_user(carl) == "carl"
+    now[0] += timedelta(minutes=1)  # ...but the absolute lifetime (1 h) ends it
+    assert store.lookup_user(carl) is None
+    dora = store.open("dora", {})
+    assert store.lookup_user(dora) == "dora"
+    assert revoke_sessions("dora", register_url, now[0]) == 1  # an administrator's revoke
+    assert store.lookup_user(dora) is None
