@@ -28,8 +28,8 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from bench.machine import Memory, cpu_seconds, memory
+from gateway.connection import data_converter
 from security.keys import KeyRing
-from starter.connection import data_converter
 from starter.devstack import Child, temporal_binary
 from workflows import search_attributes
 
@@ -116,7 +116,7 @@ class DevServer:
 
 
 def use_run_key(workdir: Path) -> None:
-    """Every payload is encrypted (starter.connection.data_converter): make a key for this run
+    """Every payload is encrypted (gateway.connection.data_converter): make a key for this run
     and point this process and its workers at it (never the data folder's key)."""
     keys = workdir / "codec-keys.json"
     if not keys.exists():

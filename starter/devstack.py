@@ -59,12 +59,11 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from gateway.connection import TASK_QUEUE, connect
 from security.codec_server import codec_token, token_file
 from security.files import private_data_dir
 from security.keys import key_ring_from_env
-from starter.connection import connect
 from workflows import search_attributes
-from workflows.referral import TASK_QUEUE
 
 HOST = "127.0.0.1"
 NAMESPACE = "default"
@@ -701,7 +700,7 @@ def run(settings: Settings, with_worker: bool, check: bool) -> int:
     private_data_dir(settings.data_dir)
     binary = temporal_binary()
     env = child_environment(settings)
-    # This process's own client (starter.connection) connects exactly as the worker will.
+    # This process's own client (gateway.connection) connects exactly as the worker will.
     for name in [k for k in os.environ if k not in env]:
         del os.environ[name]
     os.environ.update(env)

@@ -1,4 +1,4 @@
-"""Connecting to Temporal: one place, used by the worker, the command line and the tools.
+"""Connecting to Temporal: one place, for the worker, the command line, the console and the tools.
 
 Connection settings come from the environment through temporalio's envconfig (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, or a TOML profile via TEMPORAL_PROFILE /
@@ -10,6 +10,7 @@ every client, worker, test and replayer gets its data converter from `data_conve
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,12 @@ from security.keys import KeyRing, key_ring_from_env
 from security.marks import UNSEALED, Unsealed
 
 DEFAULT_ADDRESS = "localhost:7233"
+#: The task queue the worker polls and every start names (SRO_TASK_QUEUE overrides it).
+TASK_QUEUE = "safeguarding-reviews"
+
+
+def task_queue() -> str:
+    return os.environ.get("SRO_TASK_QUEUE", TASK_QUEUE)
 
 
 def connect_config() -> dict[str, Any]:
