@@ -401,6 +401,17 @@ def print_decided(
 
 def render_status(status: CaseStatus, history_limit: int | None = None) -> list[str]:
     lines = [f"Case {status.case_ref} — {status.partnership_name}"]
+    lines += _facts(status)
+    lines += _work(status)
+    lines.append("")
+    allowed = ", ".join(k.value for k in status.decisions_allowed) or "none (case closed)"
+    lines.append(f"Decisions allowed now: {allowed}")
+    lines += _history(status, history_limit)
+    # Free text (summaries, notes, evidence) may hold control characters: never raw to a terminal.
+    return [printable(line) for line in lines]
+
+
+def _facts(status: CaseStatus) -> list[str]:
     facts = [
         ("Stage", f"{status.stage_label} [{status.stage.value}]"),
         ("Route", spaced(status.route.value)),
@@ -418,10 +429,12 @@ def render_status(status: CaseStatus, history_limit: int | None = None) -> list[
     if status.planned_publication_on:
         facts.append(("Planned publication", str(status.planned_publication_on)))
     width = max(len(k) for k, _ in facts) + 1
-    lines += [f"  {(k + ':').ljust(width)} {v}" for k, v in facts]
+    return [f"  {(k + ':').ljust(width)} {v}" for k, v in facts]
 
-    lines.append("")
-    lines.append("Deadlines")
+
+def _work(status: CaseStatus) -> list[str]:
+    """Deadlines, outstanding tasks and the action plan."""
+    lines = ["", "Deadlines"]
     if status.deadlines:
         rows = [["DUE", "STATE", "DEADLINE", "OWNER", "ID"]]
         for d in status.deadlines:
@@ -463,11 +476,11 @@ def render_status(status: CaseStatus, history_limit: int | None = None) -> list[
                 ]
             )
         lines += table(rows)
+    return lines
 
-    lines.append("")
-    allowed = ", ".join(k.value for k in status.decisions_allowed) or "none (case closed)"
-    lines.append(f"Decisions allowed now: {allowed}")
 
+def _history(status: CaseStatus, history_limit: int | None) -> list[str]:
+    lines: list[str] = []
     history = status.history
     total = status.history_from + len(history)  # a long case shows only its latest entries
     shown = history[-history_limit:] if history_limit is not None and history_limit >= 0 else None
@@ -485,8 +498,7 @@ def render_status(status: CaseStatus, history_limit: int | None = None) -> list[
     lines += [f"  {moment(h.at)}  {h.kind.value:<18} {h.text}" for h in shown]
     if status.runs > 1:
         lines.append(f"  (the case has continued over {status.runs} workflow runs)")
-    # Free text (summaries, notes, evidence) may hold control characters: never raw to a terminal.
-    return [printable(line) for line in lines]
+    return lines
 
 
 async def cmd_status(args: argparse.Namespace) -> int:
