@@ -81,7 +81,7 @@ class DevServer:
 
     async def start(self) -> Client:
         self.child = Child(
-            "Temporal dev server", self.command(), self.workdir / "server.log", _clean_env()
+            "Temporal dev server", self.command(), self.workdir / "server.log", clean_env()
         )
         deadline = time.monotonic() + STARTUP_TIMEOUT
         last = "no answer yet"
@@ -131,7 +131,7 @@ async def connect(address: str) -> Client:
     return await Client.connect(address, data_converter=data_converter())
 
 
-def _clean_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     """This environment without connection, project and database settings (the benchmark sets
     its own), and without PYTHONDONTWRITEBYTECODE: a deployed worker has its .pyc files, and
     without them the workflow sandbox compiles workflows/referral.py again for every workflow
@@ -163,7 +163,7 @@ class WorkerProcess:
         self.stats_file = workdir / f"{identity}.stats.json"
         #: The register every benchmark worker writes (one SQLite file per benchmark run).
         self.database_url = f"sqlite:///{workdir / 'data' / 'register.db'}"
-        env = _clean_env()
+        env = clean_env()
         env.update(
             TEMPORAL_ADDRESS=address,
             TEMPORAL_NAMESPACE="default",
