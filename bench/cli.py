@@ -25,17 +25,19 @@ from workflows.referral import ReferralWorkflow
 
 ROUNDS = 9
 TARGET_RATIO = 1.5
-#: A bare client as anyone would write it: connect, describe, print the status.
+#: A bare client as anyone would write it: connect, describe, print the status; then leave
+#: without interpreter teardown, as `sro` does (the SDK's threads can crash it: cli._hard_exit).
 BARE_DESCRIBE = """
-import asyncio, sys
+import asyncio, os, sys
 from temporalio.client import Client
 
 async def main():
     client = await Client.connect(sys.argv[1])
     described = await client.get_workflow_handle(sys.argv[2]).describe()
-    print(described.status)
+    print(described.status, flush=True)
 
 asyncio.run(main())
+os._exit(0)
 """
 
 

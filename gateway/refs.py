@@ -10,20 +10,19 @@ import re
 import secrets
 
 from gateway.errors import InvalidQuery
-from safeguarding.escalation import ESCALATION_REF_PATTERN as _ESCALATION_REF
 from safeguarding.vocabulary import Route, Stage
 from workflows import search_attributes as sa
-from workflows.referral_io import CASE_REF_PATTERN as _CASE_REF
-from workflows.referral_io import workflow_id
 
 #: The workflow types the visibility queries name (the classes' names, as registered).
 REFERRAL_WORKFLOW_TYPE = "ReferralWorkflow"
 ESCALATION_WORKFLOW_TYPE = "ProfessionalDisagreementWorkflow"
 
-WORKFLOW_ID_PREFIX = workflow_id("")
+# The same patterns as the workflows' inputs validate (tests/gateway/test_errors.py checks), kept
+# here so reading a reference does not load the workflow's models: `sro --help` stays light.
+WORKFLOW_ID_PREFIX = "referral-"
 ESCALATION_WORKFLOW_ID_PREFIX = "escalation-"
-CASE_REF_PATTERN = re.compile(_CASE_REF)
-ESCALATION_REF_PATTERN = re.compile(_ESCALATION_REF)
+CASE_REF_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]{4}-[0-9A-F]{6}$")
+ESCALATION_REF_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*-ESC-[0-9]{4}-[0-9A-F]{6}$")
 PARTNERSHIP_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 __all__ = [
@@ -40,6 +39,10 @@ __all__ = [
     "visibility_query",
     "workflow_id",
 ]
+
+
+def workflow_id(case_ref: str) -> str:
+    return f"{WORKFLOW_ID_PREFIX}{case_ref}"
 
 
 def escalation_workflow_id(escalation_ref: str) -> str:

@@ -53,15 +53,14 @@ from starter.common import (
     new_decision_id,
     no_worker,
     normalise_case_ref,
-    open_client,
     print_json,
-    problems,
     read_json_file,
     server_words,
     spaced,
     table,
 )
-from starter.flags import flag
+from starter.flags import flag, problems
+from starter.session import open_client
 from workflows import search_attributes as sa
 
 

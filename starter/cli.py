@@ -80,9 +80,11 @@ def _hard_exit(code: int) -> NoReturn:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    # Only the command asked for gets its model-generated flags built (`sro --help` needs none).
+    parser = build_parser(next((a for a in given if not a.startswith("-")), ""))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(given)
     except SystemExit as exit_:  # --help, or a usage error argparse has already printed
         return exit_.code if isinstance(exit_.code, int) else 2
     try:

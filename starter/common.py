@@ -1,6 +1,7 @@
 """What every `sro` command shares: errors, input files, output helpers, the connection.
 
-Import-light on purpose (no workflows, no database): `sro --help` and `sro kinds` load it.
+Import-light on purpose (no workflows, no database, no data converter): `sro --help` loads it.
+Connecting is starter/session.py.
 """
 
 from __future__ import annotations
@@ -15,10 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-from temporalio.client import Client
-
-from gateway.connection import connect, connect_config, data_converter
+from gateway.config import connect_config
 from gateway.errors import Conflict, GatewayError, Unavailable, Unreachable
 from gateway.refs import (
     CASE_REF_PATTERN,
@@ -27,11 +25,6 @@ from gateway.refs import (
     WORKFLOW_ID_PREFIX,
 )
 from safeguarding.clock import uk_local
-from safeguarding.decisions import validation_problems
-from security.keys import KeyError_
-
-__all__ = ["connect"]  # tests replace it with a fake
-
 
 PROG = "sro"
 
@@ -83,14 +76,6 @@ def read_json_file(path: str, *, what: str, limit: int) -> Any:
         ) from None
     except RecursionError:
         raise CliError(f"{what} file {path} is nested too deeply to be a {what}") from None
-
-
-def problems(err: Exception, prefix: str) -> list[str]:
-    """One line per field problem: from the pydantic error when there is one."""
-    cause = err.__cause__
-    if isinstance(cause, ValidationError):
-        return validation_problems(cause, prefix)
-    return [str(err).removeprefix(f"{prefix} refused: ")]
 
 
 def normalise_case_ref(text: str) -> str:
@@ -184,21 +169,9 @@ def client_used() -> bool:
     return _client_used
 
 
-async def open_client() -> Client:
+def mark_client_used() -> None:
     global _client_used
-    try:
-        connect_config()
-    except Exception as err:
-        raise CliError(f"cannot read the Temporal connection settings: {err}", code=1) from None
-    try:
-        data_converter()
-    except KeyError_ as err:
-        raise CliError(f"cannot encrypt case data: {err}", code=1) from None
     _client_used = True
-    try:
-        return await connect()
-    except Exception as err:
-        raise unreachable(err) from None
 
 
 def no_worker(case_ref: str, timeout: float) -> CliError:

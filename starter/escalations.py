@@ -51,13 +51,13 @@ from starter.common import (
     no_worker,
     normalise_case_ref,
     normalise_escalation_ref,
-    open_client,
     person_payload,
     print_json,
-    problems,
     server_words,
     table,
 )
+from starter.flags import problems
+from starter.session import open_client
 from workflows import search_attributes as sa
 
 

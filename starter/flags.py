@@ -9,18 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from typing import Any, get_args
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from safeguarding.decisions import SET_BY_INTERFACE, DecisionBase
+from safeguarding.decisions import SET_BY_INTERFACE, DecisionBase, validation_problems
 from safeguarding.fields import shape_of
-from safeguarding.referral import Referral
-from safeguarding.vocabulary import Agency, Role
-from starter.common import DEFAULT_TIMEOUT, USER_ENV, iso_date
-
-HARM_CHOICES: tuple[str, ...] = get_args(Referral.model_fields["harm"].annotation)
+from starter.common import USER_ENV, iso_date
 
 
 def _max_length(field: FieldInfo) -> int | None:
@@ -180,57 +176,9 @@ def add_field_flags(parser: argparse.ArgumentParser, model: type[DecisionBase]) 
             )
 
 
-def add_send_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
-    def d(value: Any) -> Any:
-        return argparse.SUPPRESS if suppress else value
-
-    parser.add_argument(
-        "--file",
-        default=d(None),
-        metavar="DECISION.json",
-        help="take the decision from a JSON file ('-' for stdin); flags given override its fields",
-    )
-    parser.add_argument(
-        "--signal",
-        action="store_true",
-        default=d(False),
-        help="send as the 'decision' signal (fire and forget; a refusal shows in the history)",
-    )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        default=d(False),
-        help="validate and print the decision without sending it",
-    )
-    parser.add_argument("--json", action="store_true", default=d(False), help="machine output")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=d(DEFAULT_TIMEOUT),
-        metavar="SECONDS",
-        help=f"how long to wait for the case to answer (default {DEFAULT_TIMEOUT:g})",
-    )
-
-
-def add_by_flags(parser: argparse.ArgumentParser, who: str) -> None:
-    parser.add_argument(
-        "--by-name", dest="by__name", metavar="NAME", help=f"{who}: name (default: $SRO_USER_NAME)"
-    )
-    parser.add_argument(
-        "--by-role",
-        dest="by__role",
-        choices=[r.value for r in Role],
-        help=f"{who}: role (default: $SRO_USER_ROLE)",
-    )
-    parser.add_argument(
-        "--by-agency",
-        dest="by__agency",
-        choices=[a.value for a in Agency],
-        help=f"{who}: agency (default: $SRO_USER_AGENCY)",
-    )
-
-
-def new_parser(
-    parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, **kwargs: Any
-) -> argparse.ArgumentParser:
-    return parent.add_parser(name, allow_abbrev=False, **kwargs)
+def problems(err: Exception, prefix: str) -> list[str]:
+    """One line per field problem: from the pydantic error when there is one."""
+    cause = err.__cause__
+    if isinstance(cause, ValidationError):
+        return validation_problems(cause, prefix)
+    return [str(err).removeprefix(f"{prefix} refused: ")]

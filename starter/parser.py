@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias, get_args
 
 from gateway.refs import PARTNERSHIP_PATTERN
 from register.learning import LEARNING_KINDS
 from reports.years import ReportingYear
-from safeguarding.decisions import DECISION_MODELS
-from safeguarding.vocabulary import Agency, Route, Stage
+from safeguarding.vocabulary import Agency, Role, Route, Stage
 from starter.common import DEFAULT_TIMEOUT, PROG, iso_date
-from starter.flags import HARM_CHOICES, add_by_flags, add_field_flags, add_send_flags, new_parser
 
 #: The report formats `sro report summary|annual` write.
 FORMATS = ("md", "html", "csv")
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands whose flags are generated from the pydantic models (about a tenth of a second to
+#: build): built only when asked for, listed with their help otherwise.
+MODEL_COMMANDS = {"refer": "start a case from a referral", "decide": "make a decision on a case"}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (with `command`) one whose model-generated commands other than
+    `command` are only named: enough for `sro --help`, `sro status` and usage errors."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Safeguarding Review Orchestrator: start cases, record decisions, follow "
@@ -33,8 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    _add_refer(commands)
-    _add_decide(commands)
+    for name, add in (("refer", _add_refer), ("decide", _add_decide)):
+        if command is None or command == name:
+            add(commands)
+        else:
+            new_parser(commands, name, help=MODEL_COMMANDS[name])
     _add_case_queries(commands)
     add_escalation_parsers(commands)
     add_register_parsers(commands)
@@ -42,10 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_refer(commands: Subcommands) -> None:
+    from safeguarding.referral import Referral  # the referral model: only `sro refer` builds it
+
+    harms: tuple[str, ...] = get_args(Referral.model_fields["harm"].annotation)
+
     refer = new_parser(
         commands,
         "refer",
-        help="start a case from a referral",
+        help=MODEL_COMMANDS["refer"],
         description="Start a case. Give the referral as --file (a JSON object with the fields of "
         "safeguarding.referral.Referral) or as flags. It is checked before anything is sent.",
     )
@@ -61,7 +73,7 @@ def _add_refer(commands: Subcommands) -> None:
         metavar="YYYY-MM-DD",
         help="day the local authority became aware (default: received on)",
     )
-    refer.add_argument("--harm", choices=HARM_CHOICES)
+    refer.add_argument("--harm", choices=harms)
     refer.add_argument("--abuse-or-neglect-suspected", action=argparse.BooleanOptionalAction)
     refer.add_argument("--referrer-name")
     refer.add_argument("--referrer-agency", choices=[a.value for a in Agency])
@@ -101,10 +113,14 @@ def _add_refer(commands: Subcommands) -> None:
 
 
 def _add_decide(commands: Subcommands) -> None:
+    # The decision models and the flags generated from them: only `sro decide` builds them.
+    from safeguarding.decisions import DECISION_MODELS
+    from starter.flags import add_field_flags
+
     decide = new_parser(
         commands,
         "decide",
-        help="make a decision on a case",
+        help=MODEL_COMMANDS["decide"],
         description="Make a decision: `sro decide CASE_REF KIND [flags]`; `sro decide CASE_REF "
         "KIND --help` and `sro kinds KIND` list the flags. Or `sro decide CASE_REF --file "
         "decision.json`. Who decides comes from --by-name/--by-role/--by-agency or "
@@ -401,3 +417,62 @@ def _add_report(commands: Subcommands) -> None:
     listing = sub(learning_commands, "list", help="learning outputs recorded")
     listing.add_argument("--year", type=_year, metavar="YYYY-YY")
     listing.add_argument("--partnership", type=_partnership, metavar="CODE")
+
+
+# ====================================================================== plain flags
+
+
+def add_send_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    def d(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "--file",
+        default=d(None),
+        metavar="DECISION.json",
+        help="take the decision from a JSON file ('-' for stdin); flags given override its fields",
+    )
+    parser.add_argument(
+        "--signal",
+        action="store_true",
+        default=d(False),
+        help="send as the 'decision' signal (fire and forget; a refusal shows in the history)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=d(False),
+        help="validate and print the decision without sending it",
+    )
+    parser.add_argument("--json", action="store_true", default=d(False), help="machine output")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=d(DEFAULT_TIMEOUT),
+        metavar="SECONDS",
+        help=f"how long to wait for the case to answer (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
+def add_by_flags(parser: argparse.ArgumentParser, who: str) -> None:
+    parser.add_argument(
+        "--by-name", dest="by__name", metavar="NAME", help=f"{who}: name (default: $SRO_USER_NAME)"
+    )
+    parser.add_argument(
+        "--by-role",
+        dest="by__role",
+        choices=[r.value for r in Role],
+        help=f"{who}: role (default: $SRO_USER_ROLE)",
+    )
+    parser.add_argument(
+        "--by-agency",
+        dest="by__agency",
+        choices=[a.value for a in Agency],
+        help=f"{who}: agency (default: $SRO_USER_AGENCY)",
+    )
+
+
+def new_parser(
+    parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, **kwargs: Any
+) -> argparse.ArgumentParser:
+    return parent.add_parser(name, allow_abbrev=False, **kwargs)

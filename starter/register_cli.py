@@ -34,8 +34,9 @@ from reports import calendar as ics
 from reports import documents, figures
 from safeguarding.clock import uk_today
 from safeguarding.projection import CaseSnapshot
-from starter.common import CliError, normalise_case_ref, open_client
+from starter.common import CliError, normalise_case_ref
 from starter.parser import FORMATS
+from starter.session import open_client
 
 COMMANDS = ("register", "report")
 REBUILD_CONCURRENCY = 8

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from gateway import errors
+from gateway import errors, refs
 from gateway.connection import TASK_QUEUE, data_converter
 from gateway.refs import (
     ESCALATION_WORKFLOW_TYPE,
@@ -19,7 +19,8 @@ from gateway.refs import (
     escalation_workflow_id,
     visibility_query,
 )
-from workflows import escalation, referral
+from safeguarding.escalation import ESCALATION_REF_PATTERN
+from workflows import escalation, referral, referral_io
 
 
 def rpc(status: RPCStatusCode, message: str = "boom", raw: bytes = b"") -> RPCError:
@@ -106,6 +107,9 @@ def test_conventions_agree_with_the_workflows() -> None:
     assert escalation_workflow_id("CSCP-ESC-2026-1A2B3C") == escalation.escalation_workflow_id(
         "CSCP-ESC-2026-1A2B3C"
     )
+    assert refs.workflow_id("LSCP-2026-1A2B3C") == referral_io.workflow_id("LSCP-2026-1A2B3C")
+    assert refs.CASE_REF_PATTERN.pattern == referral_io.CASE_REF_PATTERN
+    assert refs.ESCALATION_REF_PATTERN.pattern == ESCALATION_REF_PATTERN
 
 
 def test_only_a_plain_partnership_code_reaches_a_query() -> None:

@@ -22,7 +22,7 @@ from safeguarding.decisions import DECISION_MODELS, parse_decision
 from safeguarding.planning import plan_deadline
 from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import DecisionKind, Stage
-from starter import cases, common
+from starter import cases, session
 from starter import flags as cli_flags
 from tests.factories import CHAIR, decision, referral, sample_fields
 from tests.gateway_fakes import fake_converter, message_name, plain
@@ -55,7 +55,7 @@ def no_connection(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         attempts.append("connect")
         raise AssertionError("the command line connected to Temporal")
 
-    monkeypatch.setattr(common, "connect", refuse)
+    monkeypatch.setattr(session, "connect", refuse)
     for name in USER_ENV:
         monkeypatch.delenv(name, raising=False)
     return attempts
@@ -476,7 +476,7 @@ def fake_server(
     async def connect() -> FakeClient:
         return client
 
-    monkeypatch.setattr(common, "connect", connect)
+    monkeypatch.setattr(session, "connect", connect)
     for name, value in USER_ENV.items():
         monkeypatch.setenv(name, value)
     return client
@@ -528,7 +528,7 @@ def test_unreachable_server_exits_1_with_one_line(
 ) -> None:
     from gateway import connection
 
-    monkeypatch.setattr(common, "connect", connection.connect)  # the real one
+    monkeypatch.setattr(session, "connect", connection.connect)  # the real one
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
     code, out, err = run("status", CASE_REF)
     assert code == 1

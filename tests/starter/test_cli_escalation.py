@@ -30,7 +30,7 @@ from safeguarding.escalation import (
 )
 from safeguarding.planning import plan_deadline
 from safeguarding.profiles import profile_for
-from starter import common, escalations
+from starter import common, escalations, session
 from tests.gateway_fakes import fake_converter, message_name, plain
 from workflows import search_attributes as sa
 from workflows.escalation import EscalationInput, ProfessionalDisagreementWorkflow
@@ -65,7 +65,7 @@ def no_connection(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         attempts.append("connect")
         raise AssertionError("the command line connected to Temporal")
 
-    monkeypatch.setattr(common, "connect", refuse)
+    monkeypatch.setattr(session, "connect", refuse)
     for name in USER_ENV:
         monkeypatch.delenv(name, raising=False)
     return attempts
@@ -358,7 +358,7 @@ def server(monkeypatch: pytest.MonkeyPatch, as_practitioner: None) -> FakeClient
     async def connect() -> FakeClient:
         return client
 
-    monkeypatch.setattr(common, "connect", connect)
+    monkeypatch.setattr(session, "connect", connect)
     return client
 
 
