@@ -23,7 +23,7 @@ from temporalio.client import (
 from temporalio.common import RawValue, SearchAttributePair
 from temporalio.service import RPCError, RPCStatusCode
 
-from gateway.connection import task_queue as default_task_queue
+from gateway.config import task_queue as default_task_queue
 from gateway.errors import (
     NoAnswer,
     NotFound,

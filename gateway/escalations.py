@@ -11,7 +11,7 @@ from temporalio.common import SearchAttributePair
 from temporalio.service import RPCError
 
 from gateway.cases import DEFAULT_TIMEOUT, ask, change, executions, raw_body
-from gateway.connection import task_queue as default_task_queue
+from gateway.config import task_queue as default_task_queue
 from gateway.errors import Closed, GatewayError, Refused, from_rpc
 from gateway.refs import escalation_workflow_id, new_escalation_ref
 from gateway.starting import Started, StartPlan, start_unique
