@@ -57,3 +57,9 @@ def test_sro_help_runs_as_a_script() -> None:
     )
     assert done.returncode == 0
     assert "refer" in done.stdout and "escalation" in done.stdout and "report" in done.stdout
+
+
+def test_the_console_backend_uses_the_gateway_not_the_command_line() -> None:
+    loaded = loaded_after("import console.backend")
+    assert "starter" not in loaded and "worker" not in loaded
+    assert "gateway" in loaded
