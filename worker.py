@@ -1,6 +1,6 @@
 """The worker: runs referral workflows and their activities on the task queue.
 
-python worker.py            # connection from the environment (see starter/connection.py)
+python worker.py            # connection from the environment (see gateway/connection.py)
 """
 
 from __future__ import annotations
@@ -18,17 +18,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import ALL_ACTIVITIES
+from gateway.connection import connect, connect_config, task_queue
 from safeguarding.profiles import ProfileError, load_profiles
 from security.files import private_data_dir
-from starter.connection import connect, connect_config
 from workflows.escalation import ProfessionalDisagreementWorkflow
-from workflows.referral import TASK_QUEUE, ReferralWorkflow
+from workflows.referral import ReferralWorkflow
 
 WORKFLOWS = [ReferralWorkflow, ProfessionalDisagreementWorkflow]
-
-
-def task_queue() -> str:
-    return os.environ.get("SRO_TASK_QUEUE", TASK_QUEUE)
 
 
 #: Workflows kept in memory between tasks. A case takes a few decisions a week, so most of a

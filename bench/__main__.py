@@ -6,7 +6,8 @@
     python -m bench --only tests            # the test suite's own time
 
 Phases: lifecycle (1), history (2), plan (2, long action plans), limits (2, how far a case can
-carry itself), scale (3), scaleout (4), tests (5). Every size is a flag; --quick only changes the
+carry itself), scale (3), scaleout (4), tests (5), cli (6: `sro status` and `sro --help` beside
+the bare client). Every size is a flag; --quick only changes the
 defaults and leaves out limits and tests.
 """
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bench import history, lifecycle, scale, suite
+from bench import cli, history, lifecycle, scale, suite
 from bench.machine import describe, load_average
 from bench.report import Results, heading, say, table
 from bench.routes import CaseRefs
@@ -32,7 +33,7 @@ from bench.stack import DevServer, WorkerProcess, use_run_key
 from safeguarding.clock import uk_today
 from workflows.referral import ReferralOptions
 
-PHASES = ["lifecycle", "history", "plan", "limits", "scale", "scaleout", "tests"]
+PHASES = ["lifecycle", "history", "plan", "limits", "scale", "scaleout", "tests", "cli"]
 #: Left out of --quick unless named with --only.
 SLOW_PHASES = {"limits", "tests"}
 
@@ -296,6 +297,12 @@ async def run_on_server(args: argparse.Namespace, workdir: Path, results: Result
                     concurrency=sizes.concurrency,
                     max_cached=args.worker_max_cached,
                 ),
+            )
+        if "cli" in phases:
+            await guarded(
+                "cli",
+                results,
+                cli.run(client, server, workdir, refs, args.partnership, today, results),
             )
         memory = server.memory()
         results.sections["server_memory_mb"] = {"rss": memory.rss_mb, "hwm": memory.hwm_mb}

@@ -41,9 +41,9 @@ from bench.routes import (
     send_all,
     start_case,
 )
+from gateway.connection import data_converter
 from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
-from starter.connection import data_converter
 from workflows.referral import ReferralInput, ReferralOptions, ReferralWorkflow
 
 LONGEST_LIMIT = 400

@@ -28,8 +28,8 @@ from bench.histories import Handling, handling
 from bench.report import Results, heading, percentile, say, table
 from bench.routes import CaseRefs, decision_payloads, longest_steps, referral, send_all, start_case
 from bench.stack import DevServer, WorkerProcess, start_profiler, stop_profiler
+from gateway.refs import visibility_query
 from safeguarding.case import CaseStatus, HistoryKind
-from starter.cli import visibility_query
 from workflows.referral import ReferralWorkflow
 
 MEMORY_LIMIT_MB = 1536.0

@@ -28,8 +28,8 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from bench.machine import Memory, cpu_seconds, memory
+from gateway.connection import data_converter
 from security.keys import KeyRing
-from starter.connection import data_converter
 from starter.devstack import Child, temporal_binary
 from workflows import search_attributes
 
@@ -81,7 +81,7 @@ class DevServer:
 
     async def start(self) -> Client:
         self.child = Child(
-            "Temporal dev server", self.command(), self.workdir / "server.log", _clean_env()
+            "Temporal dev server", self.command(), self.workdir / "server.log", clean_env()
         )
         deadline = time.monotonic() + STARTUP_TIMEOUT
         last = "no answer yet"
@@ -116,7 +116,7 @@ class DevServer:
 
 
 def use_run_key(workdir: Path) -> None:
-    """Every payload is encrypted (starter.connection.data_converter): make a key for this run
+    """Every payload is encrypted (gateway.connection.data_converter): make a key for this run
     and point this process and its workers at it (never the data folder's key)."""
     keys = workdir / "codec-keys.json"
     if not keys.exists():
@@ -131,7 +131,7 @@ async def connect(address: str) -> Client:
     return await Client.connect(address, data_converter=data_converter())
 
 
-def _clean_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     """This environment without connection, project and database settings (the benchmark sets
     its own), and without PYTHONDONTWRITEBYTECODE: a deployed worker has its .pyc files, and
     without them the workflow sandbox compiles workflows/referral.py again for every workflow
@@ -163,7 +163,7 @@ class WorkerProcess:
         self.stats_file = workdir / f"{identity}.stats.json"
         #: The register every benchmark worker writes (one SQLite file per benchmark run).
         self.database_url = f"sqlite:///{workdir / 'data' / 'register.db'}"
-        env = _clean_env()
+        env = clean_env()
         env.update(
             TEMPORAL_ADDRESS=address,
             TEMPORAL_NAMESPACE="default",

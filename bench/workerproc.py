@@ -7,7 +7,7 @@ executed, written as JSON to --stats every second and on exit. With --baseline i
 baseline workflow and its no-op activity on the same queue (for the lifecycle comparison).
 
 Connection and encryption key from the environment (TEMPORAL_ADDRESS, SRO_CODEC_KEYS_FILE), and
-the data converter from starter.connection, as for worker.py. Stops on SIGTERM.
+the data converter from gateway.connection, as for worker.py. Stops on SIGTERM.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from temporalio.worker import (
 
 from activities import ALL_ACTIVITIES
 from bench.baseline import BaselineWorkflow, bench_noop
-from starter.connection import connect_config, data_converter
+from gateway.connection import connect_config, data_converter
 from worker import WORKFLOWS, build_worker, settle_memory
 
 

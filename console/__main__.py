@@ -13,7 +13,7 @@ Environment:
                           X-Forwarded-For is believed (default: none)
     DATABASE_URL          the register database, which holds the sessions (register/db.py)
     SRO_TEMPORAL_UI       the Temporal Web UI, for links to each case (default http://127.0.0.1:8233)
-    TEMPORAL_ADDRESS etc. the Temporal connection (starter/connection.py); SRO_TASK_QUEUE
+    TEMPORAL_ADDRESS etc. the Temporal connection (gateway/connection.py); SRO_TASK_QUEUE
 """
 
 from __future__ import annotations

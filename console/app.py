@@ -89,7 +89,7 @@ def create_app(
 def build_app(host: str | None = None) -> FastAPI:
     """The app as `python -m console` and uvicorn's factory run it (settings from the env);
     `host` is the address it listens on (it decides whether demo users may run)."""
-    from worker import task_queue
+    from gateway.connection import task_queue
 
     settings = settings_from_env(host)
     return create_app(settings, TemporalBackend(task_queue()))

@@ -1,9 +1,10 @@
-"""How the console reads and changes cases: only through the workflow.
+"""How the console reads and changes cases: only through the workflow, by the gateway.
 
-`CaseBackend` is what the web app needs; `TemporalBackend` is the real one: Temporal visibility
-for the caseload (the search attributes hold no personal data), the `status` and `referral`
-queries for a case, the `decide` Update for a decision (the workflow's validators have the last
-word), and a workflow start for a new referral. The unit tests use a fake with the same shape.
+`CaseBackend` is what the web app needs; `TemporalBackend` is the real one, on the gateway's
+`CaseClient`: Temporal visibility for the caseload (the search attributes hold no personal
+data), the `status` and `referral` queries for a case, the `decide` Update for a decision (the
+workflow's validators have the last word), and a workflow start for a new referral. The unit
+tests use a fake with the same shape. The errors are the gateway's, under the console's names.
 """
 
 from __future__ import annotations
@@ -17,24 +18,17 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
-from temporalio.client import (
-    Client,
-    RPCTimeoutOrCancelledError,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-    WorkflowUpdateFailedError,
-)
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 
+from gateway import errors
+from gateway.cases import CaseClient
+from gateway.connection import connect as default_connect
+from gateway.refs import case_ref_of, visibility_query
 from safeguarding.case import CaseStatus, DecisionResult
 from safeguarding.deadlines import DeadlineState
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Route, Stage
-from starter.cli import WORKFLOW_ID_PREFIX, new_case_ref, visibility_query
 from workflows import search_attributes as sa
-from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
 
 #: How long the console waits for a case to answer a query or an Update.
 QUERY_TIMEOUT = timedelta(seconds=5)
@@ -46,29 +40,15 @@ QUERY_CONCURRENCY = 8
 _PARTNERSHIP_CODE = re.compile(r"[A-Za-z0-9_]{1,16}")
 
 
-class BackendError(Exception):
-    """Something the user should be told, in one sentence."""
-
-
-class CaseNotFound(BackendError):
-    pass
-
-
-class CaseNotReady(BackendError):
-    """The case exists but cannot answer yet (still opening)."""
-
-
-class BackendUnavailable(BackendError):
-    """Temporal, or the worker, did not answer."""
-
-
-class Refused(BackendError):
-    """The workflow refused a decision: `kind` is the ApplicationError type (WrongStage...)."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+#: The console's names for the gateway's errors (the pages catch these).
+BackendError = errors.GatewayError
+CaseNotFound = errors.NotFound
+#: The case exists but cannot answer yet (still opening).
+CaseNotReady = errors.NotReady
+#: Temporal, or the worker, did not answer.
+BackendUnavailable = errors.Unavailable
+#: The workflow refused a decision: `kind` is the ApplicationError type (WrongStage...).
+Refused = errors.Refused
 
 
 @dataclass(frozen=True)
@@ -174,61 +154,43 @@ class TemporalBackend:
         self.query_timeout = query_timeout
         self.update_timeout = update_timeout
         self._connect = connect
-        self._client: Client | None = None
+        self._cases: CaseClient | None = None
         self._lock: asyncio.Lock | None = None
         self._only_this_queue = only_this_queue
 
     async def client(self) -> Client:
-        if self._client is not None:
-            return self._client
+        return (await self.cases()).client
+
+    async def cases(self) -> CaseClient:
+        if self._cases is not None:
+            return self._cases
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            if self._client is None:
+            if self._cases is None:
                 try:
-                    if self._connect is not None:
-                        self._client = await self._connect()
-                    else:
-                        from starter.connection import connect
-
-                        self._client = await connect()
+                    client = await (self._connect or default_connect)()
                 except Exception as err:
                     raise BackendUnavailable(
                         f"cannot reach Temporal ({type(err).__name__}); is `make run` running?"
                     ) from None
-            return self._client
+                self._cases = CaseClient(client, self.task_queue)
+            return self._cases
 
     # ------------------------------------------------------------------ reading
 
     async def list_cases(self, where: CaseFilter) -> list[CaseRow]:
-        client = await self.client()
+        cases = await self.cases()
         query = caseload_query(where, self.task_queue if self._only_this_queue else None)
         rows: list[CaseRow] = []
         try:
-            async for execution in client.list_workflows(query, limit=where.limit):
-                attrs = execution.typed_search_attributes
-                stage, route = attrs.get(sa.REVIEW_STAGE), attrs.get(sa.REVIEW_ROUTE)
-                next_deadline = attrs.get(sa.NEXT_DEADLINE)
-                case_ref = execution.id.removeprefix(WORKFLOW_ID_PREFIX)
-                partnership = attrs.get(sa.PARTNERSHIP) or case_ref.split("-")[0]
-                if not where.admits(partnership):  # defence in depth: never trust the query alone
-                    continue
-                rows.append(
-                    CaseRow(
-                        case_ref=case_ref,
-                        partnership=partnership,
-                        stage=_member(Stage, stage),
-                        route=_member(Route, route),
-                        running=execution.status is not None and execution.status.name == "RUNNING",
-                        started_at=execution.start_time,
-                        next_deadline_on=next_deadline.date() if next_deadline else None,
-                        overdue=attrs.get(sa.OVERDUE),
-                    )
-                )
-        except RPCError as err:
-            raise BackendUnavailable(
-                f"Temporal refused the caseload search: {err.message}"
-            ) from None
+            async for execution in cases.list(query, limit=where.limit):
+                row = _row(execution.id, execution)
+                if where.admits(row.partnership):  # defence in depth: never trust the query alone
+                    rows.append(row)
+        except errors.GatewayError as err:
+            words = getattr(err.__cause__, "message", None) or err.message
+            raise BackendUnavailable(f"Temporal refused the caseload search: {words}") from None
         await self._add_states(rows)
         return rows
 
@@ -256,92 +218,84 @@ class TemporalBackend:
         await asyncio.gather(*(fill(row) for row in rows if row.running))
 
     async def status(self, case_ref: str) -> CaseStatus:
-        result: CaseStatus = await self._query(case_ref, "status", CaseStatus)
-        return result
+        cases = await self.cases()
+        try:
+            return await cases.status(case_ref, timeout=self.query_timeout)
+        except errors.GatewayError as err:
+            raise _query_error(err, case_ref, self.query_timeout) from None
 
     async def referral(self, case_ref: str) -> Referral:
-        result: Referral = await self._query(case_ref, "referral", Referral)
-        return result
-
-    async def _query(self, case_ref: str, name: str, result_type: type[Any]) -> Any:
-        client = await self.client()
-        handle = client.get_workflow_handle(workflow_id(case_ref))
+        cases = await self.cases()
         try:
-            return await handle.query(name, result_type=result_type, rpc_timeout=self.query_timeout)
-        except WorkflowQueryFailedError as err:
-            # The only failure the status query raises is "still opening"; with failure
-            # messages encrypted (security/codec.py) the client sees "Encoded failure".
-            if "still opening" in str(err.message) or "Encoded failure" in str(err.message):
-                raise CaseNotReady(f"case {case_ref} is still opening; try again") from None
-            raise BackendUnavailable(f"case {case_ref} could not answer: {err.message}") from None
-        except WorkflowQueryRejectedError as err:
-            raise BackendUnavailable(f"case {case_ref} did not answer: {err}") from None
-        except RPCTimeoutOrCancelledError:
-            raise _no_worker(case_ref, self.query_timeout) from None
-        except RPCError as err:
-            if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-                raise _no_worker(case_ref, self.query_timeout) from None
-            if err.status is RPCStatusCode.NOT_FOUND:
-                raise CaseNotFound(f"no case {case_ref}") from None
-            raise BackendUnavailable(f"Temporal refused the request: {err.message}") from None
+            return await cases.referral(case_ref, timeout=self.query_timeout)
+        except errors.GatewayError as err:
+            raise _query_error(err, case_ref, self.query_timeout) from None
 
     # ------------------------------------------------------------------ changing
 
     async def decide(self, case_ref: str, body: dict[str, Any]) -> DecisionResult:
-        client = await self.client()
-        handle = client.get_workflow_handle(workflow_id(case_ref))
+        cases = await self.cases()
         try:
-            result: DecisionResult = await handle.execute_update(
-                "decide",
-                body,
-                id=str(body["decision_id"]),
-                result_type=DecisionResult,
-                rpc_timeout=self.update_timeout,
-            )
-            return result
-        except WorkflowUpdateFailedError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError):
-                raise Refused(cause.type or "Refused", cause.message) from None
-            raise Refused("Refused", str(cause)) from None
-        except RPCTimeoutOrCancelledError:
+            return await cases.decide(case_ref, body, timeout=self.update_timeout)
+        except errors.Closed:
+            raise Refused("Closed", f"case {case_ref} is closed") from None
+        except errors.Refused:
+            raise
+        except errors.NoAnswer:
             raise BackendUnavailable(
                 f"case {case_ref} did not answer in time (is the worker running?). The decision "
                 "may or may not have been applied: send the form again (it applies once)."
             ) from None
-        except RPCError as err:
-            if err.status is RPCStatusCode.NOT_FOUND:
-                if "completed" in err.message.lower():
-                    raise Refused("Closed", f"case {case_ref} is closed") from None
-                raise CaseNotFound(f"no case {case_ref}") from None
-            raise BackendUnavailable(f"Temporal refused the request: {err.message}") from None
+        except errors.NotFound:
+            raise CaseNotFound(f"no case {case_ref}") from None
+        except errors.GatewayError as err:
+            raise _refused_request(err) from None
 
     async def start(self, referral: Referral) -> str:
-        client = await self.client()
-        for _attempt in range(5):
-            case_ref = new_case_ref(referral.partnership, referral.received_on.year)
-            try:
-                await client.start_workflow(
-                    ReferralWorkflow.run,
-                    ReferralInput(case_ref=case_ref, referral=referral),
-                    id=workflow_id(case_ref),
-                    task_queue=self.task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    static_summary=f"Referral {case_ref} — {referral.partnership}",
-                    static_details=static_details(referral),
-                    search_attributes=TypedSearchAttributes(
-                        [
-                            SearchAttributePair(sa.PARTNERSHIP, referral.partnership),
-                            SearchAttributePair(sa.REVIEW_STAGE, Stage.REFERRAL_RECEIVED.value),
-                        ]
-                    ),
-                )
-                return case_ref
-            except WorkflowAlreadyStartedError:
-                continue
-            except RPCError as err:
-                raise BackendUnavailable(f"Temporal refused the request: {err.message}") from None
-        raise BackendUnavailable("could not find an unused case reference after 5 tries")
+        cases = await self.cases()
+        try:
+            started = await cases.start(referral, details=static_details(referral))
+        except errors.Conflict as err:
+            raise BackendUnavailable(err.message) from None
+        except errors.GatewayError as err:
+            raise _refused_request(err) from None
+        return started.ref
+
+
+def _row(workflow_id: str, execution: Any) -> CaseRow:
+    """A caseload line from visibility alone (the case's own query adds the rest)."""
+    attrs = execution.typed_search_attributes
+    stage, route = attrs.get(sa.REVIEW_STAGE), attrs.get(sa.REVIEW_ROUTE)
+    next_deadline = attrs.get(sa.NEXT_DEADLINE)
+    case_ref = case_ref_of(workflow_id)
+    return CaseRow(
+        case_ref=case_ref,
+        partnership=attrs.get(sa.PARTNERSHIP) or case_ref.split("-")[0],
+        stage=_member(Stage, stage),
+        route=_member(Route, route),
+        running=execution.status is not None and execution.status.name == "RUNNING",
+        started_at=execution.start_time,
+        next_deadline_on=next_deadline.date() if next_deadline else None,
+        overdue=attrs.get(sa.OVERDUE),
+    )
+
+
+def _query_error(err: errors.GatewayError, case_ref: str, waited: timedelta) -> BackendError:
+    """A failed query in the console's words."""
+    if isinstance(err, errors.NotReady):
+        return CaseNotReady(f"case {case_ref} is still opening; try again")
+    if isinstance(err, errors.NoAnswer):
+        return _no_worker(case_ref, waited)
+    if isinstance(err, errors.NotFound | errors.Closed):
+        return CaseNotFound(f"no case {case_ref}")
+    if isinstance(err.__cause__, WorkflowQueryFailedError | WorkflowQueryRejectedError):
+        return BackendUnavailable(f"case {err.message}")  # "X could not answer: ..."
+    return _refused_request(err)
+
+
+def _refused_request(err: errors.GatewayError) -> BackendError:
+    words = getattr(err.__cause__, "message", None) or err.message
+    return BackendUnavailable(f"Temporal refused the request: {words}")
 
 
 _E = TypeVar("_E", bound=StrEnum)

@@ -39,10 +39,10 @@ from safeguarding.decisions import (
     InformationRequest,
     Person,
 )
+from safeguarding.fields import shape_of
 from safeguarding.referral import MAX_CHILDREN, Child, Referral, Referrer, days_late
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import ActionStatus, Agency, DecisionKind, Role
-from starter.cli import shape_of
 
 Widget = Literal[
     "text", "textarea", "date", "number", "select", "yesno", "checkbox", "checkboxes",

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
 from register import models
+from register.learning import LEARNING_KINDS
 from safeguarding.projection import CaseSnapshot, HistoryRow, is_decision
 
 #: Rows per INSERT statement (well under SQLite's limit on bound parameters).
@@ -197,9 +198,6 @@ def history_count(session: Session, case_ref: str) -> int:
 
 
 # --------------------------------------------------------------------------- learning outputs
-
-
-LEARNING_KINDS = ("briefing", "training")
 
 
 def add_learning_output(

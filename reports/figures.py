@@ -21,7 +21,6 @@ Definitions (the annual report states them too):
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from register.models import (
     HistoryRecord,
     LearningOutput,
 )
+from reports.years import ReportingYear as ReportingYear  # re-exported: reports use it here
 from safeguarding.projection import AGE_BANDS
 from safeguarding.vocabulary import AGENCY_LABELS, Agency, DecisionKind, Route, Stage
 
@@ -283,40 +283,6 @@ def load(
 
 
 # --------------------------------------------------------------------------- periods
-
-
-YEAR_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-@dataclass(frozen=True)
-class ReportingYear:
-    """A partnership's reporting year, 1 April to 31 March."""
-
-    first: int
-
-    @classmethod
-    def parse(cls, text: str) -> ReportingYear:
-        found = YEAR_PATTERN.match(text.strip())
-        if not found or (int(found.group(1)) + 1) % 100 != int(found.group(2)):
-            raise ValueError(f"a reporting year is written like 2026-27, not {text!r}")
-        return cls(int(found.group(1)))
-
-    @property
-    def label(self) -> str:
-        return f"{self.first}-{(self.first + 1) % 100:02d}"
-
-    @property
-    def start(self) -> date:
-        return date(self.first, 4, 1)
-
-    @property
-    def end(self) -> date:
-        return date(self.first + 1, 3, 31)
-
-    def __contains__(self, day: object) -> bool:
-        if isinstance(day, datetime):
-            day = day.date()
-        return isinstance(day, date) and self.start <= day <= self.end
 
 
 # --------------------------------------------------------------------------- annual report

@@ -59,12 +59,11 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from gateway.connection import TASK_QUEUE, connect
 from security.codec_server import codec_token, token_file
 from security.files import private_data_dir
 from security.keys import key_ring_from_env
-from starter.connection import connect
 from workflows import search_attributes
-from workflows.referral import TASK_QUEUE
 
 HOST = "127.0.0.1"
 NAMESPACE = "default"
@@ -456,34 +455,39 @@ async def start_up(
 DEFAULT_CONSOLE_PORT = 8000
 
 
+def _service_port(settings: Settings, variable: str, default: int) -> int:
+    """`variable`'s port (which must be free), else `default` or the next free port after it."""
+    taken = {settings.port, settings.ui_port}
+    if os.environ.get(variable, "").strip():
+        port = _port_from_env(variable, default)
+        if port in taken or port_in_use(port):
+            raise DevStackError(f"port {port} on {HOST} ({variable}) is already in use")
+        return port
+    if default not in taken and not port_in_use(default):
+        return default
+    return _free_port_after(default, taken)
+
+
 def console_port(settings: Settings) -> int:
     """SRO_CONSOLE_PORT (which must be free), else 8000 or the next free port after it."""
-    taken = {settings.port, settings.ui_port}
-    if os.environ.get("SRO_CONSOLE_PORT", "").strip():
-        port = _port_from_env("SRO_CONSOLE_PORT", DEFAULT_CONSOLE_PORT)
-        if port in taken or port_in_use(port):
-            raise DevStackError(f"port {port} on {HOST} (SRO_CONSOLE_PORT) is already in use")
-        return port
-    if DEFAULT_CONSOLE_PORT not in taken and not port_in_use(DEFAULT_CONSOLE_PORT):
-        return DEFAULT_CONSOLE_PORT
-    return _free_port_after(DEFAULT_CONSOLE_PORT, taken)
+    return _service_port(settings, "SRO_CONSOLE_PORT", DEFAULT_CONSOLE_PORT)
 
 
 def console_command(port: int) -> list[str]:
     return [sys.executable, "-m", "console", "--host", HOST, "--port", str(port)]
 
 
-async def wait_for_console(console: Child, url: str, settings: Settings, stopper: Stopper) -> None:
-    """Wait until the console answers its health check."""
+async def wait_for_health(
+    child: Child, what: str, url: str, settings: Settings, stopper: Stopper
+) -> None:
+    """Wait until `child` (the web console, the codec server) answers its health check."""
     deadline = time.monotonic() + settings.startup_timeout
     while True:
         stopper.check()
-        if console.exit_code() is not None:
-            raise DevStackError(_with_tail(f"{describe_exit(console)} while starting up.", console))
+        if child.exit_code() is not None:
+            raise DevStackError(_with_tail(f"{describe_exit(child)} while starting up.", child))
         if time.monotonic() > deadline:
-            raise DevStackError(
-                _with_tail(f"the web console did not answer on {url} in time.", console)
-            )
+            raise DevStackError(_with_tail(f"{what} did not answer on {url} in time.", child))
         try:
             answer = await asyncio.to_thread(urllib.request.urlopen, f"{url}/healthz", timeout=2)
         except OSError:
@@ -509,7 +513,7 @@ def start_console(settings: Settings, stopper: Stopper) -> tuple[Child, str]:
     env = console_environment(settings)
     console = Child("web console", console_command(port), settings.data_dir / "console.log", env)
     try:
-        asyncio.run(wait_for_console(console, url, settings, stopper))
+        asyncio.run(wait_for_health(console, "the web console", url, settings, stopper))
     except BaseException:
         console.stop()
         raise
@@ -536,15 +540,7 @@ class CodecServer:
 
 def codec_port(settings: Settings) -> int:
     """SRO_CODEC_PORT (which must be free), else 8234 or the next free port after it."""
-    taken = {settings.port, settings.ui_port}
-    if os.environ.get("SRO_CODEC_PORT", "").strip():
-        port = _port_from_env("SRO_CODEC_PORT", DEFAULT_CODEC_PORT)
-        if port in taken or port_in_use(port):
-            raise DevStackError(f"port {port} on {HOST} (SRO_CODEC_PORT) is already in use")
-        return port
-    if DEFAULT_CODEC_PORT not in taken and not port_in_use(DEFAULT_CODEC_PORT):
-        return DEFAULT_CODEC_PORT
-    return _free_port_after(DEFAULT_CODEC_PORT, taken)
+    return _service_port(settings, "SRO_CODEC_PORT", DEFAULT_CODEC_PORT)
 
 
 def codec_command(port: int) -> list[str]:
@@ -582,28 +578,6 @@ def ensure_codec_secrets() -> tuple[str, str]:
     return token, source
 
 
-async def wait_for_codec_server(
-    codec: Child, url: str, settings: Settings, stopper: Stopper
-) -> None:
-    """Wait until the codec server answers its health check."""
-    deadline = time.monotonic() + settings.startup_timeout
-    while True:
-        stopper.check()
-        if codec.exit_code() is not None:
-            raise DevStackError(_with_tail(f"{describe_exit(codec)} while starting up.", codec))
-        if time.monotonic() > deadline:
-            raise DevStackError(
-                _with_tail(f"the codec server did not answer on {url} in time.", codec)
-            )
-        try:
-            answer = await asyncio.to_thread(urllib.request.urlopen, f"{url}/healthz", timeout=2)
-        except OSError:
-            await asyncio.sleep(0.3)
-        else:
-            answer.close()
-            return
-
-
 def start_codec_server(settings: Settings, stopper: Stopper) -> CodecServer:
     token, source = ensure_codec_secrets()
     port = codec_port(settings)
@@ -615,7 +589,7 @@ def start_codec_server(settings: Settings, stopper: Stopper) -> CodecServer:
         codec_environment(settings, port),
     )
     try:
-        asyncio.run(wait_for_codec_server(codec, url, settings, stopper))
+        asyncio.run(wait_for_health(codec, "the codec server", url, settings, stopper))
     except BaseException:
         codec.stop()
         raise
@@ -704,7 +678,7 @@ def run(settings: Settings, with_worker: bool, check: bool) -> int:
     private_data_dir(settings.data_dir)
     binary = temporal_binary()
     env = child_environment(settings)
-    # This process's own client (starter.connection) connects exactly as the worker will.
+    # This process's own client (gateway.connection) connects exactly as the worker will.
     for name in [k for k in os.environ if k not in env]:
         del os.environ[name]
     os.environ.update(env)

@@ -10,7 +10,8 @@
 
 The register is DATABASE_URL (PostgreSQL or SQLite), by default SQLite in the data folder
 (`$SRO_DATA_DIR/register.db`). Reports go to `--out` (default `$SRO_DATA_DIR/reports`).
-Hooked into `starter.cli` by `add_commands` and `dispatch`.
+The flags are in starter/parser.py; `starter.cli` loads this module (and the database stack)
+only for these commands.
 """
 
 from __future__ import annotations
@@ -21,167 +22,28 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
-from temporalio.service import RPCError
 
+from gateway.cases import CaseClient, executions
+from gateway.errors import GatewayError
+from gateway.refs import REFERRAL_WORKFLOW_TYPE, case_ref_of, workflow_id
 from register import crud, db
 from reports import calendar as ics
-from reports import chart, documents, figures
+from reports import documents, figures
 from safeguarding.clock import uk_today
 from safeguarding.projection import CaseSnapshot
-from starter.cli import (
-    PARTNERSHIP_PATTERN,
-    WORKFLOW_ID_PREFIX,
-    CliError,
-    _connect,
-    _iso_date,
-    normalise_case_ref,
-)
-from workflows.referral import ReferralWorkflow
+from starter.common import CliError, normalise_case_ref
+from starter.parser import FORMATS
+from starter.session import open_client
 
 COMMANDS = ("register", "report")
-FORMATS = ("md", "html", "csv")
 REBUILD_CONCURRENCY = 8
-
-
-def _partnership(text: str) -> str:
-    code = text.strip().upper()
-    if not PARTNERSHIP_PATTERN.match(code):
-        raise argparse.ArgumentTypeError(f"not a partnership code: {text[:20]!r}")
-    return code
-
-
-def _year(text: str) -> figures.ReportingYear:
-    try:
-        return figures.ReportingYear.parse(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _title(text: str) -> str:
-    title = " ".join(text.split())
-    if not 1 <= len(title) <= 200:
-        raise argparse.ArgumentTypeError("a title has 1 to 200 characters")
-    return title
 
 
 def reports_dir() -> Path:
     return Path(os.environ.get("SRO_DATA_DIR") or "data") / "reports"
-
-
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `register` and `report` to the `sro` parser."""
-
-    def sub(
-        parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, **kwargs: Any
-    ) -> argparse.ArgumentParser:
-        return parent.add_parser(name, allow_abbrev=False, **kwargs)
-
-    # ---------------------------------------------------------------- register
-    register = sub(
-        commands,
-        "register",
-        help="the case register (DATABASE_URL, default SQLite in the data folder)",
-        description="The relational register the workflows project into. DATABASE_URL names it "
-        "(postgresql://... or sqlite:///...); default $SRO_DATA_DIR/register.db.",
-    )
-    register_commands = register.add_subparsers(
-        dest="register_command", required=True, metavar="COMMAND"
-    )
-    sub(register_commands, "upgrade", help="run the migrations up to the newest schema")
-    sub(register_commands, "info", help="where the register is, its schema revision and rows")
-    rebuild = sub(
-        register_commands,
-        "rebuild",
-        help="re-project every case (open and closed) from its workflow",
-        description="List the ReferralWorkflow executions (open and closed) in Temporal "
-        "visibility and write each case's rows into the register, idempotently. Needs a "
-        "worker running (the cases answer the `register` query).",
-    )
-    rebuild.add_argument("--partnership", type=_partnership, metavar="CODE")
-    rebuild.add_argument(
-        "--case", dest="cases", action="append", metavar="CASE_REF", help="only these (repeat)"
-    )
-    rebuild.add_argument(
-        "--task-queue", metavar="QUEUE", help="only cases started on this task queue"
-    )
-    rebuild.add_argument("--limit", type=int, default=100_000, metavar="N")
-    rebuild.add_argument(
-        "--timeout",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="how long each case may take to answer (default 30)",
-    )
-
-    # ---------------------------------------------------------------- report
-    report = sub(commands, "report", help="reports from the register")
-    report_commands = report.add_subparsers(dest="report_command", required=True, metavar="COMMAND")
-
-    def outputs(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--format",
-            dest="formats",
-            action="append",
-            choices=FORMATS,
-            help="md, html or csv (repeat for more; default all three)",
-        )
-        parser.add_argument(
-            "--out", type=Path, metavar="DIR", help="folder to write to (default data/reports)"
-        )
-        parser.add_argument("--partnership", type=_partnership, metavar="CODE")
-        parser.add_argument(
-            "--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="report date (default today)"
-        )
-
-    summary = sub(
-        report_commands, "summary", help="bi-monthly summary: every review, progress, themes"
-    )
-    summary.add_argument(
-        "--since", type=_iso_date, required=True, metavar="YYYY-MM-DD", help="the last report"
-    )
-    outputs(summary)
-    annual = sub(
-        report_commands,
-        "annual",
-        help="annual report figures, with a timeliness chart (PNG)",
-    )
-    annual.add_argument(
-        "--year", type=_year, required=True, metavar="YYYY-YY", help="April to March, e.g. 2026-27"
-    )
-    outputs(annual)
-    cal = sub(
-        report_commands,
-        "calendar",
-        help="upcoming deadlines and meetings as an iCalendar file",
-        description="Write an RFC 5545 calendar of open deadlines and review-group meetings due "
-        "from --from on, to import or to publish where coordinators subscribe. Each event "
-        "names the case and the deadline only.",
-    )
-    cal.add_argument("--out", type=Path, required=True, metavar="FILE.ics")
-    cal.add_argument("--partnership", type=_partnership, metavar="CODE")
-    cal.add_argument(
-        "--from", dest="from_day", type=_iso_date, metavar="YYYY-MM-DD", help="default today"
-    )
-    learning = sub(
-        report_commands, "learning", help="record or list learning outputs (briefings, training)"
-    )
-    learning_commands = learning.add_subparsers(
-        dest="learning_command", required=True, metavar="COMMAND"
-    )
-    add = sub(learning_commands, "add", help="record a 7-minute briefing or training produced")
-    add.add_argument("--kind", choices=crud.LEARNING_KINDS, required=True)
-    add.add_argument("--title", type=_title, required=True)
-    add.add_argument("--case", metavar="CASE_REF", help="the review it came from")
-    add.add_argument("--on", type=_iso_date, required=True, metavar="YYYY-MM-DD")
-    add.add_argument("--partnership", type=_partnership, metavar="CODE")
-    add.add_argument("--by-name", metavar="NAME", help="who records it (default $SRO_USER_NAME)")
-    listing = sub(learning_commands, "list", help="learning outputs recorded")
-    listing.add_argument("--year", type=_year, metavar="YYYY-YY")
-    listing.add_argument("--partnership", type=_partnership, metavar="CODE")
 
 
 async def dispatch(args: argparse.Namespace) -> int:
@@ -246,7 +108,7 @@ class Rebuilt:
 
 
 def _visibility_query(task_queue: str | None) -> str:
-    clauses = [f"WorkflowType = '{ReferralWorkflow.__name__}'"]
+    clauses = [f"WorkflowType = '{REFERRAL_WORKFLOW_TYPE}'"]
     if task_queue:
         if "'" in task_queue:
             raise CliError("--task-queue: a queue name has no quotes")
@@ -267,24 +129,24 @@ async def rebuild(
     """Project every case (or the ones asked for) from its workflow into the register."""
     await asyncio.to_thread(db.ensure_schema, url)
     if cases:
-        workflow_ids = [f"{WORKFLOW_ID_PREFIX}{c}" for c in cases]
+        workflow_ids = [workflow_id(c) for c in cases]
     else:
         seen: dict[str, None] = {}  # one entry per workflow, whatever its runs
-        async for execution in client.list_workflows(_visibility_query(task_queue), limit=limit):
+        async for execution in executions(client, _visibility_query(task_queue), limit=limit):
             seen.setdefault(execution.id, None)
         workflow_ids = sorted(seen)
     done = Rebuilt()
     gate = asyncio.Semaphore(REBUILD_CONCURRENCY)
+    cases_ = CaseClient(client)
 
-    async def one(workflow_id: str) -> None:
-        case_ref = workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+    async def one(id_: str) -> None:
+        case_ref = case_ref_of(id_)
         async with gate:
             try:
-                snapshot = await client.get_workflow_handle(workflow_id).query(
-                    "register", result_type=CaseSnapshot, rpc_timeout=timedelta(seconds=timeout)
-                )
+                snapshot = await cases_.snapshot(case_ref, timeout=timedelta(seconds=timeout))
             except Exception as err:  # one case that cannot answer does not stop the rest
-                done.failed.append(f"{case_ref}: {_short(err)}")
+                # The server's words (kept as the cause), not the gateway's summary.
+                done.failed.append(f"{case_ref}: {_short(err.__cause__ or err)}")
                 return
             if partnership and snapshot.case.partnership != partnership:
                 return
@@ -310,7 +172,7 @@ def _short(err: BaseException) -> str:
 
 async def cmd_rebuild(args: argparse.Namespace) -> int:
     cases = [normalise_case_ref(c) for c in args.cases or []]
-    client = await _connect()
+    client = await open_client()
     try:
         done = await rebuild(
             client,
@@ -320,8 +182,9 @@ async def cmd_rebuild(args: argparse.Namespace) -> int:
             limit=args.limit,
             timeout=args.timeout,
         )
-    except RPCError as err:
-        raise CliError(f"Temporal refused to list the cases: {err.message}", code=1) from None
+    except GatewayError as err:
+        words = getattr(err.__cause__, "message", None) or err.message
+        raise CliError(f"Temporal refused to list the cases: {words}", code=1) from None
     print(
         f"Rebuilt {done.cases} case{'s' if done.cases != 1 else ''} into {db.describe()}: "
         f"{done.history_added} history entries and {done.decisions_added} decisions were "
@@ -383,6 +246,8 @@ def cmd_annual(args: argparse.Namespace) -> int:
     out: Path = args.out or reports_dir()
     stem = f"annual-{year.label}" + (f"-{args.partnership}" if args.partnership else "")
     formats = args.formats or list(FORMATS)
+    from reports import chart  # matplotlib: only the annual report draws
+
     png = chart.timeliness_chart(
         documents.timeliness_for_chart(fig),
         f"Timeliness against statute, {year.label}"

@@ -17,7 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from temporalio.testing import WorkflowEnvironment
 
-from starter.connection import data_converter
+from gateway.connection import data_converter
 from tests import clock
 
 # Every test client, worker and replayer encrypts payloads with this test-only key (never used

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 import activities
 import worker
 from activities import ALL_ACTIVITIES
+from gateway.connection import task_queue
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import TASK_QUEUE, ReferralWorkflow
 
@@ -66,9 +67,9 @@ async def test_build_worker_defaults_to_the_configured_queue(
 
 def test_task_queue_honours_sro_task_queue(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SRO_TASK_QUEUE", raising=False)
-    assert worker.task_queue() == TASK_QUEUE == "safeguarding-reviews"
+    assert task_queue() == TASK_QUEUE == "safeguarding-reviews"
     monkeypatch.setenv("SRO_TASK_QUEUE", "reviews-staging")
-    assert worker.task_queue() == "reviews-staging"
+    assert task_queue() == "reviews-staging"
 
 
 async def test_the_workflow_cache_is_sized_for_mostly_idle_cases(

@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from console.backend import CaseFilter, CaseNotFound, CaseRow, Refused
+from gateway.refs import new_case_ref
 from safeguarding.calendar import WorkingCalendar
 from safeguarding.case import Case, CaseStatus, DecisionRefused, DecisionResult, Effects
 from safeguarding.decisions import InvalidDecision, parse_decision
 from safeguarding.planning import plan_deadline
 from safeguarding.referral import Referral
 from safeguarding.settings import PartnershipSettings
-from starter.cli import new_case_ref
 from workflows.referral import REFUSAL_TYPES
 
 

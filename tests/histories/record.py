@@ -44,13 +44,13 @@ from temporalio.client import (
 )
 from temporalio.testing import WorkflowEnvironment
 
+from gateway.connection import data_converter
 from safeguarding.case import CaseStatus, DecisionResult
 from safeguarding.clock import uk_today
 from safeguarding.decisions import Person
 from safeguarding.escalation import Disagreement, EscalationStatus
 from safeguarding.vocabulary import Agency, Role
 from security.keys import KeyRing
-from starter.connection import data_converter
 from tests.conftest import TEST_CODEC_KEYS
 from tests.factories import (
     BUSINESS_MANAGER,

@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from safeguarding import horizon
-from safeguarding.decisions import DECISION_MODELS, MAX_DECISION_BYTES
+from safeguarding.decisions import DECISION_MODELS, MAX_DECISION_BYTES, SET_BY_INTERFACE
 from safeguarding.referral import MAX_REFERRAL_BYTES, Referral
 from safeguarding.vocabulary import Agency, DecisionKind, Role
 from tests.factories import CHAIR, referral_data, sample_fields
@@ -284,7 +284,12 @@ def valid_decision(kind: DecisionKind, decision_id: str = "h-1") -> dict[str, An
 
 
 def own_fields(kind: DecisionKind) -> list[str]:
-    return [n for n in DECISION_MODELS[kind].model_fields if n != "kind" and n not in COMMON]
+    """The fields a sender fills in (not `via`, which each interface sets for itself)."""
+    return [
+        n
+        for n in DECISION_MODELS[kind].model_fields
+        if n != "kind" and n not in COMMON and n not in SET_BY_INTERFACE
+    ]
 
 
 @st.composite

@@ -36,7 +36,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from starter.connection import data_converter
+from gateway.connection import data_converter
 from tests.conftest import _postgres_bin, binary
 from workflows import search_attributes
 

@@ -41,6 +41,7 @@ from temporalio.worker import Worker
 
 from activities import ALL_ACTIVITIES
 from activities.register import record
+from gateway.connection import data_converter
 from register import db
 from register.models import DecisionRecord
 from safeguarding.case import Case, CaseStatus, DecisionResult, HistoryKind
@@ -56,7 +57,6 @@ from safeguarding.referral import MAX_REFERRAL_BYTES, InvalidReferral, parse_ref
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import DecisionKind, Role, Stage
 from starter import cli
-from starter.connection import data_converter
 from tests.conftest import binary
 from tests.factories import CHAIR, EVENTUALLY_TIMEOUT, referral
 from tests.reliability.hostile import (

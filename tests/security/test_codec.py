@@ -12,10 +12,10 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 
+from gateway.connection import data_converter
 from security.codec import ENCODING, KEY_ID, NONCE_BYTES, DecryptionError, EncryptionCodec
 from security.keys import KeyError_, KeyRing, key_ring_from_env, local_key_file
 from security.marks import UNSEALED, Unsealed
-from starter.connection import data_converter
 from tests.factories import referral
 
 KEY_A = b"A" * 32

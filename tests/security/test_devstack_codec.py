@@ -25,9 +25,9 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client
 
+from gateway.connection import data_converter
 from security.keys import KeyRing
 from starter import devstack
-from starter.connection import data_converter
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 120

@@ -22,8 +22,8 @@ import pytest
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
+from gateway.connection import data_converter
 from security.keys import KeyRing
-from starter.connection import data_converter
 from tests.security.test_devstack_codec import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

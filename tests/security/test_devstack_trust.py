@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from gateway.connection import data_converter
 from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
 from security import codec_server, files
 from security.keys import KeyRing
-from starter.connection import data_converter
 from tests.factories import opened_status, referral
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
 

@@ -14,6 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 import starter.cli as cli
+from gateway import refs as gateway_refs
 from safeguarding.calendar import WorkingCalendar
 from safeguarding.case import Case, DecisionResult, HistoryKind
 from safeguarding.clock import uk_today
@@ -21,7 +22,10 @@ from safeguarding.decisions import DECISION_MODELS, parse_decision
 from safeguarding.planning import plan_deadline
 from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import DecisionKind, Stage
+from starter import cases, session
+from starter import flags as cli_flags
 from tests.factories import CHAIR, decision, referral, sample_fields
+from tests.gateway_fakes import fake_converter, message_name, plain
 
 #: Every test here runs on one frozen clock (tests/clock.py): `today()` and the command line's
 #: own "now" are the same moment, whenever the test runs (SRO_TEST_NOW pins it).
@@ -51,7 +55,7 @@ def no_connection(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         attempts.append("connect")
         raise AssertionError("the command line connected to Temporal")
 
-    monkeypatch.setattr(cli, "connect", refuse)
+    monkeypatch.setattr(session, "connect", refuse)
     for name in USER_ENV:
         monkeypatch.delenv(name, raising=False)
     return attempts
@@ -237,10 +241,10 @@ def test_refer_care_leaver_flags(run: Run) -> None:
 
 
 def test_case_refs_match_the_workflow_input_pattern() -> None:
-    refs = {cli.new_case_ref("LSCP", 2026) for _ in range(50)}
+    refs = {gateway_refs.new_case_ref("LSCP", 2026) for _ in range(50)}
     assert len(refs) > 45
     assert all(re.fullmatch(r"LSCP-2026-[0-9A-F]{6}", r) for r in refs)
-    assert all(cli.CASE_REF_PATTERN.match(r) for r in refs)
+    assert all(gateway_refs.CASE_REF_PATTERN.match(r) for r in refs)
 
 
 # ---------------------------------------------------------------------- decide: payloads
@@ -248,7 +252,7 @@ def test_case_refs_match_the_workflow_input_pattern() -> None:
 
 def payload(*argv: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     args = cli.build_parser().parse_args(["decide", CASE_REF, *argv])
-    return cli.decision_payload(args, env=USER_ENV if env is None else env)
+    return cases.decision_payload(args, env=USER_ENV if env is None else env)
 
 
 def test_triage_payload_takes_who_from_the_environment() -> None:
@@ -362,7 +366,7 @@ def as_flags(kind: DecisionKind, fields: dict[str, Any]) -> list[str]:
     model_fields = DECISION_MODELS[kind].model_fields
     argv: list[str] = []
     for name, value in fields.items():
-        flags = cli.flags_for(name, model_fields[name])
+        flags = cli_flags.flags_for(name, model_fields[name])
         if isinstance(value, bool):
             argv.append(flags[0] if value else flags[1])
         elif isinstance(value, list):
@@ -439,20 +443,25 @@ class FakeHandle:
         self.updates: list[tuple[str, Any, str]] = []
         self.signals: list[tuple[str, Any]] = []
 
-    async def execute_update(self, name: str, arg: Any, *, id: str, **_: Any) -> DecisionResult:
-        self.updates.append((name, arg, id))
+    async def execute_update(self, update: Any, arg: Any, *, id: str, **_: Any) -> DecisionResult:
+        self.updates.append((message_name(update), plain(arg), id))
         if isinstance(self.outcome, BaseException):
             raise self.outcome
         return self.outcome
 
-    async def signal(self, name: str, arg: Any, **_: Any) -> None:
-        self.signals.append((name, arg))
+    async def signal(self, signal: Any, arg: Any, **_: Any) -> None:
+        self.signals.append((message_name(signal), plain(arg)))
 
 
 class FakeClient:
     def __init__(self, handle: FakeHandle) -> None:
         self.handle = handle
         self.workflow_ids: list[str] = []
+
+    data_converter = fake_converter()
+
+    def get_workflow_handle_for(self, _run: Any, workflow_id: str) -> FakeHandle:
+        return self.get_workflow_handle(workflow_id)
 
     def get_workflow_handle(self, workflow_id: str) -> FakeHandle:
         self.workflow_ids.append(workflow_id)
@@ -467,7 +476,7 @@ def fake_server(
     async def connect() -> FakeClient:
         return client
 
-    monkeypatch.setattr(cli, "connect", connect)
+    monkeypatch.setattr(session, "connect", connect)
     for name, value in USER_ENV.items():
         monkeypatch.setenv(name, value)
     return client
@@ -517,9 +526,9 @@ def test_signal_is_fire_and_forget(run: Run, monkeypatch: pytest.MonkeyPatch) ->
 def test_unreachable_server_exits_1_with_one_line(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from starter import connection
+    from gateway import connection
 
-    monkeypatch.setattr(cli, "connect", connection.connect)  # the real one
+    monkeypatch.setattr(session, "connect", connection.connect)  # the real one
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
     code, out, err = run("status", CASE_REF)
     assert code == 1
@@ -545,7 +554,7 @@ def test_render_status() -> None:
     requests = effects.deadline_requests
     case.open_deadlines(requests, [plan_deadline(r, settings, calendar) for r in requests], now)
 
-    text = "\n".join(cli.render_status(case.status(now)))
+    text = "\n".join(cases.render_status(case.status(now)))
     assert text.startswith(f"Case {CASE_REF} — Liverpool Safeguarding Children Partnership")
     assert "Serious Incident Notification [serious_incident_notification]" in text
     assert re.search(r"met 2026-11-23\s+Triage decision", text)
@@ -554,24 +563,24 @@ def test_render_status() -> None:
     assert "2026-11-23 09:30  decision" in text
     assert "Child A" not in text
 
-    short = cli.render_status(case.status(now), history_limit=2)
+    short = cases.render_status(case.status(now), history_limit=2)
     assert f"History (last 2 of {len(case.history)})" in short
     assert len(short) == short.index(f"History (last 2 of {len(case.history)})") + 3
 
     # A long case shows its latest entries; the earlier ones are in the register.
     latest = case.status(now).model_copy(update={"history_from": 400})
     total = 400 + len(case.history)
-    lines = cli.render_status(latest)
+    lines = cases.render_status(latest)
     at = lines.index(f"History (last {len(case.history)} of {total})")
     assert lines[at + 1] == "  (the first 400 entries are in the register)"
-    assert f"History (last 2 of {total})" in cli.render_status(latest, history_limit=2)
+    assert f"History (last 2 of {total})" in cases.render_status(latest, history_limit=2)
 
 
 def test_visibility_query() -> None:
-    assert cli.visibility_query() == (
+    assert gateway_refs.visibility_query() == (
         "WorkflowType = 'ReferralWorkflow' AND ExecutionStatus = 'Running'"
     )
-    assert cli.visibility_query(
+    assert gateway_refs.visibility_query(
         stage="rapid_review", partnership="LSCP", overdue=True, include_closed=True
     ) == (
         "WorkflowType = 'ReferralWorkflow' AND ReviewStage = 'rapid_review' "
@@ -629,6 +638,6 @@ def test_render_status_never_prints_control_characters() -> None:
     now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     case, _ = Case.open(CASE_REF, referral(date(2026, 11, 23)), profile_for("LSCP"), now)
     case.note(now, HistoryKind.NOTICE, "Escalation \x1b[2J\x1b[31mred\u202e reversed\nnext")
-    lines = cli.render_status(case.status(now))
+    lines = cases.render_status(case.status(now))
     assert all(line.isprintable() for line in lines)
     assert any("Escalation \\x1b[2J\\x1b[31mred\\u202e reversed\\nnext" in line for line in lines)

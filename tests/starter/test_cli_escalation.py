@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 import starter.cli as cli
+from gateway import refs as gateway_refs
 from safeguarding.calendar import WorkingCalendar
 from safeguarding.clock import uk_today
 from safeguarding.escalation import (
@@ -29,6 +30,8 @@ from safeguarding.escalation import (
 )
 from safeguarding.planning import plan_deadline
 from safeguarding.profiles import profile_for
+from starter import common, escalations, session
+from tests.gateway_fakes import fake_converter, message_name, plain
 from workflows import search_attributes as sa
 from workflows.escalation import EscalationInput, ProfessionalDisagreementWorkflow
 
@@ -62,7 +65,7 @@ def no_connection(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         attempts.append("connect")
         raise AssertionError("the command line connected to Temporal")
 
-    monkeypatch.setattr(cli, "connect", refuse)
+    monkeypatch.setattr(session, "connect", refuse)
     for name in USER_ENV:
         monkeypatch.delenv(name, raising=False)
     return attempts
@@ -95,7 +98,7 @@ def parse(*argv: str) -> Any:
 
 
 def test_new_refs_match_the_pattern_and_the_workflow_input() -> None:
-    refs = {cli.new_escalation_ref("CSCP", 2026) for _ in range(20)}
+    refs = {gateway_refs.new_escalation_ref("CSCP", 2026) for _ in range(20)}
     assert len(refs) > 1
     for ref in refs:
         assert re.match(ESCALATION_REF_PATTERN, ref)
@@ -104,8 +107,8 @@ def test_new_refs_match_the_pattern_and_the_workflow_input() -> None:
 
 
 def test_refs_are_normalised() -> None:
-    assert cli.normalise_escalation_ref(" cscp-esc-2026-1a2b3c ") == REF
-    assert cli.normalise_escalation_ref(f"escalation-{REF}") == REF
+    assert common.normalise_escalation_ref(" cscp-esc-2026-1a2b3c ") == REF
+    assert common.normalise_escalation_ref(f"escalation-{REF}") == REF
 
 
 @pytest.mark.parametrize("text", ["CSCP-2026-1A2B3C", "CSCP-ESC-26-1A2B3C", "nonsense"])
@@ -133,7 +136,7 @@ def disagreement(**overrides: Any) -> Disagreement:
 
 def test_disagreement_payload_takes_who_from_the_environment() -> None:
     args = parse(*RAISE, "--case", "referral-cscp-2026-abc123")
-    raw = cli.disagreement_payload(args, today(), USER_ENV)
+    raw = escalations.disagreement_payload(args, today(), USER_ENV)
     assert raw == {
         "partnership": "CSCP",
         "raised_by": {"name": "Pat Practitioner", "role": "practitioner", "agency": "health"},
@@ -149,13 +152,13 @@ def test_by_flags_override_the_environment() -> None:
     args = parse(
         *RAISE, "--by-name", "Mo Manager", "--by-role", "manager", "--raised-on", "2026-01-05"
     )
-    raw = cli.disagreement_payload(args, today(), USER_ENV)
+    raw = escalations.disagreement_payload(args, today(), USER_ENV)
     assert raw["raised_by"] == {"name": "Mo Manager", "role": "manager", "agency": "health"}
     assert raw["raised_on"] == "2026-01-05"
 
 
 def test_partnership_code_is_upper_cased() -> None:
-    raw = cli.disagreement_payload(parse(*RAISE[:3], "cscp"), today(), {})
+    raw = escalations.disagreement_payload(parse(*RAISE[:3], "cscp"), today(), {})
     assert raw["partnership"] == "CSCP"
     assert raw["raised_by"] == {}
 
@@ -263,7 +266,7 @@ def test_raise_dry_run(run: Run, no_connection: list[str], as_practitioner: None
 def test_stage_one_hint_uses_the_profile_and_working_days() -> None:
     settings = profile_for("CSCP")
     christmas_eve = date(2026, 12, 24)  # Christmas Day, a weekend, Boxing Day (substitute 28th)
-    text, due = cli.stage_one_hint(settings, christmas_eve)
+    text, due = escalations.stage_one_hint(settings, christmas_eve)
     assert due == WorkingCalendar().add_working_days(christmas_eve, 2) == date(2026, 12, 30)
     assert text == (
         "Stage 1: Practitioner to practitioner (the practitioners), to be resolved within 2 "
@@ -301,16 +304,16 @@ class FakeHandle:
             raise self.outcome
         return self.outcome
 
-    async def execute_update(self, name: str, arg: Any, *, id: str, **_: Any) -> Any:
-        self.updates.append((name, arg, id))
+    async def execute_update(self, update: Any, arg: Any, *, id: str, **_: Any) -> Any:
+        self.updates.append((message_name(update), plain(arg), id))
         return self._answer()
 
-    async def signal(self, name: str, arg: Any, **_: Any) -> None:
-        self.signals.append((name, arg))
+    async def signal(self, signal: Any, arg: Any, **_: Any) -> None:
+        self.signals.append((message_name(signal), plain(arg)))
         self._answer()
 
-    async def query(self, name: str, **_: Any) -> Any:
-        self.queries.append(name)
+    async def query(self, query: Any, **_: Any) -> Any:
+        self.queries.append(message_name(query))
         return self._answer()
 
     async def describe(self) -> Any:
@@ -329,6 +332,11 @@ class FakeClient:
     def handle(self, workflow_id: str, **kwargs: Any) -> FakeHandle:
         self.handles[workflow_id] = FakeHandle(workflow_id, **kwargs)
         return self.handles[workflow_id]
+
+    data_converter = fake_converter()
+
+    def get_workflow_handle_for(self, _run: Any, workflow_id: str) -> FakeHandle:
+        return self.get_workflow_handle(workflow_id)
 
     def get_workflow_handle(self, workflow_id: str) -> FakeHandle:
         return self.handles.setdefault(workflow_id, FakeHandle(workflow_id))
@@ -350,7 +358,7 @@ def server(monkeypatch: pytest.MonkeyPatch, as_practitioner: None) -> FakeClient
     async def connect() -> FakeClient:
         return client
 
-    monkeypatch.setattr(cli, "connect", connect)
+    monkeypatch.setattr(session, "connect", connect)
     return client
 
 
@@ -412,7 +420,7 @@ def test_raise_with_an_unknown_case_starts_nothing(run: Run, server: FakeClient)
 
 def test_decision_payloads() -> None:
     args = parse("escalation", "resolve", REF, "--outcome", "Notes shared")
-    body = cli.escalation_decision_payload(args, USER_ENV)
+    body = escalations.escalation_decision_payload(args, USER_ENV)
     assert body["decision_id"].startswith("cli-")
     assert Resolve.model_validate(body).by.name == "Pat Practitioner"
 
@@ -420,7 +428,7 @@ def test_decision_payloads() -> None:
         "escalation", "escalate", REF, "--reason", "No reply", "--by-role", "manager",
         "--decision-id", "e-1",
     )  # fmt: skip
-    body = cli.escalation_decision_payload(args, USER_ENV)
+    body = escalations.escalation_decision_payload(args, USER_ENV)
     assert body == {
         "action": "escalate",
         "decision_id": "e-1",
@@ -432,7 +440,7 @@ def test_decision_payloads() -> None:
 
 def test_decision_ids_are_fresh() -> None:
     args = parse("escalation", "resolve", REF, "--outcome", "x")
-    ids = {cli.escalation_decision_payload(args, USER_ENV)["decision_id"] for _ in range(3)}
+    ids = {escalations.escalation_decision_payload(args, USER_ENV)["decision_id"] for _ in range(3)}
     assert len(ids) == 3
 
 
@@ -560,7 +568,7 @@ def test_signal_is_fire_and_forget(run: Run, server: FakeClient) -> None:
 
 
 def test_render_status_open() -> None:
-    lines = cli.render_escalation(escalation_status(stages=3))
+    lines = escalations.render_escalation(escalation_status(stages=3))
     text = "\n".join(lines)
     assert lines[0] == f"Escalation {REF} — Croydon Safeguarding Children Partnership"
     assert "  Stage:                3, Safeguarding leads (formal)" in lines
@@ -581,7 +589,7 @@ def test_render_status_open() -> None:
 
 
 def test_render_status_resolved() -> None:
-    lines = cli.render_escalation(escalation_status(stages=1, resolved=True))
+    lines = escalations.render_escalation(escalation_status(stages=1, resolved=True))
     assert "  State:                resolved at stage 1" in lines
     assert "  Resolution:           Notes shared" in lines
     assert not any(line.startswith("  Due:") for line in lines)
@@ -600,10 +608,10 @@ def test_status_json(run: Run, server: FakeClient) -> None:
 
 
 def test_visibility_query() -> None:
-    assert cli.escalation_visibility_query() == (
+    assert gateway_refs.escalation_visibility_query() == (
         "WorkflowType = 'ProfessionalDisagreementWorkflow' AND ExecutionStatus = 'Running'"
     )
-    assert cli.escalation_visibility_query(
+    assert gateway_refs.escalation_visibility_query(
         partnership="CSCP", min_stage=3, include_closed=True
     ) == (
         "WorkflowType = 'ProfessionalDisagreementWorkflow' AND Partnership = 'CSCP' "

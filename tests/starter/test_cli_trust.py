@@ -8,12 +8,12 @@ import json
 import pytest
 
 from safeguarding import horizon
-from starter import cli
+from starter import cases, cli
 from tests.factories import CHAIR
 
 
 def test_a_decision_sent_by_sro_records_that_it_came_from_sro() -> None:
-    body = cli._validate_decision(
+    body = cases._validate_decision(
         {
             "kind": "triage",
             "decision_id": "t-1",

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from gateway.connection import data_converter
 from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
 from starter import devstack
-from starter.connection import data_converter
 from tests.factories import opened_status, referral
 from workflows import search_attributes as sa
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id

@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from activities import ALL_ACTIVITIES
+from gateway.connection import data_converter
 from safeguarding.calendar import WorkingCalendar
 from safeguarding.case import CaseStatus, HistoryKind
 from safeguarding.clock import uk_moment, uk_today
@@ -32,7 +33,6 @@ from safeguarding.decisions import Person
 from safeguarding.escalation import Disagreement, EscalationStatus
 from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import Agency, Role
-from starter.connection import data_converter
 from tests.factories import EVENTUALLY_TIMEOUT, opened_status, referral
 from tests.factories import eventually as eventually_true
 from workflows.escalation import (

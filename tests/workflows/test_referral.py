@@ -19,12 +19,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from activities import ALL_ACTIVITIES
+from gateway.connection import data_converter
 from safeguarding.case import RECENT_EVIDENCE, CaseStatus, DecisionResult, HistoryKind
 from safeguarding.clock import uk_today
 from safeguarding.decisions import Person
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Route, Stage
-from starter.connection import data_converter
 from tests.factories import (
     BUSINESS_MANAGER,
     CHAIR,

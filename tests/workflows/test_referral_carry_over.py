@@ -25,11 +25,11 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 import workflows.referral as referral_workflow
 from activities import ALL_ACTIVITIES
 from activities.register import RecordCaseInput, RecordCaseResult, record, record_case
+from gateway.connection import data_converter
 from safeguarding.case import RECENT_EVIDENCE, CaseStatus, DecisionResult
 from safeguarding.clock import uk_today
 from safeguarding.decisions import Person
 from safeguarding.projection import CaseSnapshot
-from starter.connection import data_converter
 from tests.factories import CHAIR, COORDINATOR, POLICE_MEMBER, decision, referral
 from tests.workflows.test_referral_register import held_by_the_case, rebuilt_from_query, rows_of
 from workflows.referral import (

@@ -23,11 +23,11 @@ from temporalio.worker import Worker
 from activities import ALL_ACTIVITIES
 from activities.deadlines import PlanDeadlinesInput, PlanDeadlinesResult
 from activities.deadlines import plan_deadlines as real_plan_deadlines
+from gateway.connection import data_converter
 from safeguarding import horizon
 from safeguarding.case import CaseStatus, HistoryKind
 from safeguarding.deadlines import OnDate
 from safeguarding.vocabulary import Stage
-from starter.connection import data_converter
 from tests.factories import CHAIR, COORDINATOR, decision, referral
 from tests.workflows.test_referral import Cases, Handle, deadline, decide, refused, status
 from workflows.referral import ReferralInput, ReferralOptions, ReferralWorkflow, workflow_id

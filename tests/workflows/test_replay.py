@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from temporalio.worker import Replayer
 
+from gateway.connection import data_converter
 from safeguarding.case import HistoryKind
 from safeguarding.vocabulary import DecisionKind, Route, Stage
 from security.keys import KeyRing
-from starter.connection import data_converter
 from tests.conftest import TEST_CODEC_KEYS
 from tests.histories import HERE, Recorded, files, load, read_text
 from tests.histories.record import FAKE_PERSONAL_DATA, ROUTES

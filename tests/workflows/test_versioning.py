@@ -19,10 +19,10 @@ from temporalio.worker import Replayer, Worker, WorkflowReplayResult
 
 with workflow.unsafe.imports_passed_through():
     from activities import ALL_ACTIVITIES
+    from gateway.connection import data_converter
     from safeguarding.case import Case, DeadlineView, Effects
     from safeguarding.clock import uk_today
     from security.keys import KeyRing
-    from starter.connection import data_converter
     from tests.conftest import TEST_CODEC_KEYS
     from tests.factories import CHAIR, decision, referral
     from tests.histories import files, load

@@ -1,8 +1,6 @@
-"""Connecting to Temporal: one place, used by the worker, the command line and the tools.
+"""Connecting to Temporal: one place, for the worker, the command line, the console and the tools.
 
-Connection settings come from the environment through temporalio's envconfig (TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, or a TOML profile via TEMPORAL_PROFILE /
-TEMPORAL_CONFIG_FILE), defaulting to the local dev server at localhost:7233.
+Connection settings and the task queue: gateway/config.py (import-light, for messages and help).
 
 Every payload is encrypted (AES-GCM, keys from SRO_CODEC_KEYS or a key file: security/keys.py):
 every client, worker, test and replayer gets its data converter from `data_converter()`.
@@ -11,28 +9,27 @@ every client, worker, test and replayer gets its data converter from `data_conve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.common import RawValue
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
-from temporalio.envconfig import ClientConfig
 
+from gateway.config import DEFAULT_ADDRESS, TASK_QUEUE, connect_config, task_queue
 from security.codec import EncryptionCodec
 from security.keys import KeyRing, key_ring_from_env
 from security.marks import UNSEALED, Unsealed
 
-DEFAULT_ADDRESS = "localhost:7233"
-
-
-def connect_config() -> dict[str, Any]:
-    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
-    config.setdefault("target_host", DEFAULT_ADDRESS)
-    if not config.get("target_host"):
-        config["target_host"] = DEFAULT_ADDRESS
-    return config
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "TASK_QUEUE",
+    "SealedPayloadConverter",
+    "connect",
+    "connect_config",
+    "data_converter",
+    "task_queue",
+]
 
 
 class SealedPayloadConverter(PydanticPayloadConverter):

@@ -1,0 +1,65 @@
+"""`sro` answers at once: the command line loads the database stack and the charts only for
+the commands that use them (checked in a fresh interpreter, by `sys.modules`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "matplotlib", "worker")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter has loaded after running `code`."""
+    report = "import json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    probe = f"{code}\n{report}"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_importing_the_command_line_loads_nothing_heavy() -> None:
+    assert loaded_after("import starter.cli") & set(HEAVY) == set()
+
+
+def test_sro_help_loads_nothing_heavy() -> None:
+    code = (
+        "import contextlib, io\nfrom starter import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    assert cli.run(['--help']) == 0"
+    )
+    assert loaded_after(code) & set(HEAVY) == set()
+
+
+def test_a_usage_error_loads_nothing_heavy() -> None:
+    code = (
+        "import contextlib, io\nfrom starter import cli\n"
+        "with contextlib.redirect_stderr(io.StringIO()):\n    assert cli.run(['status']) == 2"
+    )
+    assert loaded_after(code) & set(HEAVY) == set()
+
+
+def test_the_case_commands_add_nothing_heavy_to_the_workflow_they_call() -> None:
+    # `sro status` imports the gateway's case client, which names the workflow's methods: it
+    # may load only what importing the workflow module itself loads.
+    own = loaded_after("import starter.cases") - loaded_after("import workflows.referral")
+    assert own & set(HEAVY) == set()
+
+
+def test_sro_help_runs_as_a_script() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "starter", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0
+    assert "refer" in done.stdout and "escalation" in done.stdout and "report" in done.stdout
+
+
+def test_the_console_backend_uses_the_gateway_not_the_command_line() -> None:
+    loaded = loaded_after("import console.backend")
+    assert "starter" not in loaded and "worker" not in loaded
+    assert "gateway" in loaded
