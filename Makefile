@@ -4,7 +4,7 @@
 #   make test        lint, format check, type check and every test (CI runs this: .ci/run)
 #   make reliability every fault test at RELIABILITY.md's counts (50 cases each: long)
 #   make clock-matrix the date- and time-dependent tests under every frozen clock (tests/clock.py)
-#   make lint        ruff check, ruff format --check, mypy
+#   make lint        ruff check, ruff format --check, mypy, import-linter (the layers)
 #   make format      apply ruff's formatting and safe fixes
 #   make clean       remove the virtualenv and caches (keeps ./data)
 #   make clean-data  remove ./data: the local Temporal database, logs and outbox
@@ -42,6 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest

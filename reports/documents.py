@@ -15,6 +15,7 @@ from datetime import date
 from reports.figures import (
     TIMESCALES,
     AnnualFigures,
+    ReviewLine,
     SummaryFigures,
     Timeliness,
 )
@@ -185,28 +186,6 @@ def _scope(partnership: str | None) -> str:
 
 def annual_document(fig: AnnualFigures, chart: str | None = None) -> Document:
     year = fig.year
-    timeliness_table = Table(
-        header=[
-            "Statutory timescale",
-            "Done in the year",
-            "In time",
-            "Late",
-            "In time (%)",
-            "Overdue, not yet done",
-        ],
-        rows=[
-            [
-                t.measure,
-                str(t.done),
-                str(t.in_time),
-                str(t.late),
-                percent(t.percent),
-                str(t.overdue_outstanding),
-            ]
-            for t in fig.timeliness
-        ],
-        numeric=frozenset({1, 2, 3, 4, 5}),
-    )
     sections = [
         Section(
             "Referrals by route",
@@ -233,68 +212,10 @@ def annual_document(fig: AnnualFigures, chart: str | None = None) -> Document:
                 )
             ],
         ),
-        Section(
-            "Notifications: harm and age",
-            paragraphs=[
-                "Serious Incident Notifications made in the year by the harm notified, and the "
-                "children they concerned by age band (national statistics; no personal details)."
-            ],
-            tables=[
-                Table(
-                    ["Harm", "Notifications"],
-                    [[c.label, str(c.count)] for c in fig.notifications_by_harm],
-                    numeric=frozenset({1}),
-                ),
-                Table(
-                    ["Age band", "Children"],
-                    [[c.label, str(c.count)] for c in fig.children_by_age_band],
-                    numeric=frozenset({1}),
-                ),
-            ],
-        ),
-        Section(
-            "Timeliness against statute",
-            paragraphs=[
-                "Statutory deadlines done in the year, measured against the statutory due date "
-                "(before any agreed extension). Working days exclude weekends, bank holidays in "
-                "England and the partnership's closure days.",
-            ],
-            tables=[timeliness_table],
-            image=(chart, f"Timeliness against statute, {year.label}") if chart else None,
-        ),
-        Section(
-            f"Actions by lead agency (as at {fig.as_of:%-d %B %Y})",
-            paragraphs=[
-                "Open: not complete nor closed by the review group. Overdue: open and past its "
-                "due date."
-            ],
-            tables=[
-                Table(
-                    ["Lead agency", "Open actions", "Overdue"],
-                    [[a.agency, str(a.open), str(a.overdue)] for a in fig.actions_by_agency]
-                    + [
-                        [
-                            "Total",
-                            str(sum(a.open for a in fig.actions_by_agency)),
-                            str(sum(a.overdue for a in fig.actions_by_agency)),
-                        ]
-                    ],
-                    numeric=frozenset({1, 2}),
-                )
-            ],
-        ),
-        Section(
-            "Learning outputs produced",
-            tables=[
-                Table(
-                    ["Output", "Number"],
-                    [[c.label, str(c.count)] for c in fig.learning]
-                    + [["Total", str(sum(c.count for c in fig.learning))]],
-                    numeric=frozenset({1}),
-                )
-            ],
-            bullets=[learning_line(day, kind, title) for day, kind, title in fig.learning_titles],
-        ),
+        _notifications_section(fig),
+        _timeliness_section(fig, chart),
+        _actions_section(fig),
+        _learning_section(fig),
     ]
     return Document(
         title=f"Annual report figures {year.label}",
@@ -304,6 +225,103 @@ def annual_document(fig: AnnualFigures, chart: str | None = None) -> Document:
             f"{fig.as_of:%-d %B %Y}."
         ],
         sections=sections,
+    )
+
+
+def _notifications_section(fig: AnnualFigures) -> Section:
+    return Section(
+        "Notifications: harm and age",
+        paragraphs=[
+            "Serious Incident Notifications made in the year by the harm notified, and the "
+            "children they concerned by age band (national statistics; no personal details)."
+        ],
+        tables=[
+            Table(
+                ["Harm", "Notifications"],
+                [[c.label, str(c.count)] for c in fig.notifications_by_harm],
+                numeric=frozenset({1}),
+            ),
+            Table(
+                ["Age band", "Children"],
+                [[c.label, str(c.count)] for c in fig.children_by_age_band],
+                numeric=frozenset({1}),
+            ),
+        ],
+    )
+
+
+def _timeliness_section(fig: AnnualFigures, chart: str | None) -> Section:
+    table = Table(
+        header=[
+            "Statutory timescale",
+            "Done in the year",
+            "In time",
+            "Late",
+            "In time (%)",
+            "Overdue, not yet done",
+        ],
+        rows=[
+            [
+                t.measure,
+                str(t.done),
+                str(t.in_time),
+                str(t.late),
+                percent(t.percent),
+                str(t.overdue_outstanding),
+            ]
+            for t in fig.timeliness
+        ],
+        numeric=frozenset({1, 2, 3, 4, 5}),
+    )
+    return Section(
+        "Timeliness against statute",
+        paragraphs=[
+            "Statutory deadlines done in the year, measured against the statutory due date "
+            "(before any agreed extension). Working days exclude weekends, bank holidays in "
+            "England and the partnership's closure days.",
+        ],
+        tables=[table],
+        image=(chart, f"Timeliness against statute, {fig.year.label}") if chart else None,
+    )
+
+
+def _actions_section(fig: AnnualFigures) -> Section:
+    agencies = fig.actions_by_agency
+    return Section(
+        f"Actions by lead agency (as at {fig.as_of:%-d %B %Y})",
+        paragraphs=[
+            "Open: not complete nor closed by the review group. Overdue: open and past its "
+            "due date."
+        ],
+        tables=[
+            Table(
+                ["Lead agency", "Open actions", "Overdue"],
+                [[a.agency, str(a.open), str(a.overdue)] for a in agencies]
+                + [
+                    [
+                        "Total",
+                        str(sum(a.open for a in agencies)),
+                        str(sum(a.overdue for a in agencies)),
+                    ]
+                ],
+                numeric=frozenset({1, 2}),
+            )
+        ],
+    )
+
+
+def _learning_section(fig: AnnualFigures) -> Section:
+    return Section(
+        "Learning outputs produced",
+        tables=[
+            Table(
+                ["Output", "Number"],
+                [[c.label, str(c.count)] for c in fig.learning]
+                + [["Total", str(sum(c.count for c in fig.learning))]],
+                numeric=frozenset({1}),
+            )
+        ],
+        bullets=[learning_line(day, kind, title) for day, kind, title in fig.learning_titles],
     )
 
 
@@ -341,25 +359,26 @@ def timeliness_for_chart(fig: AnnualFigures) -> list[Timeliness]:
 # --------------------------------------------------------------------------- bi-monthly summary
 
 
-def summary_document(fig: SummaryFigures) -> Document:
-    review_rows = [
-        [
-            r.case_ref,
-            r.route,
-            r.stage if r.closed_on is None else f"Closed {r.closed_on.isoformat()}",
-            f"{r.deadlines_met} met, {r.deadlines_missed} late, {r.deadlines_due} open"
-            + (f" ({r.overdue} overdue)" if r.overdue else ""),
-            f"{r.next_deadline} ({r.next_due_on.isoformat()})"
-            if r.next_deadline and r.next_due_on
-            else NONE,
-            f"{r.actions_done} of {r.actions} done"
-            + (f", {r.actions_overdue} overdue" if r.actions_overdue else "")
-            if r.actions
-            else NONE,
-            str(r.decisions_since),
-        ]
-        for r in fig.reviews
+def _review_row(r: ReviewLine) -> list[str]:
+    return [
+        r.case_ref,
+        r.route,
+        r.stage if r.closed_on is None else f"Closed {r.closed_on.isoformat()}",
+        f"{r.deadlines_met} met, {r.deadlines_missed} late, {r.deadlines_due} open"
+        + (f" ({r.overdue} overdue)" if r.overdue else ""),
+        f"{r.next_deadline} ({r.next_due_on.isoformat()})"
+        if r.next_deadline and r.next_due_on
+        else NONE,
+        f"{r.actions_done} of {r.actions} done"
+        + (f", {r.actions_overdue} overdue" if r.actions_overdue else "")
+        if r.actions
+        else NONE,
+        str(r.decisions_since),
     ]
+
+
+def summary_document(fig: SummaryFigures) -> Document:
+    review_rows = [_review_row(r) for r in fig.reviews]
     sections = [
         Section(
             "Reviews",

@@ -82,6 +82,79 @@ def codec_token(*, create_local: bool = False) -> str:
     return token
 
 
+class Access:
+    """Who may use the codec server: its allowed origins, the shared token, the local user (dev
+    stack) and signed-in console users (decode only). See `build_app`."""
+
+    def __init__(
+        self,
+        token: str,
+        allowed_origins: list[str],
+        trust_local_user: bool,
+        console: ConsoleSignIn | None,
+    ) -> None:
+        self.token = token
+        self.allowed_origins = allowed_origins
+        self.trust_local_user = trust_local_user
+        self.console = console
+
+    def cors(self, request: Request, response: Response) -> Response:
+        origin = request.headers.get("origin")
+        if origin in self.allowed_origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = (
+                "Content-Type, X-Namespace, Authorization"
+            )
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Vary"] = "Origin"
+        return response
+
+    async def allowed(
+        self, request: Request, path_token: str | None, name: str
+    ) -> tuple[str, bool]:
+        """(who, True) when the request may go ahead; (why it is refused, False) otherwise."""
+        origin = request.headers.get("origin")
+        if origin is not None and origin not in self.allowed_origins:
+            return "origin not allowed", False
+        given = path_token
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            given = header[7:].strip()
+        if given:  # a wrong token is refused whoever sends it, with whatever cookie
+            if hmac.compare_digest(given.encode(), self.token.encode()):
+                return "by=shared_token", True
+            return "missing or wrong token", False
+        refused = "missing or wrong token"
+        console = self.console
+        cookie = request.cookies.get(console.cookie) if console else None
+        if console is not None and cookie:
+            who = await self._console_reader(console, cookie, origin, name)
+            if isinstance(who, Reader):
+                return f"user={who.username} role={who.role}", True
+            refused = who
+        if self.trust_local_user and same_local_user(request.client, _server(request)):
+            return "by=local_user", True
+        return refused, False
+
+    @staticmethod
+    async def _console_reader(
+        console: ConsoleSignIn, cookie: str, origin: str | None, name: str
+    ) -> Reader | str:
+        if origin is None:
+            # Browsers send Origin with every POST: a cookie without one is not the Web UI.
+            return "a console session is accepted only from the Web UI's origin"
+        if name != "decode":
+            # The key is the credential to write (README): people read, they do not encode.
+            return "a console session may decode, not encode"
+        try:
+            found: Reader | str = await asyncio.to_thread(console.check, cookie)
+        except Exception:  # e.g. the register is down: nobody is recognised meanwhile
+            log.exception("console sessions cannot be checked")
+            found = "console sessions cannot be checked now"
+        return found
+
+
 def build_app(
     codec: EncryptionCodec,
     token: str,
@@ -94,53 +167,7 @@ def build_app(
     a process of the user running this server (the dev stack's Web UI in that user's browser).
     `console`: a request with no token is allowed to decode when it carries the session cookie
     of a signed-in console user who may see personal data."""
-
-    def cors(request: Request, response: Response) -> Response:
-        origin = request.headers.get("origin")
-        if origin in allowed_origins:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = (
-                "Content-Type, X-Namespace, Authorization"
-            )
-            response.headers["Access-Control-Allow-Credentials"] = "true"
-            response.headers["Vary"] = "Origin"
-        return response
-
-    async def allowed(request: Request, path_token: str | None, name: str) -> tuple[str, bool]:
-        """(who, True) when the request may go ahead; (why it is refused, False) otherwise."""
-        origin = request.headers.get("origin")
-        if origin is not None and origin not in allowed_origins:
-            return "origin not allowed", False
-        given = path_token
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            given = header[7:].strip()
-        if given:  # a wrong token is refused whoever sends it, with whatever cookie
-            if hmac.compare_digest(given.encode(), token.encode()):
-                return "by=shared_token", True
-            return "missing or wrong token", False
-        refused = "missing or wrong token"
-        cookie = request.cookies.get(console.cookie) if console else None
-        if console is not None and cookie:
-            if origin is None:
-                # Browsers send Origin with every POST: a cookie without one is not the Web UI.
-                refused = "a console session is accepted only from the Web UI's origin"
-            elif name != "decode":
-                # The key is the credential to write (README): people read, they do not encode.
-                refused = "a console session may decode, not encode"
-            else:
-                try:
-                    found = await asyncio.to_thread(console.check, cookie)
-                except Exception:  # e.g. the register is down: nobody is recognised meanwhile
-                    log.exception("console sessions cannot be checked")
-                    found = "console sessions cannot be checked now"
-                if isinstance(found, Reader):
-                    return f"user={found.username} role={found.role}", True
-                refused = found
-        if trust_local_user and same_local_user(request.client, _server(request)):
-            return "by=local_user", True
-        return refused, False
+    access = Access(token, allowed_origins, trust_local_user, console)
 
     def handler(
         name: str,
@@ -148,21 +175,21 @@ def build_app(
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             if request.method == "OPTIONS":
-                return cors(request, Response(status_code=204))
-            why, ok = await allowed(request, request.path_params.get("token"), name)
+                return access.cors(request, Response(status_code=204))
+            why, ok = await access.allowed(request, request.path_params.get("token"), name)
             if not ok:
                 log.warning("codec request refused: %s", why)
-                return cors(request, JSONResponse({"error": why}, status_code=403))
+                return access.cors(request, JSONResponse({"error": why}, status_code=403))
             body = await _read_limited(request)
             if body is None:
-                return cors(request, JSONResponse({"error": "too large"}, status_code=413))
+                return access.cors(request, JSONResponse({"error": "too large"}, status_code=413))
             try:
                 payloads = json_format.Parse(body, Payloads())
                 result = Payloads(payloads=await transform(payloads))  # type: ignore[arg-type]
             except (json_format.ParseError, DecryptionError) as err:
-                return cors(request, JSONResponse({"error": str(err)}, status_code=400))
+                return access.cors(request, JSONResponse({"error": str(err)}, status_code=400))
             access_log.info("endpoint=%s payloads=%d %s", name, len(payloads.payloads), why)
-            return cors(
+            return access.cors(
                 request,
                 Response(json_format.MessageToJson(result), media_type="application/json"),
             )
