@@ -54,6 +54,7 @@ from tests.factories import (
     CSC_MEMBER,
     POLICE_MEMBER,
     decision,
+    eventually,
     opened_status,
     referral,
 )
@@ -262,15 +263,19 @@ async def test_no_personal_data_outside_the_encrypted_payloads(
             result_type=EscalationStatus,
         )
         await escalation.result()
-        state = await case.query("status", result_type=CaseStatus)
-        for _ in range(200):  # the signal and the escalation's notes arrive in their own time
-            refusals = [e for e in state.history if e.kind.value == "refused"]
-            notes = [e for e in state.history if "resolved at stage" in e.text]
-            if refusals and notes:
-                break
-            await asyncio.sleep(0.05)
-            state = await case.query("status", result_type=CaseStatus)
-        assert refusals and notes
+
+        def refused_and_told(state: CaseStatus) -> bool:
+            return any(e.kind.value == "refused" for e in state.history) and any(
+                "resolved at stage" in e.text for e in state.history
+            )
+
+        # The signal and the escalation's notes arrive in their own time.
+        state = await eventually(
+            lambda: case.query("status", result_type=CaseStatus),
+            refused_and_told,
+            what="the refused signal and the escalation's notes recorded",
+        )
+        assert refused_and_told(state)
 
         # ---------------------------------------------------------- operator-facing metadata
         for handle in (case, escalation):
