@@ -120,6 +120,11 @@ class DeadlineId:
             return deadline_id.removeprefix(cls._ACTION)
         return None
 
+    @staticmethod
+    def escalation_stage(stage: int) -> str:
+        """An escalation's stage time limit (a deadline of the escalation, not of a case)."""
+        return f"stage-{stage}"
+
     @classmethod
     def meeting(cls, kind: DecisionKind, visit: int = 1) -> str:
         """A decision due at a review-group meeting; the first visit has no number."""
