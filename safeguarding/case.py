@@ -272,6 +272,8 @@ class Case(CaseFile):
         self.log(now, HistoryKind.REFUSED, f"Refused: {reason}", decision=decision, via=via)
 
     def _enter(self, stage: Stage, now: datetime, day: date, effects: Effects) -> None:
+        """Move to `stage` and do what entering it does (`stages.ON_ENTRY`), then follow any
+        automatic transition from it."""
         previous = self.stage
         self.stage = stage
         self.log(now, HistoryKind.STAGE_CHANGED, f"{previous.label} → {stage.label}")
