@@ -4,6 +4,8 @@ machine knows (and every stage a transition enters) says what entering it does."
 
 from __future__ import annotations
 
+from typing import get_args
+
 from safeguarding import machine
 from safeguarding.decisions import DECISION_MODELS
 from safeguarding.handlers import HANDLERS, ROUTES
@@ -44,3 +46,11 @@ def test_every_stage_says_what_entering_it_does() -> None:
 
 def test_only_the_final_stage_closes_the_case() -> None:
     assert [s for s, entry in ON_ENTRY.items() if entry.closes_case] == [machine.FINAL_STAGE]
+
+
+def test_each_handler_takes_its_kinds_decision_model() -> None:
+    """A handler is typed by the decision it takes: the registry cannot pair a kind with
+    another kind's handler."""
+    for kind, handler in HANDLERS.items():
+        [base] = type(handler).__orig_bases__  # type: ignore[attr-defined]
+        assert get_args(base) == (DECISION_MODELS[kind],), kind
