@@ -24,30 +24,18 @@ import logging
 import threading
 from concurrent.futures import Future
 
-from pydantic import BaseModel
 from temporalio import activity
 
+from activities.register_io import RECORD_CASE, RecordCaseInput, RecordCaseResult
 from register import crud, db
 from safeguarding.projection import CaseSnapshot
 
 log = logging.getLogger(__name__)
 
+__all__ = ["RecordCaseInput", "RecordCaseResult", "record", "record_case"]
+
 #: Most snapshots written in one shared transaction.
 MAX_BATCH = 64
-
-
-class RecordCaseInput(BaseModel):
-    snapshot: CaseSnapshot
-
-
-class RecordCaseResult(BaseModel):
-    case_ref: str
-    #: The register holds the case's history up to (not including) this index.
-    history_upto: int
-    #: False when the register already held a newer snapshot (this one's rows were not needed).
-    current: bool
-    history_added: int
-    decisions_added: int
 
 
 def _result(snapshot: CaseSnapshot, done: crud.Recorded) -> RecordCaseResult:
@@ -131,7 +119,7 @@ def record(snapshot: CaseSnapshot, url: str | None = None) -> RecordCaseResult:
     return writer.record(snapshot)
 
 
-@activity.defn
+@activity.defn(name=RECORD_CASE)
 async def record_case(input: RecordCaseInput) -> RecordCaseResult:
     result = await asyncio.to_thread(record, input.snapshot)
     # Case reference and counts only: never anything about the child.

@@ -1,8 +1,13 @@
-"""A referral's case: its state, the checks on a decision, and what a decision changes.
+"""A referral's case: the checks on a decision, what a decision changes, and what it answers.
 
 `Case` is plain data plus rules. The workflow keeps one, asks `check()` in update validators, calls
 `apply()` in handlers, runs the `Effects` it returns (deadline planning, notifications) through
 activities, and fires alerts when their moments come. No Temporal imports: unit-testable directly.
+
+What each kind of decision checks and records is its handler's (safeguarding/handlers/, one per
+kind, grouped by route); what entering a stage does is data beside the machine
+(safeguarding/stages.py). This module runs them in order: the machine, who decided and when, the
+handler; then the stage the machine moves the case to, and the meetings it now waits for.
 
 A case can live for years (monthly action-plan updates), and the workflow carries it from one run
 to the next (continue-as-new) in a payload Temporal caps at 2 MiB. So what the case keeps does not
@@ -16,12 +21,31 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from safeguarding import horizon, machine
+from safeguarding.case_file import CaseFile
+from safeguarding.case_records import (
+    RECENT_EVIDENCE,
+    RECENT_HISTORY_BYTES,
+    RECENT_HISTORY_ENTRIES,
+    RECENT_RESULTS,
+    Action,
+    CaseOfConcernRecord,
+    CaseStatus,
+    Channel,
+    CsprRecord,
+    DeadlineView,
+    DecisionRefused,
+    DecisionResult,
+    Effects,
+    HistoryEntry,
+    HistoryKind,
+    InformationRecord,
+    PanelResponseRecord,
+    RapidReviewRecord,
+    Task,
+)
 from safeguarding.clock import uk_today
 from safeguarding.deadlines import (
     AlertKind,
@@ -30,347 +54,49 @@ from safeguarding.deadlines import (
     DeadlinePlan,
     DeadlineRequest,
     DeadlineState,
-    Extension,
-    MonthsAfter,
     NextMeeting,
-    OnDate,
-    WorkingDaysAfter,
-    WorkingDaysBefore,
     due_alerts,
     next_alert_at,
 )
-from safeguarding.decisions import (
-    ActionAdded,
-    ActionUpdated,
-    ApproachChosen,
-    CaseClosed,
-    CsprMilestone,
-    DeadlineExtended,
-    Decision,
-    InformationRequested,
-    InformationReturned,
-    NotificationSubmitted,
-    NotPublished,
-    OtherReviewCompleted,
-    OutcomeShared,
-    PanelResponse,
-    Person,
-    PublicationPlanned,
-    Published,
-    RapidReviewDecision,
-    TriageDecision,
-)
+from safeguarding.decisions import Decision
+from safeguarding.handlers import HANDLERS
+from safeguarding.handlers.cspr import final_report_deadline
+from safeguarding.ids import DeadlineId, EscalationRef
+from safeguarding.notices import Notice
 from safeguarding.referral import Referral, days_late
 from safeguarding.settings import PartnershipSettings
-from safeguarding.vocabulary import (
-    ActionStatus,
-    Agency,
-    CaseOfConcernApproach,
-    DecisionKind,
-    OtherReviewType,
-    PlanScope,
-    Rag,
-    ReviewOutcome,
-    Role,
-    Route,
-    Stage,
-    TriageOutcome,
-)
+from safeguarding.stages import ON_ENTRY
+from safeguarding.vocabulary import DecisionKind, Stage
 
-#: The recent timeline: the status shows, and a case carried to its next run keeps (besides the
-#: entries the register has not acknowledged), at most this many of the latest history entries,
-#: within this many bytes of JSON. Earlier entries are in the register.
-RECENT_HISTORY_ENTRIES = 200
-RECENT_HISTORY_BYTES = 64 * 1024
-#: A case carried to its next run keeps the full results (deadline views) of this many of its
-#: latest decisions; of earlier ones only the id and kind (`applied_earlier`).
-RECENT_RESULTS = 10
-#: An action keeps this many of its latest pieces of evidence; each piece is in full in the
-#: history entry of the decision that gave it (and so in the register), earlier ones only there.
-RECENT_EVIDENCE = 3
-
-
-class DecisionRefused(Exception):
-    """A decision the case will not take. `reason` is a stable code for callers and tests:
-    invalid, wrong_stage, guard_failed, not_authorised, conflict."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+__all__ = [
+    "RECENT_EVIDENCE",
+    "RECENT_HISTORY_BYTES",
+    "RECENT_HISTORY_ENTRIES",
+    "RECENT_RESULTS",
+    "Action",
+    "Case",
+    "CaseOfConcernRecord",
+    "CaseStatus",
+    "Channel",
+    "CsprRecord",
+    "DeadlineView",
+    "DecisionRefused",
+    "DecisionResult",
+    "Effects",
+    "HistoryEntry",
+    "HistoryKind",
+    "InformationRecord",
+    "Notice",
+    "PanelResponseRecord",
+    "RapidReviewRecord",
+    "Task",
+    "decision_digest",
+]
 
 
-class HistoryKind(StrEnum):
-    DECISION = "decision"
-    REFUSED = "refused"
-    STAGE_CHANGED = "stage_changed"
-    DEADLINE_OPENED = "deadline_opened"
-    DEADLINE_MET = "deadline_met"
-    DEADLINE_EXTENDED = "deadline_extended"
-    DEADLINE_WITHDRAWN = "deadline_withdrawn"
-    REMINDER = "reminder"
-    ESCALATION = "escalation"
-    SECOND_ESCALATION = "second_escalation"
-    NOTICE = "notice"
-    CONTINUED = "continued"
-
-
-Channel = Literal["update", "signal", "system"]
-
-
-class HistoryEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    at: datetime
-    kind: HistoryKind
-    stage: Stage
-    text: str
-    decision_id: str | None = None
-    decision_kind: str | None = None
-    by: Person | None = None
-    via: Channel | None = None
-    deadline_id: str | None = None
-    #: For a decision: the day it happened (as given, or the UK day it was made) and why (its
-    #: note, or the reasons or advice it states), for the register's accountability record.
-    occurred_on: date | None = None
-    why: str | None = None
-
-
-class Notice(BaseModel):
-    """A message to people, sent by the notification activity. Never carries child data."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    notice_id: str
-    case_ref: str
-    partnership: str
-    kind: Literal["reminder", "escalation", "second_escalation", "information_request"]
-    audience: str
-    subject: str
-    body: str
-    deadline_id: str | None = None
-    due_on: date | None = None
-    #: Contact keys of who gets it (safeguarding/contacts.py); empty: found from `audience`.
-    recipients: tuple[str, ...] = ()
-
-
-class Effects(BaseModel):
-    """What a decision asks the workflow to do outside the case: plan deadlines, send notices."""
-
-    deadline_requests: list[DeadlineRequest] = Field(default_factory=list)
-    notices: list[Notice] = Field(default_factory=list)
-
-
-class InformationRecord(BaseModel):
-    agency: Agency
-    requested_on: date
-    returned_on: date | None = None
-    returned_by: Person | None = None
-
-
-class Action(BaseModel):
-    action_id: str
-    recommendation: str
-    description: str
-    lead_agency: Agency
-    due_on: date
-    outcome_measure: str
-    scope: PlanScope
-    monitored_by: str
-    status: ActionStatus = ActionStatus.NOT_STARTED
-    rag: Rag | None = None
-    #: The latest evidence (at most `RECENT_EVIDENCE` pieces, oldest first, plus any given
-    #: before evidence was kept in full in the case history: see `evidence_logged_from`).
-    evidence: list[str] = Field(default_factory=list)
-    added_by: Person
-    completed_on: date | None = None
-    #: Pieces of evidence given earlier and no longer in `evidence`: each is in full in the history
-    #: entry of its `action_updated` decision (in the register).
-    earlier_evidence: int = 0
-    #: `evidence[i]` for i from this index on is also in full in its decision's history entry, so
-    #: may be dropped here. None: an action from before the history kept evidence in full (its
-    #: evidence so far is kept whole, the register's copy of it may be the only one).
-    evidence_logged_from: int | None = None
-
-    def add_evidence(self, evidence: str) -> None:
-        """Record a piece of evidence (already in full in the decision's history entry)."""
-        if self.evidence_logged_from is None:
-            self.evidence_logged_from = len(self.evidence)
-        self.evidence.append(evidence)
-        self._keep_recent_evidence(RECENT_EVIDENCE)
-
-    def _keep_recent_evidence(self, keep: int) -> None:
-        """Drop logged evidence but the latest `keep` pieces (never evidence not logged)."""
-        logged_from = self.evidence_logged_from
-        if logged_from is None:
-            return
-        drop = len(self.evidence) - logged_from - keep
-        if drop > 0:
-            del self.evidence[logged_from : logged_from + drop]
-            self.earlier_evidence += drop
-
-
-class RapidReviewRecord(BaseModel):
-    decided_on: date
-    recommendation: ReviewOutcome
-    attendees: list[Person]
-    possible_national_importance: bool
-    immediate_safety_actions: str | None = None
-    learning: str | None = None
-
-
-class PanelResponseRecord(BaseModel):
-    received_on: date
-    panel_agrees: bool
-    outcome: ReviewOutcome
-    national_review: bool
-
-
-class CsprRecord(BaseModel):
-    decided_on: date
-    lead_reviewer: str | None = None
-    planned_publication_on: date | None = None
-    milestones: dict[DecisionKind, date] = Field(default_factory=dict)
-    published_on: date | None = None
-    published_at_location: str | None = None
-    not_published_reasons: str | None = None
-
-
-class CaseOfConcernRecord(BaseModel):
-    approach: CaseOfConcernApproach | None = None
-    agencies: list[Agency] = Field(default_factory=list)
-    outcome_summary: str | None = None
-    shared_with: list[str] = Field(default_factory=list)
-
-
-class DecisionResult(BaseModel):
-    """What the sender of a decision gets back."""
-
-    decision_id: str
-    kind: DecisionKind
-    duplicate: bool = False
-    stage: Stage
-    message: str
-    deadlines: list[DeadlineView] = Field(default_factory=list)
-
-
-class DeadlineView(BaseModel):
-    deadline_id: str
-    kind: DeadlineKind
-    title: str
-    owner: str
-    statutory: bool
-    basis: str
-    due_on: date
-    state: DeadlineState
-    met_on: date | None = None
-    extended: int = 0
-    remind_at: datetime
-    escalate_at: datetime
-
-
-class Task(BaseModel):
-    task: str
-    owed_by: str
-    due_on: date | None = None
-    state: DeadlineState | None = None
-
-
-class CaseStatus(BaseModel):
-    case_ref: str
-    partnership: str
-    partnership_name: str
-    stage: Stage
-    stage_label: str
-    route: Route
-    opened_at: datetime
-    closed_at: datetime | None
-    decisions_allowed: list[DecisionKind]
-    deadlines: list[DeadlineView]
-    next_deadline: DeadlineView | None
-    overdue: bool
-    tasks: list[Task]
-    actions: list[Action]
-    notification_reference: str | None
-    possible_national_importance: bool
-    lead_reviewer: str | None
-    planned_publication_on: date | None
-    runs: int
-    #: The latest entries of the case history (see `RECENT_HISTORY_ENTRIES`).
-    history: list[HistoryEntry]
-    #: The position in the whole case history of `history[0]`: the entries before it (this many)
-    #: are in the register (its history table), not shown here.
-    history_from: int = 0
-
-
-# Work that a stage waits on, for stages whose work has no deadline of its own.
-STAGE_TASKS: dict[Stage, tuple[str, str]] = {
-    Stage.NATIONAL_PANEL_RESPONSE: ("Record the National Panel's response", "coordinator"),
-    Stage.CSPR_LEAD_REVIEWER: ("Appoint the lead reviewer", "business_manager"),
-    Stage.CSPR_TERMS_OF_REFERENCE: ("Agree the terms of reference", "review_group"),
-    Stage.CSPR_AGENCY_INFORMATION: ("Gather agency information", "lead_reviewer"),
-    Stage.CSPR_INVOLVEMENT: ("Involve practitioners and family", "lead_reviewer"),
-    Stage.CSPR_DRAFT_REPORT: ("Deliver the draft report", "lead_reviewer"),
-    Stage.CSPR_QUALITY_ASSURANCE: ("Quality-assure the draft report", "review_group"),
-    Stage.CSPR_FINAL_REPORT: (
-        "Send the final report to the National Panel and the Secretary of State",
-        "business_manager",
-    ),
-    Stage.CSPR_PUBLICATION: ("Publish, or record why not", "business_manager"),
-    Stage.CASE_OF_CONCERN: ("Choose the approach and the agencies involved", "review_group"),
-    Stage.CASE_OF_CONCERN_REVIEW: (
-        "Share the outcome with the review group and the learning group",
-        "business_manager",
-    ),
-    Stage.OTHER_REVIEW: ("Complete the review and record its findings", "review_group"),
-}
-
-
-class Case(BaseModel):
-    """Everything the workflow knows about one referral; carried across continue-as-new."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    case_ref: str
-    referral: Referral
-    settings: PartnershipSettings
-    stage: Stage = machine.INITIAL_STAGE
-    route: Route = Route.UNDECIDED
-    opened_at: datetime
-    closed_at: datetime | None = None
-    aware_on: date
-    late_referral: bool = False
-    other_review_type: OtherReviewType | None = None
-    advice: str | None = None
-    notification_reference: str | None = None
-    notified_on: date | None = None
-    information: dict[Agency, InformationRecord] = Field(default_factory=dict)
-    rapid_review: RapidReviewRecord | None = None
-    panel_response: PanelResponseRecord | None = None
-    cspr: CsprRecord | None = None
-    case_of_concern: CaseOfConcernRecord | None = None
-    other_review_findings: str | None = None
-    actions: dict[str, Action] = Field(default_factory=dict)
-    deadlines: dict[str, Deadline] = Field(default_factory=dict)
-    #: The case history from entry `history_base` on (`history[i]` is entry `history_base + i`
-    #: of the whole history: its `seq` in the register).
-    history: list[HistoryEntry] = Field(default_factory=list)
-    #: How many entries of the whole history came before `history`: dropped by `carry_over`
-    #: once the register had acknowledged them (0 for a case that never dropped any).
-    history_base: int = 0
-    #: The results of the latest decisions, by decision id, in the order they were applied.
-    applied: dict[str, DecisionResult] = Field(default_factory=dict)
-    #: A digest of each decision in `applied` (by id), so the same id sent again with other
-    #: content is refused as a conflict rather than answered with the first one's result.
-    digests: dict[str, str] = Field(default_factory=dict)
-    #: The ids of every earlier decision, by kind (`carry_over` moves them here from `applied`):
-    #: a decision id is never applied twice, however long ago it was first applied.
-    applied_earlier: dict[DecisionKind, list[str]] = Field(default_factory=dict)
-    runs: int = 1
-    #: Notices waiting to be sent (the workflow delivers them in the background).
-    outbox: list[Notice] = Field(default_factory=list)
-    #: The professional-disagreement escalations raised on this case (their references).
-    escalations: list[str] = Field(default_factory=list)
+class Case(CaseFile):
+    """Everything the workflow knows about one referral, and its rules; carried across
+    continue-as-new (its fields are `CaseFile`'s)."""
 
     # ----------------------------------------------------------------- opening
 
@@ -385,12 +111,12 @@ class Case(BaseModel):
             opened_at=now,
             aware_on=referral.aware_on,
         )
-        case._log(now, HistoryKind.NOTICE, f"Referral received on {referral.received_on}")
+        case.log(now, HistoryKind.NOTICE, f"Referral received on {referral.received_on}")
         late = days_late(referral, settings.referral_time_limit_days)
         if late is not None:
             case.late_referral = True
             why = referral.late_reason or "no reason given"
-            case._log(
+            case.log(
                 now,
                 HistoryKind.NOTICE,
                 f"Late referral: {late} day(s) past the {settings.referral_time_limit_days}-day "
@@ -402,23 +128,6 @@ class Case(BaseModel):
         return case, effects
 
     # ----------------------------------------------------------------- checks
-
-    @property
-    def closed(self) -> bool:
-        return self.stage is Stage.CLOSED
-
-    def facts(self) -> frozenset[machine.Fact]:
-        facts = {
-            machine.Fact.CARE_LEAVER if self.referral.care_leaver else machine.Fact.NOT_CARE_LEAVER
-        }
-        if all(a.status.finished for a in self.actions.values()):
-            facts.add(machine.Fact.ALL_ACTIONS_FINISHED)
-        return frozenset(facts)
-
-    @property
-    def history_count(self) -> int:
-        """How many entries the whole case history has (the `seq` the next one gets)."""
-        return self.history_base + len(self.history)
 
     @property
     def decisions_applied(self) -> int:
@@ -493,27 +202,14 @@ class Case(BaseModel):
                 f"occurred_on {decision.occurred_on} is before the referral was received "
                 f"({self.referral.received_on})",
             )
-        self._check_partnership_rules(decision)
-        self._check_specific(decision, today)
+        handler = HANDLERS[decision.kind]
+        handler.offered(self, decision)
+        self._check_quorum(decision)
+        handler.check(self, decision, today)
 
-    def _check_partnership_rules(self, decision: Decision) -> None:
-        """Rules a partnership's profile sets: its routes and the quorum of its meetings."""
+    def _check_quorum(self, decision: Decision) -> None:
+        """A decision the partnership takes at a meeting needs its quorum present."""
         s = self.settings
-        if isinstance(decision, TriageDecision):
-            if decision.outcome not in s.routes:
-                offered = ", ".join(r.value for r in s.routes)
-                raise DecisionRefused(
-                    "not_offered",
-                    f"{s.name} does not use the {decision.outcome.value} route; "
-                    f"its triage outcomes are: {offered}",
-                )
-            if decision.review_type and decision.review_type not in s.other_review_types:
-                offered = ", ".join(t.value for t in s.other_review_types)
-                raise DecisionRefused(
-                    "not_offered",
-                    f"{s.name} does not hold a {decision.review_type.value}; "
-                    f"its other reviews are: {offered}",
-                )
         if s.quorum_applies(decision.kind):
             quorum = ", ".join(a.label for a in s.quorum)
             if not decision.attendees:
@@ -542,88 +238,6 @@ class Case(BaseModel):
                 f"it needs a {needed}",
             )
 
-    def _check_specific(self, decision: Decision, today: date) -> None:
-        if isinstance(decision, TriageDecision):
-            if decision.la_aware_on and decision.la_aware_on > today:
-                raise DecisionRefused("invalid", "la_aware_on is in the future")
-        elif isinstance(decision, InformationRequested):
-            for request in decision.requests:
-                if request.agency in self.information:
-                    raise DecisionRefused(
-                        "conflict",
-                        f"information was already requested from {request.agency.label}; "
-                        f"extend its deadline instead",
-                    )
-                if request.due_on and request.due_on < today:
-                    raise DecisionRefused(
-                        "invalid", f"due_on {request.due_on} for {request.agency.label} is past"
-                    )
-        elif isinstance(decision, InformationReturned):
-            record = self.information.get(decision.agency)
-            if record is None:
-                raise DecisionRefused(
-                    "conflict", f"no information was requested from {decision.agency.label}"
-                )
-            if record.returned_on is not None:
-                raise DecisionRefused(
-                    "conflict",
-                    f"{decision.agency.label} already returned its information on "
-                    f"{record.returned_on}",
-                )
-            if decision.by.role is Role.PANEL_MEMBER and decision.by.agency != decision.agency:
-                raise DecisionRefused(
-                    "not_authorised",
-                    f"{decision.by.describe()} may return only their own agency's information",
-                )
-        elif isinstance(decision, PublicationPlanned):
-            if decision.planned_on <= today:
-                raise DecisionRefused("invalid", "planned_on must be after today")
-        elif isinstance(decision, ActionAdded):
-            if decision.action_id in self.actions:
-                raise DecisionRefused("conflict", f"action {decision.action_id!r} already exists")
-            if decision.due_on < today:
-                raise DecisionRefused("invalid", f"due_on {decision.due_on} is past")
-        elif isinstance(decision, ActionUpdated):
-            action = self.actions.get(decision.action_id)
-            if action is None:
-                known = ", ".join(self.actions) or "none yet"
-                raise DecisionRefused(
-                    "conflict", f"no action {decision.action_id!r}; actions: {known}"
-                )
-            if action.status.finished:
-                raise DecisionRefused(
-                    "conflict", f"action {decision.action_id!r} is already {action.status.value}"
-                )
-            by = decision.by
-            if by.role is Role.PANEL_MEMBER and by.agency != action.lead_agency:
-                raise DecisionRefused(
-                    "not_authorised",
-                    f"{by.describe()} may update only actions led by their agency "
-                    f"(this one: {action.lead_agency.label})",
-                )
-            if decision.status is ActionStatus.CLOSED_BY_REVIEW_GROUP and by.role not in (
-                Role.CHAIR,
-                Role.BUSINESS_MANAGER,
-            ):
-                raise DecisionRefused(
-                    "not_authorised",
-                    "only the review group's chair or the business manager may close an action",
-                )
-        elif isinstance(decision, DeadlineExtended):
-            deadline = self.deadlines.get(decision.deadline_id)
-            if deadline is None or not deadline.open:
-                open_ids = ", ".join(d for d, v in self.deadlines.items() if v.open) or "none"
-                raise DecisionRefused(
-                    "conflict",
-                    f"no open deadline {decision.deadline_id!r}; open deadlines: {open_ids}",
-                )
-            if decision.new_due_on <= deadline.due_on:
-                raise DecisionRefused(
-                    "invalid",
-                    f"new_due_on {decision.new_due_on} must be after the current due date "
-                    f"{deadline.due_on}",
-                )
-
     # ----------------------------------------------------------------- applying
 
     def apply(self, decision: Decision, now: datetime, via: Channel) -> Effects:
@@ -631,14 +245,14 @@ class Case(BaseModel):
         transition = machine.resolve(self.stage, decision.kind, decision, self.facts())
         day = decision.occurred_on or uk_today(now)
         effects = Effects()
-        self._log(
+        self.log(
             now,
             HistoryKind.DECISION,
             _describe_decision(decision),
             decision=decision,
             via=via,
         )
-        self._record(decision, day, now, effects)
+        HANDLERS[decision.kind].record(self, decision, day, now, effects)
         self._meet_meeting(decision.kind, day, now)
         if transition.target is not self.stage:
             self._enter(transition.target, now, day, effects)
@@ -655,251 +269,24 @@ class Case(BaseModel):
     def record_refusal(
         self, now: datetime, reason: str, via: Channel, decision: Decision | None = None
     ) -> None:
-        self._log(now, HistoryKind.REFUSED, f"Refused: {reason}", decision=decision, via=via)
-
-    def _record(self, decision: Decision, day: date, now: datetime, effects: Effects) -> None:
-        s = self.settings
-        if isinstance(decision, TriageDecision):
-            self._meet("triage", day, now)
-            if decision.la_aware_on:
-                self.aware_on = decision.la_aware_on
-            self.route = {
-                TriageOutcome.SERIOUS_INCIDENT: Route.CARE_LEAVER_NOTIFICATION
-                if self.referral.care_leaver
-                else Route.SERIOUS_INCIDENT,
-                TriageOutcome.CASE_OF_CONCERN: Route.CASE_OF_CONCERN,
-                TriageOutcome.OTHER_REVIEW: Route.OTHER_REVIEW,
-                TriageOutcome.NO_FURTHER_ACTION: Route.NO_FURTHER_ACTION,
-            }[decision.outcome]
-            self.other_review_type = decision.review_type
-            self.advice = decision.advice
-        elif isinstance(decision, NotificationSubmitted):
-            self.notification_reference = decision.reference
-            self.notified_on = day
-            self._meet("notification", day, now)
-        elif isinstance(decision, InformationRequested):
-            for request in decision.requests:
-                self.information[request.agency] = InformationRecord(
-                    agency=request.agency, requested_on=day
-                )
-                rule: OnDate | WorkingDaysAfter = (
-                    OnDate(due=request.due_on)
-                    if request.due_on
-                    else WorkingDaysAfter(start=day, days=s.information_return_working_days)
-                )
-                deadline_id = f"information-{request.agency.value}"
-                effects.deadline_requests.append(
-                    DeadlineRequest(
-                        deadline_id=deadline_id,
-                        kind=DeadlineKind.AGENCY_INFORMATION,
-                        title=f"Rapid review information from {request.agency.label}",
-                        owner=f"{request.agency.label} member of the {s.review_group}",
-                        rule=rule,
-                    )
-                )
-                effects.notices.append(
-                    Notice(
-                        notice_id=f"{self.case_ref}:{decision.decision_id}:{request.agency.value}",
-                        case_ref=self.case_ref,
-                        partnership=s.code,
-                        kind="information_request",
-                        audience=f"{request.agency.label} member of the {s.review_group}",
-                        subject=f"[{self.case_ref}] Rapid review information request",
-                        recipients=(request.agency.value,),
-                        body=(
-                            f"Please return your agency's rapid review information for case "
-                            f"{self.case_ref}. The due date is in the case record."
-                        ),
-                        deadline_id=deadline_id,
-                    )
-                )
-        elif isinstance(decision, InformationReturned):
-            record = self.information[decision.agency]
-            record.returned_on = day
-            record.returned_by = decision.by
-            self._meet(f"information-{decision.agency.value}", day, now)
-        elif isinstance(decision, RapidReviewDecision):
-            self._meet("rapid-review", day, now)
-            self.rapid_review = RapidReviewRecord(
-                decided_on=day,
-                recommendation=decision.recommendation,
-                attendees=decision.attendees,
-                possible_national_importance=decision.possible_national_importance,
-                immediate_safety_actions=decision.immediate_safety_actions,
-                learning=decision.learning,
-            )
-            for agency, record in self.information.items():
-                if record.returned_on is None:
-                    self._withdraw(f"information-{agency.value}", now, "rapid review decided")
-        elif isinstance(decision, PanelResponse):
-            self.panel_response = PanelResponseRecord(
-                received_on=day,
-                panel_agrees=decision.panel_agrees,
-                outcome=decision.outcome,
-                national_review=decision.national_review,
-            )
-            self.route = (
-                Route.LOCAL_CSPR
-                if decision.outcome is ReviewOutcome.LOCAL_CSPR
-                else Route.LEARNING_ONLY
-            )
-            if decision.outcome is ReviewOutcome.LOCAL_CSPR:
-                self.cspr = CsprRecord(decided_on=day)
-        elif isinstance(decision, CsprMilestone):
-            assert self.cspr is not None
-            self.cspr.milestones[decision.kind] = day
-            if decision.lead_reviewer:
-                self.cspr.lead_reviewer = decision.lead_reviewer
-            if decision.kind is DecisionKind.FINAL_REPORT_SENT:
-                self._meet("cspr-final-report", day, now)
-        elif isinstance(decision, PublicationPlanned):
-            assert self.cspr is not None
-            self.cspr.planned_publication_on = decision.planned_on
-            effects.deadline_requests.append(self._final_report_request(decision.planned_on))
-        elif isinstance(decision, Published):
-            assert self.cspr is not None
-            self.cspr.published_on = day
-            self.cspr.published_at_location = decision.location
-            self._meet("cspr-publication", day, now)
-        elif isinstance(decision, NotPublished):
-            assert self.cspr is not None
-            self.cspr.not_published_reasons = decision.reasons
-            self._meet("cspr-publication", day, now)
-        elif isinstance(decision, ApproachChosen):
-            self.case_of_concern = CaseOfConcernRecord(
-                approach=decision.approach, agencies=decision.agencies
-            )
-        elif isinstance(decision, OutcomeShared):
-            concern = self.case_of_concern or CaseOfConcernRecord()
-            concern.outcome_summary = decision.summary
-            concern.shared_with = [s.review_group, s.learning_group]
-            self.case_of_concern = concern
-        elif isinstance(decision, OtherReviewCompleted):
-            self.other_review_findings = decision.findings
-        elif isinstance(decision, ActionAdded):
-            monitor = (
-                s.multi_agency_plan_monitor
-                if decision.scope is PlanScope.MULTI_AGENCY
-                else s.single_agency_plan_monitor
-            )
-            self.actions[decision.action_id] = Action(
-                action_id=decision.action_id,
-                recommendation=decision.recommendation,
-                description=decision.description,
-                lead_agency=decision.lead_agency,
-                due_on=decision.due_on,
-                outcome_measure=decision.outcome_measure,
-                scope=decision.scope,
-                monitored_by=monitor,
-                added_by=decision.by,
-                evidence_logged_from=0,
-            )
-            effects.deadline_requests.append(
-                DeadlineRequest(
-                    deadline_id=f"action-{decision.action_id}",
-                    kind=DeadlineKind.ACTION,
-                    title=f"Action {decision.action_id}",
-                    owner=decision.lead_agency.label,
-                    rule=OnDate(due=decision.due_on),
-                )
-            )
-        elif isinstance(decision, ActionUpdated):
-            action = self.actions[decision.action_id]
-            if decision.rag:
-                action.rag = decision.rag
-            if decision.evidence:
-                action.add_evidence(decision.evidence)
-            if decision.status:
-                action.status = decision.status
-                if decision.status.finished:
-                    action.completed_on = day
-                    self._meet(f"action-{decision.action_id}", day, now)
-        elif isinstance(decision, DeadlineExtended):
-            deadline = self.deadlines[decision.deadline_id]
-            deadline.extensions.append(
-                Extension(
-                    previous_due_on=deadline.due_on,
-                    new_due_on=decision.new_due_on,
-                    reason=decision.reason,
-                    agreed_with=decision.agreed_with,
-                    decided_by=decision.by.describe(),
-                    decision_id=decision.decision_id,
-                )
-            )
-            if decision.deadline_id.startswith("action-"):
-                self.actions[
-                    decision.deadline_id.removeprefix("action-")
-                ].due_on = decision.new_due_on
-            effects.deadline_requests.append(
-                DeadlineRequest(
-                    deadline_id=deadline.deadline_id,
-                    kind=deadline.kind,
-                    title=deadline.title,
-                    owner=deadline.owner,
-                    statutory=deadline.statutory,
-                    rule=OnDate(due=decision.new_due_on),
-                )
-            )
-        elif isinstance(decision, CaseClosed):
-            pass
+        self.log(now, HistoryKind.REFUSED, f"Refused: {reason}", decision=decision, via=via)
 
     def _enter(self, stage: Stage, now: datetime, day: date, effects: Effects) -> None:
+        """Move to `stage` and do what entering it does (`stages.ON_ENTRY`), then follow any
+        automatic transition from it."""
         previous = self.stage
         self.stage = stage
-        self._log(now, HistoryKind.STAGE_CHANGED, f"{previous.label} → {stage.label}")
-        s = self.settings
-        if stage is Stage.TRIAGE:
-            effects.deadline_requests.append(
-                DeadlineRequest(
-                    deadline_id="triage",
-                    kind=DeadlineKind.TRIAGE,
-                    title="Triage decision",
-                    owner=s.triage_by,
-                    rule=(
-                        NextMeeting(start=self.referral.received_on, meetings=s.triage_meeting)
-                        if s.triage_meeting is not None
-                        else WorkingDaysAfter(
-                            start=self.referral.received_on, days=s.triage_working_days
-                        )
-                    ),
-                )
-            )
-        elif stage is Stage.SERIOUS_INCIDENT_NOTIFICATION:
-            effects.deadline_requests.append(
-                DeadlineRequest(
-                    deadline_id="notification",
-                    kind=DeadlineKind.NOTIFICATION,
-                    title=(
-                        "Care leaver death notified to the Secretary of State and Ofsted"
-                        if self.referral.care_leaver
-                        else "Serious Incident Notification to the National Panel"
-                    ),
-                    owner=f"{Agency.CHILDRENS_SOCIAL_CARE.label}",
-                    statutory=True,
-                    rule=WorkingDaysAfter(start=self.aware_on, days=s.notification_working_days),
-                )
-            )
-            if not self.referral.care_leaver and s.rapid_review_counted_from == "awareness":
-                effects.deadline_requests.append(self._rapid_review_request(self.aware_on))
-        elif stage is Stage.RAPID_REVIEW:
-            if s.rapid_review_counted_from == "notification":
-                effects.deadline_requests.append(self._rapid_review_request(day))
-        elif stage is Stage.CSPR_LEAD_REVIEWER:
-            effects.deadline_requests.append(
-                DeadlineRequest(
-                    deadline_id="cspr-publication",
-                    kind=DeadlineKind.CSPR_PUBLICATION,
-                    title="Local CSPR published (or decision not to publish recorded)",
-                    owner=s.review_group,
-                    statutory=True,
-                    rule=MonthsAfter(start=day, months=s.cspr_publication_months),
-                )
-            )
-        elif stage is Stage.CLOSED:
+        self.log(now, HistoryKind.STAGE_CHANGED, f"{previous.label} → {stage.label}")
+        entry = ON_ENTRY[stage]
+        for opens in entry.opens:
+            request = opens(self, day)
+            if request is not None:
+                effects.deadline_requests.append(request)
+        if entry.closes_case:
             self.closed_at = now
             for deadline_id, deadline in self.deadlines.items():
                 if deadline.open:
-                    self._withdraw(deadline_id, now, "case closed")
+                    self.withdraw_deadline(deadline_id, now, "case closed")
         self._follow_automatic(now, effects)
 
     def _plan_meetings(self, day: date, now: datetime, effects: Effects) -> None:
@@ -917,15 +304,15 @@ class Case(BaseModel):
             if kind in possible:
                 waiting.add(kind)
             else:
-                self._withdraw(deadline_id, now, "its decision cannot be taken now")
+                self.withdraw_deadline(deadline_id, now, "its decision cannot be taken now")
         if s.review_group_meetings is None:
             return
         planned = {r.deadline_id for r in effects.deadline_requests}
         for kind in sorted(k for k in possible - waiting if s.needs_meeting(k)):
-            deadline_id, visit = f"meeting-{kind.value}", 1
+            deadline_id, visit = DeadlineId.meeting(kind), 1
             while deadline_id in self.deadlines:
                 visit += 1
-                deadline_id = f"meeting-{kind.value}-{visit}"
+                deadline_id = DeadlineId.meeting(kind, visit)
             if deadline_id in planned:
                 continue
             effects.deadline_requests.append(
@@ -942,36 +329,12 @@ class Case(BaseModel):
     def _meet_meeting(self, kind: DecisionKind, day: date, now: datetime) -> None:
         for deadline_id, deadline in list(self.deadlines.items()):
             if deadline.open and _meeting_kind(deadline) is kind:
-                self._meet(deadline_id, day, now)
+                self.meet_deadline(deadline_id, day, now)
 
     def _follow_automatic(self, now: datetime, effects: Effects) -> None:
         automatic = machine.automatic_transition(self.stage)
         if automatic is not None:
             self._enter(automatic.target, now, uk_today(now), effects)
-
-    def _rapid_review_request(self, start: date) -> DeadlineRequest:
-        s = self.settings
-        return DeadlineRequest(
-            deadline_id="rapid-review",
-            kind=DeadlineKind.RAPID_REVIEW,
-            title="Rapid Review completed",
-            owner=s.review_group,
-            statutory=True,
-            rule=WorkingDaysAfter(start=start, days=s.rapid_review_working_days),
-        )
-
-    def _final_report_request(self, publication_on: date) -> DeadlineRequest:
-        s = self.settings
-        return DeadlineRequest(
-            deadline_id="cspr-final-report",
-            kind=DeadlineKind.CSPR_FINAL_REPORT,
-            title="Final report sent to the National Panel and the Secretary of State",
-            owner=s.business_manager,
-            statutory=True,
-            rule=WorkingDaysBefore(
-                target=publication_on, days=s.final_report_working_days_before_publication
-            ),
-        )
 
     # ----------------------------------------------------------------- deadlines
 
@@ -990,7 +353,7 @@ class Case(BaseModel):
                 previous = existing.due_on
                 existing.apply_plan(plan)
                 existing.basis = request.rule.describe()
-                self._log(
+                self.log(
                     now,
                     HistoryKind.DEADLINE_EXTENDED,
                     f"{existing.title}: due {previous} → {plan.due_on}",
@@ -1012,15 +375,16 @@ class Case(BaseModel):
                 opened_at=now,
             )
             self.deadlines[deadline.deadline_id] = deadline
-            self._log(
+            self.log(
                 now,
                 HistoryKind.DEADLINE_OPENED,
                 f"{deadline.title}: due {deadline.due_on} ({deadline.basis})",
                 deadline_id=deadline.deadline_id,
             )
             opened.append(deadline)
-        if self.cspr and "cspr-publication" in by_id and self.cspr.planned_publication_on is None:
-            self.cspr.planned_publication_on = by_id["cspr-publication"].due_on
+        publication = by_id.get(DeadlineId.CSPR_PUBLICATION)
+        if self.cspr and publication and self.cspr.planned_publication_on is None:
+            self.cspr.planned_publication_on = publication.due_on
         return [self._view(d, now) for d in opened]
 
     def follow_up_requests(self) -> list[DeadlineRequest]:
@@ -1028,38 +392,11 @@ class Case(BaseModel):
         if (
             self.cspr
             and self.cspr.planned_publication_on
-            and "cspr-final-report" not in self.deadlines
+            and DeadlineId.CSPR_FINAL_REPORT not in self.deadlines
             and self.stage in machine.CSPR_STAGES
         ):
-            return [self._final_report_request(self.cspr.planned_publication_on)]
+            return [final_report_deadline(self, self.cspr.planned_publication_on)]
         return []
-
-    def _meet(self, deadline_id: str, day: date, now: datetime) -> None:
-        deadline = self.deadlines.get(deadline_id)
-        if deadline is None or not deadline.open:
-            return
-        deadline.met_on = day
-        deadline.met_at = now
-        state = deadline.state(now)
-        self._log(
-            now,
-            HistoryKind.DEADLINE_MET,
-            f"{deadline.title}: done {day} ({'in time' if state is DeadlineState.MET else 'late'}"
-            f", due {deadline.due_on})",
-            deadline_id=deadline_id,
-        )
-
-    def _withdraw(self, deadline_id: str, now: datetime, why: str) -> None:
-        deadline = self.deadlines.get(deadline_id)
-        if deadline is None or not deadline.open:
-            return
-        deadline.withdrawn_at = now
-        self._log(
-            now,
-            HistoryKind.DEADLINE_WITHDRAWN,
-            f"{deadline.title}: no longer needed ({why})",
-            deadline_id=deadline_id,
-        )
 
     # ----------------------------------------------------------------- alerts
 
@@ -1102,7 +439,7 @@ class Case(BaseModel):
                 f"[{self.case_ref}] Still outstanding: {deadline.title} was due {deadline.due_on}"
             )
             kind = HistoryKind.SECOND_ESCALATION
-        self._log(now, kind, f"{subject} → {audience}", deadline_id=deadline.deadline_id)
+        self.log(now, kind, f"{subject} → {audience}", deadline_id=deadline.deadline_id)
         return Notice(
             notice_id=f"{self.case_ref}:{deadline.deadline_id}:{alert.value}:{deadline.due_on}",
             case_ref=self.case_ref,
@@ -1123,14 +460,14 @@ class Case(BaseModel):
     def _escalation_recipients(self, deadline: Deadline) -> tuple[str, ...]:
         """`_escalation_audience` as contact keys."""
         if deadline.kind is DeadlineKind.ACTION:
-            action = self.actions.get(deadline.deadline_id.removeprefix("action-"))
+            action = self.actions.get(DeadlineId.action_of(deadline.deadline_id) or "")
             if action is not None:
                 return (f"{action.scope.value}_plan_monitor", "business_manager")
         return ("review_group_chair", "business_manager")
 
     def _escalation_audience(self, deadline: Deadline) -> str:
         if deadline.kind is DeadlineKind.ACTION:
-            action = self.actions.get(deadline.deadline_id.removeprefix("action-"))
+            action = self.actions.get(DeadlineId.action_of(deadline.deadline_id) or "")
             if action is not None:
                 return f"{action.monitored_by}; {self.settings.business_manager}"
         return self.settings.escalation_audience()
@@ -1173,9 +510,9 @@ class Case(BaseModel):
             "review_group": self.settings.review_group,
             "lead_reviewer": (self.cspr.lead_reviewer if self.cspr else None) or "lead reviewer",
         }
-        stage_task = STAGE_TASKS.get(self.stage)
-        if stage_task is not None:
-            tasks.append(Task(task=stage_task[0], owed_by=owners[stage_task[1]]))
+        waiting = ON_ENTRY[self.stage].waits_for
+        if waiting is not None:
+            tasks.append(Task(task=waiting.task, owed_by=owners[waiting.owed_by]))
         if self.stage is Stage.ACTION_PLAN_MONITORING and machine.Fact.ALL_ACTIONS_FINISHED in (
             self.facts()
         ):
@@ -1244,7 +581,7 @@ class Case(BaseModel):
 
     def note(self, now: datetime, kind: HistoryKind, text: str) -> None:
         """Record something the system did (not a decision) in the case history."""
-        self._log(now, kind, text, via="system")
+        self.log(now, kind, text, via="system")
 
     def escalation_news(
         self, now: datetime, escalation_ref: str, text: str, sender: str, raised: bool
@@ -1252,7 +589,7 @@ class Case(BaseModel):
         """Record news from a linked professional-disagreement escalation, with who sent it.
         Refused (`DecisionRefused`) from another partnership's escalation, and about one this
         case was never told was raised."""
-        if not escalation_ref.startswith(f"{self.settings.code}-"):
+        if not EscalationRef.belongs_to(escalation_ref, self.settings.code):
             raise DecisionRefused(
                 "conflict",
                 f"escalation {escalation_ref} is not {self.settings.code}'s: news refused",
@@ -1265,7 +602,7 @@ class Case(BaseModel):
                 "conflict",
                 f"escalation {escalation_ref} was never raised on this case: news refused",
             )
-        self._log(now, HistoryKind.NOTICE, f"{text} (from {sender})", via="signal")
+        self.log(now, HistoryKind.NOTICE, f"{text} (from {sender})", via="signal")
 
     # ----------------------------------------------------------------- carrying over
 
@@ -1331,34 +668,6 @@ class Case(BaseModel):
             action._keep_recent_evidence(RECENT_EVIDENCE)
         return carried
 
-    # ----------------------------------------------------------------- internals
-
-    def _log(
-        self,
-        now: datetime,
-        kind: HistoryKind,
-        text: str,
-        *,
-        decision: Decision | None = None,
-        via: Channel | None = None,
-        deadline_id: str | None = None,
-    ) -> None:
-        self.history.append(
-            HistoryEntry(
-                at=now,
-                kind=kind,
-                stage=self.stage,
-                text=text,
-                decision_id=decision.decision_id if decision else None,
-                decision_kind=decision.kind.value if decision else None,
-                by=decision.by if decision else None,
-                via=via,
-                deadline_id=deadline_id,
-                occurred_on=(decision.occurred_on or uk_today(now)) if decision else None,
-                why=_why(decision) if decision else None,
-            )
-        )
-
 
 def decision_digest(decision: Decision) -> str:
     """A digest of everything a decision says (stable across runs and workers)."""
@@ -1366,26 +675,11 @@ def decision_digest(decision: Decision) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _why(decision: Decision) -> str | None:
-    """Why a decision was made, in its maker's words: the note, else the reasons it states."""
-    for text in (
-        decision.note,
-        getattr(decision, "reasons", None),
-        getattr(decision, "reason", None),
-        getattr(decision, "advice", None),
-    ):
-        if isinstance(text, str) and text:
-            return text if len(text) <= 500 else text[:497] + "..."
-    return None
-
-
 def _meeting_kind(deadline: Deadline) -> DecisionKind | None:
     """The decision a meeting deadline waits for (ids: meeting-<kind>[-<visit>])."""
     if deadline.kind is not DeadlineKind.MEETING:
         return None
-    name = deadline.deadline_id.removeprefix("meeting-")
-    base, _, visit = name.rpartition("-")
-    return DecisionKind(base if visit.isdigit() and base else name)
+    return DeadlineId.meeting_kind(deadline.deadline_id)
 
 
 #: Fields a decision's history entry keeps in full: an action's evidence is kept in the case
@@ -1416,6 +710,3 @@ def _short(value: Any) -> str:
         return ", ".join(str(v.get("name")) for v in value)
     text = str(value)
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-DecisionResult.model_rebuild()

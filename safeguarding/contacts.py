@@ -24,16 +24,14 @@ No Temporal imports; no child data passes through here.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
+from safeguarding.notices import Notice
 from safeguarding.vocabulary import Agency
-
-if TYPE_CHECKING:
-    from safeguarding.case import Notice
-    from safeguarding.settings import PartnershipSettings
 
 DEFAULT_KEY = "default"
 
@@ -121,6 +119,18 @@ def _check_book(book: dict[str, list[str]]) -> dict[str, list[str]]:
 Contacts = Annotated[dict[ContactKey, Addresses], AfterValidator(_check_book)]
 
 
+class AddressBook(Protocol):
+    """What the rules read of a partnership's settings: its contacts and the names its roles go
+    by (`ROLE_KEYS`, read by name). A protocol, not `PartnershipSettings`, because the settings
+    hold a `Contacts` table from this module: naming them here would make an import circle."""
+
+    @property
+    def contacts(self) -> Mapping[str, Sequence[str]]: ...
+
+    @property
+    def review_group(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Recipients:
     """Where a notice goes, and how that was worked out (for the log; no child data)."""
@@ -138,7 +148,7 @@ class Recipients:
         return not self.addresses
 
 
-def recipients_for(notice: Notice, settings: PartnershipSettings) -> Recipients:
+def recipients_for(notice: Notice, settings: AddressBook) -> Recipients:
     """The addresses for a notice under the partnership's contacts (see the module docstring)."""
     book = {normalise(key): (key, addresses) for key, addresses in settings.contacts.items()}
     targets = list(notice.recipients) or [
@@ -168,8 +178,8 @@ def recipients_for(notice: Notice, settings: PartnershipSettings) -> Recipients:
 
 
 def _lookup(
-    target: str, settings: PartnershipSettings, book: dict[str, tuple[str, list[str]]]
-) -> tuple[str, list[str]] | None:
+    target: str, settings: AddressBook, book: dict[str, tuple[str, Sequence[str]]]
+) -> tuple[str, Sequence[str]] | None:
     for candidate in _candidate_keys(target, settings):
         hit = book.get(normalise(candidate))
         if hit is not None and hit[0] != DEFAULT_KEY:
@@ -177,7 +187,7 @@ def _lookup(
     return None
 
 
-def _candidate_keys(target: str, settings: PartnershipSettings) -> list[str]:
+def _candidate_keys(target: str, settings: AddressBook) -> list[str]:
     """Contact keys that may hold the address for a target (a key or a name), best first: the
     target itself, then every role or agency known by that name (or by the same name as the
     target, when the target is a role key)."""
@@ -186,7 +196,7 @@ def _candidate_keys(target: str, settings: PartnershipSettings) -> list[str]:
     return list(dict.fromkeys([target, *(k for k, names in aliases.items() if names & wanted)]))
 
 
-def _aliases(settings: PartnershipSettings) -> dict[str, set[str]]:
+def _aliases(settings: AddressBook) -> dict[str, set[str]]:
     """Each role and agency key with the names notices call it by under these settings."""
     aliases: dict[str, set[str]] = {}
     for key in ROLE_KEYS:

@@ -24,11 +24,12 @@ from safeguarding.decisions import (
     Person,
     validation_problems,
 )
+from safeguarding.ids import CaseRef, DeadlineId, EscalationRef
 from safeguarding.referral import PartnershipCode
 from safeguarding.settings import EscalationStage, PartnershipSettings
 from safeguarding.vocabulary import Agency
 
-ESCALATION_REF_PATTERN = r"^[A-Z][A-Z0-9_]*-ESC-[0-9]{4}-[0-9A-F]{6}$"
+ESCALATION_REF_PATTERN = EscalationRef.PATTERN
 
 
 class Disagreement(BaseModel):
@@ -43,7 +44,7 @@ class Disagreement(BaseModel):
     raised_on: date | None = Field(None, description="defaults to today, UK time")
     linked_case_ref: str | None = Field(
         None,
-        pattern=r"^[A-Z][A-Z0-9_]*-[0-9]{4}-[0-9A-F]{6}$",
+        pattern=CaseRef.PATTERN,
         description="the referral case this escalation concerns, if any",
     )
 
@@ -298,7 +299,7 @@ class Escalation(BaseModel):
         self._log(now, f"Stage {stage.stage}: {stage.name} ({stage.who})")
         notices = [
             self._notice(
-                f"stage-{stage.stage}",
+                DeadlineId.escalation_stage(stage.stage),
                 stage.who,
                 f"[{self.escalation_ref}] Professional disagreement at stage {stage.stage}: "
                 f"{stage.name}",
@@ -322,7 +323,7 @@ class Escalation(BaseModel):
         request = None
         if stage.working_days is not None:
             request = DeadlineRequest(
-                deadline_id=f"stage-{stage.stage}",
+                deadline_id=DeadlineId.escalation_stage(stage.stage),
                 kind=DeadlineKind.ESCALATION_STAGE,
                 title=f"Escalation stage {stage.stage}: {stage.name}",
                 owner=stage.who,

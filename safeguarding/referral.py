@@ -6,6 +6,7 @@ payloads and never reaches workflow ids, search attributes, summaries or logs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,7 @@ from pydantic import (
 
 from safeguarding import horizon
 from safeguarding.decisions import LongText, ShortText, explain_validation_error
+from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import Agency
 
 PartnershipCode = Annotated[
@@ -163,18 +165,69 @@ def _birth_problem(child: Child, harmed_on: date, received_on: date) -> str | No
     return None
 
 
-def referral_problem(referral: Referral, today: date) -> str | None:
-    """What makes a referral implausible on `today` (its own fields are checked by the
-    model): received in the future or longer ago than a case is entered late."""
+@dataclass(frozen=True)
+class ReferralProblem:
+    """Something a referral gets wrong or lacks, by the referral field it is about (a form
+    shows it beside that field; the command line names the field)."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+def _received_problem(referral: Referral, today: date) -> ReferralProblem | None:
     if referral.received_on > today:
-        return f"received_on: {referral.received_on} is in the future"
+        return ReferralProblem("received_on", f"{referral.received_on} is in the future")
     earliest = horizon.earliest_received(today)
     if referral.received_on < earliest:
-        return (
-            f"received_on: {referral.received_on} is more than "
-            f"{horizon.REFERRAL_YEARS_BACK} years ago (the earliest allowed is {earliest})"
+        return ReferralProblem(
+            "received_on",
+            f"{referral.received_on} is more than {horizon.REFERRAL_YEARS_BACK} years ago "
+            f"(the earliest allowed is {earliest})",
         )
     return None
+
+
+def referral_problem(referral: Referral, today: date) -> str | None:
+    """What makes a referral implausible on `today` (its own fields are checked by the
+    model): received in the future or longer ago than a case is entered late. The workflow
+    refuses such a start whatever the partnership (its message is in recorded histories)."""
+    problem = _received_problem(referral, today)
+    return str(problem) if problem else None
+
+
+def referral_problems(
+    referral: Referral, settings: PartnershipSettings, today: date
+) -> list[ReferralProblem]:
+    """Everything that stops a referral opening a case with this partnership on `today`,
+    beyond the shape its model checks: an implausible received date, the wrong partnership's
+    settings, and a late referral (past the partnership's time limit after the incident)
+    without its reason. Empty: complete. Every interface asks this before it starts a case."""
+    problems = []
+    received = _received_problem(referral, today)
+    if received:
+        problems.append(received)
+    if referral.partnership != settings.code:
+        problems.append(
+            ReferralProblem(
+                "partnership",
+                f"{referral.partnership} is not {settings.name} ({settings.code})",
+            )
+        )
+    late = days_late(referral, settings.referral_time_limit_days)
+    if late is not None and not referral.late_reason:
+        # A late referral is still taken: flagged, and the reason recorded with it.
+        problems.append(
+            ReferralProblem(
+                "late_reason",
+                f"the referral is {late} day(s) past {settings.name}'s limit of "
+                f"{settings.referral_time_limit_days} days after the incident: it is accepted "
+                "and flagged, with the reason; give the reason",
+            )
+        )
+    return problems
 
 
 def days_late(referral: Referral, limit_days: int | None) -> int | None:

@@ -4,7 +4,7 @@ The rules live in `safeguarding` (plain Python). This workflow only orchestrates
 decisions as Updates (validated) or Signals (refusals recorded), runs deadline planning and
 notifications as activities, sleeps until the next reminder or escalation is due, and keeps the
 operator's view (search attributes, current details) up to date. In the background it projects
-the case into the register (`_project`); the workflow stays the source of truth.
+the case into the register (`RegisterProjection`); the workflow stays the source of truth.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.deadlines import PlanDeadlinesInput, plan_deadlines
     from activities.partnerships import LoadPartnershipInput, load_partnership_settings
-    from activities.register import RecordCaseInput, record_case
     from safeguarding import projection
     from safeguarding.case import (
         Case,
@@ -57,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         ReferralResult,
         workflow_id,
     )
+    from workflows.register_projection import RegisterProjection
 
 TASK_QUEUE = "safeguarding-reviews"
 
@@ -96,14 +96,9 @@ NOT_SEALED = (
     "write to a case; use sro, the console, or the temporal CLI with the codec endpoint)"
 )
 
-#: Runs started before the register existed replay without projecting (workflow.patched).
-REGISTER_PATCH = "register-projection"
 #: Before continuing as new, wait at most this long for the register to catch up; the next run
 #: resumes from the last acknowledged history entry either way.
 REGISTER_CATCH_UP = timedelta(minutes=1)
-#: Local retries longer apart than this wait on a durable timer, so a decision waits at most
-#: about a second for a register that is down (RELIABILITY.md measured 8 s at 5 s).
-REGISTER_LOCAL_RETRY = timedelta(seconds=1)
 #: The carried case keeps every history entry the register has not acknowledged. If those come
 #: to more than this many bytes (the register has been down while many decisions came), the
 #: case does not continue as new until the register catches up: a carried case over 2 MiB is
@@ -132,13 +127,11 @@ class ReferralWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._published: dict[str, Any] = {}
-        self._registered_upto = input.registered_upto
-        self._acknowledged: dict[str, Any] = {}
-        self._projector: asyncio.Task[None] | None = None
-        self._stop_projecting = False
+        self._register = RegisterProjection(
+            input.registered_upto, self._lock, ACTIVITY_TIMEOUT, ACTIVITY_RETRY
+        )
         #: Continue-as-new waits for the register (too much history not acknowledged).
         self._waiting_for_register = False
-        self._unregistered: tuple[int, int, int] = (-1, -1, 0)  # count, upto, bytes
 
     # ------------------------------------------------------------------ main loop
 
@@ -167,8 +160,7 @@ class ReferralWorkflow:
                         f"case not started: its deadlines could not be planned: {_cause(err)}"
                     ) from None
         case = self._case
-        if workflow.patched(REGISTER_PATCH):
-            self._projector = asyncio.create_task(self._project(case))
+        self._register.start(lambda: self._project(case))
         delivery = asyncio.create_task(
             deliver(
                 case.outbox,
@@ -196,7 +188,7 @@ class ReferralWorkflow:
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         await delivery  # every notice is sent before the case ends
-        await self._stop_projector()  # the register has the closed case before it ends
+        await self._register.stop()  # the register has the closed case before it ends
         self._publish()
         return ReferralResult(
             case_ref=case.case_ref,
@@ -230,7 +222,7 @@ class ReferralWorkflow:
         outage shows in the worker's log (record_case failing) long before."""
         case = self._require_case()
         if not self._waiting_for_register:
-            await self._register_catch_up(within=REGISTER_CATCH_UP)
+            await self._register.catch_up(case, within=REGISTER_CATCH_UP)
         if self._register_far_behind(case) and workflow.patched(CARRY_BOUND_PATCH):
             self._waiting_for_register = True
             within = REGISTER_WAIT_WHEN_BEHIND
@@ -256,75 +248,18 @@ class ReferralWorkflow:
                 case_ref=case.case_ref,
                 referral=case.referral,
                 options=self._input.options,
-                carried=case.carry_over(self._registered_upto),
-                registered_upto=self._registered_upto,
+                carried=case.carry_over(self._register.upto),
+                registered_upto=self._register.upto,
             )
         )
 
-    def _register_far_behind(self, case: Case) -> bool:
-        """The history entries the register has not acknowledged are too many to carry (more
-        than `MAX_UNREGISTERED_CARRIED_BYTES`). Measured again only when the history or the
-        register's position has moved."""
-        if self._projector is None:
-            return False
-        count, upto, size = self._unregistered
-        if (count, upto) != (case.history_count, self._registered_upto):
-            count, upto = case.history_count, self._registered_upto
-            size = case.unregistered_size(upto)
-            self._unregistered = (count, upto, size)
-        return size > MAX_UNREGISTERED_CARRIED_BYTES
-
-    # ------------------------------------------------------------------ register
-
     async def _project(self, case: Case) -> None:
-        """Keep the register up to date, in the background: whenever the case history grows
-        (a decision applied, alerts fired, a refusal or notice recorded), send the register a
-        snapshot of the case with the entries it has not acknowledged and the rows that
-        changed. A local activity: it runs on this worker, off the server's activity queue,
-        and retries without limit while the register is down (retries more than a few seconds
-        apart wait on a durable timer). Decisions and alerts never wait for it."""
-        while True:
-            await workflow.wait_condition(
-                lambda: self._stop_projecting or self._registered_upto < case.history_count
-            )
-            if self._registered_upto >= case.history_count:
-                return  # stopping, and the register has everything
-            async with self._lock:  # between batches: never half a decision
-                snapshot = projection.only_changed(
-                    projection.snapshot(
-                        case,
-                        since=self._registered_upto,
-                        limit=projection.MAX_HISTORY_PER_SNAPSHOT,
-                    ),
-                    self._acknowledged,
-                )
-            result = await workflow.execute_local_activity(
-                record_case,
-                RecordCaseInput(snapshot=snapshot),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-                # Retries more than a few seconds apart wait on a timer, not in the task.
-                local_retry_threshold=REGISTER_LOCAL_RETRY,
-                summary="record the case in the register",
-            )
-            projection.acknowledge(snapshot, self._acknowledged)
-            self._registered_upto = max(self._registered_upto, result.history_upto)
+        """Keep the register up to date, in the background (`RegisterProjection.project`)."""
+        await self._register.project(case)
 
-    async def _register_catch_up(self, within: timedelta) -> None:
-        """Give the register up to `within` to acknowledge the whole history so far."""
-        if self._projector is None:
-            return
-        case = self._require_case()
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                lambda: self._registered_upto >= case.history_count, timeout=within
-            )
-
-    async def _stop_projector(self) -> None:
-        """Wait until the register has the whole history, then stop projecting."""
-        if self._projector is not None:
-            self._stop_projecting = True
-            await self._projector
+    def _register_far_behind(self, case: Case) -> bool:
+        """The history entries the register has not acknowledged are too many to carry."""
+        return self._register.unregistered_bytes(case) > MAX_UNREGISTERED_CARRIED_BYTES
 
     # ------------------------------------------------------------------ decisions
 

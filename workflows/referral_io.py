@@ -22,11 +22,12 @@ from pydantic import (
 from safeguarding.case import Case
 from safeguarding.decisions import explain_validation_error
 from safeguarding.escalation import ESCALATION_REF_PATTERN
+from safeguarding.ids import CaseRef
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Route
 
 #: A case reference: partnership code, year, six random hex digits. Never personal data.
-CASE_REF_PATTERN = r"^[A-Z][A-Z0-9_]*-[0-9]{4}-[0-9A-F]{6}$"
+CASE_REF_PATTERN = CaseRef.PATTERN
 
 
 class ReferralOptions(BaseModel):

@@ -1,0 +1,195 @@
+"""The Rapid Review: agencies' information requested and returned, the review group's decision,
+and the National Panel's response to it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from safeguarding.case_file import CaseFile
+from safeguarding.case_records import (
+    CsprRecord,
+    DecisionRefused,
+    Effects,
+    InformationRecord,
+    PanelResponseRecord,
+    RapidReviewRecord,
+)
+from safeguarding.deadlines import DeadlineKind, DeadlineRequest, OnDate, WorkingDaysAfter
+from safeguarding.decisions import (
+    InformationRequested,
+    InformationReturned,
+    PanelResponse,
+    RapidReviewDecision,
+)
+from safeguarding.handlers.base import DecisionHandler, Handlers
+from safeguarding.ids import DeadlineId
+from safeguarding.notices import Notice
+from safeguarding.vocabulary import DecisionKind, ReviewOutcome, Role, Route
+
+
+class InformationRequests(DecisionHandler[InformationRequested]):
+    def check(self, case: CaseFile, decision: InformationRequested, today: date) -> None:
+        for request in decision.requests:
+            if request.agency in case.information:
+                raise DecisionRefused(
+                    "conflict",
+                    f"information was already requested from {request.agency.label}; "
+                    f"extend its deadline instead",
+                )
+            if request.due_on and request.due_on < today:
+                raise DecisionRefused(
+                    "invalid", f"due_on {request.due_on} for {request.agency.label} is past"
+                )
+
+    def record(
+        self,
+        case: CaseFile,
+        decision: InformationRequested,
+        day: date,
+        now: datetime,
+        effects: Effects,
+    ) -> None:
+        s = case.settings
+        for request in decision.requests:
+            case.information[request.agency] = InformationRecord(
+                agency=request.agency, requested_on=day
+            )
+            rule: OnDate | WorkingDaysAfter = (
+                OnDate(due=request.due_on)
+                if request.due_on
+                else WorkingDaysAfter(start=day, days=s.information_return_working_days)
+            )
+            deadline_id = DeadlineId.information(request.agency)
+            member = f"{request.agency.label} member of the {s.review_group}"
+            effects.deadline_requests.append(
+                DeadlineRequest(
+                    deadline_id=deadline_id,
+                    kind=DeadlineKind.AGENCY_INFORMATION,
+                    title=f"Rapid review information from {request.agency.label}",
+                    owner=member,
+                    rule=rule,
+                )
+            )
+            effects.notices.append(
+                Notice(
+                    notice_id=f"{case.case_ref}:{decision.decision_id}:{request.agency.value}",
+                    case_ref=case.case_ref,
+                    partnership=s.code,
+                    kind="information_request",
+                    audience=member,
+                    subject=f"[{case.case_ref}] Rapid review information request",
+                    recipients=(request.agency.value,),
+                    body=(
+                        f"Please return your agency's rapid review information for case "
+                        f"{case.case_ref}. The due date is in the case record."
+                    ),
+                    deadline_id=deadline_id,
+                )
+            )
+
+
+class InformationReturns(DecisionHandler[InformationReturned]):
+    def check(self, case: CaseFile, decision: InformationReturned, today: date) -> None:
+        record = case.information.get(decision.agency)
+        if record is None:
+            raise DecisionRefused(
+                "conflict", f"no information was requested from {decision.agency.label}"
+            )
+        if record.returned_on is not None:
+            raise DecisionRefused(
+                "conflict",
+                f"{decision.agency.label} already returned its information on {record.returned_on}",
+            )
+        if decision.by.role is Role.PANEL_MEMBER and decision.by.agency != decision.agency:
+            raise DecisionRefused(
+                "not_authorised",
+                f"{decision.by.describe()} may return only their own agency's information",
+            )
+
+    def record(
+        self,
+        case: CaseFile,
+        decision: InformationReturned,
+        day: date,
+        now: datetime,
+        effects: Effects,
+    ) -> None:
+        record = case.information[decision.agency]
+        record.returned_on = day
+        record.returned_by = decision.by
+        case.meet_deadline(DeadlineId.information(decision.agency), day, now)
+
+
+class RapidReviewDecided(DecisionHandler[RapidReviewDecision]):
+    def record(
+        self,
+        case: CaseFile,
+        decision: RapidReviewDecision,
+        day: date,
+        now: datetime,
+        effects: Effects,
+    ) -> None:
+        case.meet_deadline(DeadlineId.RAPID_REVIEW, day, now)
+        case.rapid_review = RapidReviewRecord(
+            decided_on=day,
+            recommendation=decision.recommendation,
+            attendees=decision.attendees,
+            possible_national_importance=decision.possible_national_importance,
+            immediate_safety_actions=decision.immediate_safety_actions,
+            learning=decision.learning,
+        )
+        # Information not returned by the decision is no longer awaited.
+        for agency, record in case.information.items():
+            if record.returned_on is None:
+                case.withdraw_deadline(DeadlineId.information(agency), now, "rapid review decided")
+
+
+class PanelResponded(DecisionHandler[PanelResponse]):
+    def record(
+        self, case: CaseFile, decision: PanelResponse, day: date, now: datetime, effects: Effects
+    ) -> None:
+        case.panel_response = PanelResponseRecord(
+            received_on=day,
+            panel_agrees=decision.panel_agrees,
+            outcome=decision.outcome,
+            national_review=decision.national_review,
+        )
+        local_review = decision.outcome is ReviewOutcome.LOCAL_CSPR
+        case.route = Route.LOCAL_CSPR if local_review else Route.LEARNING_ONLY
+        if local_review:
+            case.cspr = CsprRecord(decided_on=day)
+
+
+def rapid_review_deadline(case: CaseFile, start: date) -> DeadlineRequest:
+    s = case.settings
+    return DeadlineRequest(
+        deadline_id=DeadlineId.RAPID_REVIEW,
+        kind=DeadlineKind.RAPID_REVIEW,
+        title="Rapid Review completed",
+        owner=s.review_group,
+        statutory=True,
+        rule=WorkingDaysAfter(start=start, days=s.rapid_review_working_days),
+    )
+
+
+def rapid_review_from_awareness(case: CaseFile, day: date) -> DeadlineRequest | None:
+    """On entering the notification stage, where the partnership counts the Rapid Review from
+    the local authority's awareness (a care leaver's death starts no Rapid Review)."""
+    if case.referral.care_leaver or case.settings.rapid_review_counted_from != "awareness":
+        return None
+    return rapid_review_deadline(case, case.aware_on)
+
+
+def rapid_review_from_notification(case: CaseFile, day: date) -> DeadlineRequest | None:
+    """On entering the Rapid Review, where the partnership counts it from the notification."""
+    if case.settings.rapid_review_counted_from != "notification":
+        return None
+    return rapid_review_deadline(case, day)
+
+
+HANDLERS: Handlers = {
+    DecisionKind.INFORMATION_REQUESTED: InformationRequests(),
+    DecisionKind.INFORMATION_RETURNED: InformationReturns(),
+    DecisionKind.RAPID_REVIEW_DECISION: RapidReviewDecided(),
+    DecisionKind.PANEL_RESPONSE: PanelResponded(),
+}
