@@ -40,7 +40,14 @@ from safeguarding.decisions import (
     Person,
 )
 from safeguarding.fields import shape_of
-from safeguarding.referral import MAX_CHILDREN, Child, Referral, Referrer, days_late
+from safeguarding.referral import (
+    MAX_CHILDREN,
+    Child,
+    Referral,
+    Referrer,
+    referral_problem_at,
+    referral_problems,
+)
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import ActionStatus, Agency, DecisionKind, Role
 
@@ -700,18 +707,13 @@ def parse_referral_form(
                 state.general.remove(problem)
                 state.add("children-0-care_leaver", problem)
         return None, state
-    if referral.received_on > today:
-        state.add("received_on", f"{referral.received_on} is in the future.")
     settings = settings_for.get(referral.partnership)
     if settings is None:
         state.add("partnership", "Choose a partnership you work for.")
+        problems = [p for p in [referral_problem_at(referral, today)] if p is not None]
     else:
-        late = days_late(referral, settings.referral_time_limit_days)
-        if late is not None and not referral.late_reason:
-            state.add(
-                "late_reason",
-                f"The referral is {late} day(s) past {settings.name}'s limit of "
-                f"{settings.referral_time_limit_days} days after the incident: it is accepted "
-                "and flagged, with the reason. Give the reason.",
-            )
+        # The same rule as the command line's: the domain says what is missing.
+        problems = referral_problems(referral, settings, today)
+    for found in problems:
+        state.add(found.field, _sentence(found.message) or found.message)
     return (referral if state.ok else None), state

@@ -190,6 +190,11 @@ def _received_problem(referral: Referral, today: date) -> ReferralProblem | None
     return None
 
 
+def referral_problem_at(referral: Referral, today: date) -> ReferralProblem | None:
+    """The received date's problem alone (whatever the partnership), by field."""
+    return _received_problem(referral, today)
+
+
 def referral_problem(referral: Referral, today: date) -> str | None:
     """What makes a referral implausible on `today` (its own fields are checked by the
     model): received in the future or longer ago than a case is entered late. The workflow

@@ -40,8 +40,8 @@ from safeguarding.referral import (
     MAX_REFERRAL_BYTES,
     InvalidReferral,
     Referral,
-    days_late,
     parse_referral,
+    referral_problems,
 )
 from safeguarding.vocabulary import DecisionKind
 from starter.common import (
@@ -172,19 +172,23 @@ def referral_payload(args: argparse.Namespace, today: date) -> dict[str, Any]:
     return raw
 
 
-def check_partnership_rules(referral: Referral) -> None:
-    """What the partnership's profile asks of a referral, checked before anything starts."""
+def check_partnership_rules(referral: Referral, today: date) -> None:
+    """What the partnership asks of a referral (`referral_problems`, the same rule the console
+    applies), checked before anything starts."""
     try:
         settings = profile_for(referral.partnership)
     except ProfileError as err:
         raise CliError(f"the referral is not valid; nothing was started: {err}") from None
-    late = days_late(referral, settings.referral_time_limit_days)
-    if late is not None and not referral.late_reason:
+    problems = referral_problems(referral, settings, today)
+    if problems:
         raise CliError(
-            f"the referral is {late} day(s) past {settings.name}'s limit of "
-            f"{settings.referral_time_limit_days} days after the incident; it is accepted and "
-            "flagged, with the reason: give --late-reason (or late_reason in the file)"
+            "the referral is not valid; nothing was started:",
+            details=[f"{p}{_FLAG_HINTS.get(p.field, '')}" for p in problems],
         )
+
+
+#: Where the command line takes a field the domain says is missing.
+_FLAG_HINTS = {"late_reason": " (--late-reason, or late_reason in the file)"}
 
 
 def _static_details(referral: Referral) -> str:
@@ -204,7 +208,7 @@ async def cmd_refer(args: argparse.Namespace, now: datetime) -> int:
         raise CliError(
             "the referral is not valid; nothing was started:", details=problems(err, "referral")
         ) from None
-    check_partnership_rules(referral)
+    check_partnership_rules(referral, today)
     if args.dry_run:
         body = referral.model_dump(mode="json")
         if args.json:
