@@ -41,7 +41,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
-from config import settings
+from config import SettingsError, settings
 from security import console_sign_in
 from security.codec import DecryptionError, EncryptionCodec
 from security.console_sign_in import ConsoleSignIn, Reader
@@ -248,7 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     parser = argparse.ArgumentParser(prog="python -m security.codec_server")
-    configured = settings()
+    try:
+        configured = settings()
+    except SettingsError as err:
+        print(f"codec server not started: {err}", file=sys.stderr)
+        return 2
     parser.add_argument("--host", default=configured.codec_host)
     parser.add_argument("--port", type=int, default=configured.codec_port or DEFAULT_PORT)
     args = parser.parse_args(argv)
