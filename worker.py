@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -18,6 +17,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import ALL_ACTIVITIES
+from config import SettingsError, settings
+from config.defaults import MAX_CACHED_WORKFLOWS as MAX_CACHED_WORKFLOWS
 from gateway.connection import connect, connect_config, task_queue
 from safeguarding.profiles import ProfileError, load_profiles
 from security.files import private_data_dir
@@ -27,20 +28,13 @@ from workflows.referral import ReferralWorkflow
 WORKFLOWS = [ReferralWorkflow, ProfessionalDisagreementWorkflow]
 
 
-#: Workflows kept in memory between tasks. A case takes a few decisions a week, so most of a
-#: large caseload is idle: a smaller cache than the SDK's 1,000 halves the worker's memory with
-#: 2,500+ open cases and shortens garbage collections, and a case not cached is replayed from
-#: its history in tens of milliseconds (BENCHMARKS.md). SRO_MAX_CACHED_WORKFLOWS overrides it.
-MAX_CACHED_WORKFLOWS = 500
-
-
 def max_cached_workflows() -> int:
-    value = os.environ.get("SRO_MAX_CACHED_WORKFLOWS", "")
-    if not value:
-        return MAX_CACHED_WORKFLOWS
-    if not value.isdigit() or int(value) < 1:
-        raise SystemExit(f"SRO_MAX_CACHED_WORKFLOWS must be a whole number above 0, not {value!r}")
-    return int(value)
+    """Workflows kept in memory between tasks: SRO_MAX_CACHED_WORKFLOWS, else
+    `MAX_CACHED_WORKFLOWS` (config/environment.py says why 500)."""
+    try:
+        return settings().max_cached_workflows
+    except SettingsError as err:
+        raise SystemExit(str(err)) from None
 
 
 def build_worker(
@@ -74,6 +68,11 @@ def check_profiles() -> list[str]:
 
 
 async def main() -> None:
+    try:
+        settings()
+    except SettingsError as err:
+        print(f"worker not started: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     private_data_dir()  # the register, the outbox and the sent-markers hold case data
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:

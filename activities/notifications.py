@@ -51,6 +51,7 @@ from pydantic import BaseModel, Field, field_validator
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from config import settings
 from safeguarding.case import Notice
 from safeguarding.contacts import Recipients, recipients_for
 from safeguarding.profiles import ProfileError, load_profiles
@@ -124,7 +125,7 @@ class SmtpConfig:
                            <no-reply@sro.local>"; set a real address of the partnership's)
         SRO_SMTP_TIMEOUT   seconds for each exchange with the server (default 10)
         """
-        env = os.environ if env is None else env
+        env = settings().environ("SRO_SMTP_") if env is None else env
         host = env.get("SRO_SMTP_HOST", "").strip()
         if not host:
             return None
@@ -169,11 +170,11 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("SRO_DATA_DIR") or "data")
+    return settings().data_dir
 
 
 def outbox_dir() -> Path:
-    return Path(os.environ.get("SRO_OUTBOX") or data_dir() / "outbox")
+    return settings().outbox or data_dir() / "outbox"
 
 
 def sent_dir() -> Path:
@@ -370,7 +371,7 @@ def _to_outbox(notice: Notice) -> SendNoticeResult:
             notice.partnership,
             notice.audience,
         )
-    sender = os.environ.get("SRO_SMTP_FROM", "").strip() or DEFAULT_FROM
+    sender = settings().smtp_from or DEFAULT_FROM
     message = build_message(notice, recipients.addresses, sender)
     _write_atomically(target, message.as_bytes())
     log.info(

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
 import uvicorn
 
+from config import SettingsError, settings
 from console.app import build_app
 from console.users import UsersError
 from safeguarding.profiles import ProfileError
@@ -41,10 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default=os.environ.get("SRO_CONSOLE_HOST") or DEFAULT_HOST)
-    parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("SRO_CONSOLE_PORT") or DEFAULT_PORT)
-    )
+    try:
+        configured = settings()
+    except SettingsError as err:
+        print(f"console not started: {err}", file=sys.stderr)
+        return 2
+    parser.add_argument("--host", default=configured.console_host or DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=configured.console_port or DEFAULT_PORT)
     args = parser.parse_args(argv)
     private_data_dir()  # before the session secret and the register are created in it
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

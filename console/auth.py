@@ -22,13 +22,15 @@ from typing import Any
 
 from starlette.requests import Request
 
+from config import settings
+
 SECRET_FILE_NAME = "console-secret"
 MIN_SECRET_LENGTH = 32
 
 
 def load_secret(data_dir: Path) -> str:
     """SRO_CONSOLE_SECRET, or the secret in the data folder (created on first use, mode 0600)."""
-    given = os.environ.get("SRO_CONSOLE_SECRET", "").strip()
+    given = settings().console_secret
     if given:
         if len(given) < MIN_SECRET_LENGTH:
             raise ValueError(

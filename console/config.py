@@ -4,15 +4,15 @@ from the environment."""
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config import Settings, SettingsError, settings
+from config.defaults import DEFAULT_TEMPORAL_UI
 from console.auth import load_secret
 from safeguarding.profiles import load_profiles
 from safeguarding.settings import PartnershipSettings
 
-DEFAULT_TEMPORAL_UI = "http://127.0.0.1:8233"
 SESSION_COOKIE = "sro_console"
 #: A session's absolute lifetime and idle timeout (seconds; settings override them).
 SESSION_MAX_AGE = 12 * 3600
@@ -45,20 +45,18 @@ class ConsoleConfigError(ValueError):
     """A console configuration that must not start (said in one clear message)."""
 
 
-def _minutes(name: str, default: int) -> int:
-    """The environment's minutes (default: `default` minutes), as seconds."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default * 60
+def _seconds(minutes: int | None, default: int) -> int:
+    """The minutes configured (default: `default` minutes), as seconds."""
+    return (default if minutes is None else minutes) * 60
+
+
+def _configured() -> Settings:
+    """The settings, or a `ConsoleConfigError` naming the variable that cannot be used (a
+    session's minutes must be a whole number above 0: config/environment.py says so)."""
     try:
-        value = int(text)
-    except ValueError:
-        raise ConsoleConfigError(
-            f"{name} must be a whole number of minutes, not {text!r}"
-        ) from None
-    if value <= 0:
-        raise ConsoleConfigError(f"{name} must be at least 1 minute")
-    return value * 60
+        return settings()
+    except SettingsError as err:
+        raise ConsoleConfigError(str(err)) from None
 
 
 def is_loopback(host: str | None) -> bool:
@@ -78,13 +76,12 @@ def settings_from_env(host: str | None = None) -> ConsoleSettings:
     when the dev stack asks for them (SRO_CONSOLE_DEMO_USERS=1, set by `make run`)."""
     from console.users import DEMO_USERS_FILE
 
-    data_dir = Path(os.environ.get("SRO_DATA_DIR") or "data")
-    given = os.environ.get("SRO_CONSOLE_USERS", "").strip()
-    path = Path(given) if given else DEMO_USERS_FILE
+    configured = _configured()
+    path = configured.console_users or DEMO_USERS_FILE
     demo = path.resolve() == DEMO_USERS_FILE.resolve()
     if demo:
-        asked = os.environ.get("SRO_CONSOLE_DEMO_USERS", "").lower() in ("1", "true", "yes")
-        listen = host or os.environ.get("SRO_CONSOLE_HOST")
+        asked = configured.console_demo_users
+        listen = host or configured.console_host
         if not (asked and is_loopback(listen)):
             raise ConsoleConfigError(
                 "no users file: set SRO_CONSOLE_USERS to a users file (create one with "
@@ -92,9 +89,8 @@ def settings_from_env(host: str | None = None) -> ConsoleSettings:
                 "a published password: they run only in the dev stack (`make run`), on a "
                 f"loopback address (this console would listen on {listen or 'an unknown address'})."
             )
-    proxies = tuple(
-        p.strip() for p in os.environ.get("SRO_CONSOLE_TRUSTED_PROXIES", "").split(",") if p.strip()
-    )
+    given_proxies = configured.console_trusted_proxies or ""
+    proxies = tuple(p.strip() for p in given_proxies.split(",") if p.strip())
     for proxy in proxies:
         try:
             ipaddress.ip_network(proxy, strict=False)
@@ -104,13 +100,13 @@ def settings_from_env(host: str | None = None) -> ConsoleSettings:
             ) from None
     return ConsoleSettings(
         users_file=path,
-        secret=load_secret(data_dir),
-        temporal_ui=(os.environ.get("SRO_TEMPORAL_UI") or DEFAULT_TEMPORAL_UI).rstrip("/"),
-        namespace=os.environ.get("TEMPORAL_NAMESPACE") or "default",
-        https_only=os.environ.get("SRO_CONSOLE_HTTPS_ONLY", "").lower() in ("1", "true", "yes"),
+        secret=load_secret(configured.data_dir),
+        temporal_ui=configured.temporal_ui.rstrip("/"),
+        namespace=configured.namespace,
+        https_only=configured.console_https_only,
         profiles=load_profiles(),
-        session_max_age=_minutes("SRO_CONSOLE_SESSION_MINUTES", SESSION_MAX_AGE // 60),
-        session_idle=_minutes("SRO_CONSOLE_IDLE_MINUTES", SESSION_IDLE // 60),
+        session_max_age=_seconds(configured.console_session_minutes, SESSION_MAX_AGE // 60),
+        session_idle=_seconds(configured.console_idle_minutes, SESSION_IDLE // 60),
         demo_users=demo,
         trusted_proxies=proxies,
     )

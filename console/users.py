@@ -28,6 +28,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from config import settings
 from safeguarding.decisions import Person, validation_problems
 from safeguarding.vocabulary import Agency, Role
 
@@ -121,7 +122,7 @@ class UsersError(ValueError):
 def users_file() -> Path:
     """The users file the commands manage (the console itself requires SRO_CONSOLE_USERS
     outside the dev stack: console/app.py)."""
-    return Path(os.environ.get("SRO_CONSOLE_USERS") or DEMO_USERS_FILE)
+    return settings().console_users or DEMO_USERS_FILE
 
 
 def load_users(path: Path | None = None) -> dict[str, User]:

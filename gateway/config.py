@@ -7,18 +7,19 @@ TEMPORAL_CONFIG_FILE), defaulting to the local dev server at localhost:7233.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from temporalio.envconfig import ClientConfig
 
+from config import TASK_QUEUE as TASK_QUEUE
+from config import settings
+
 DEFAULT_ADDRESS = "localhost:7233"
-#: The task queue the worker polls and every start names (SRO_TASK_QUEUE overrides it).
-TASK_QUEUE = "safeguarding-reviews"
 
 
 def task_queue() -> str:
-    return os.environ.get("SRO_TASK_QUEUE", TASK_QUEUE)
+    """The task queue the worker polls and every start names (SRO_TASK_QUEUE overrides it)."""
+    return settings().task_queue
 
 
 def connect_config() -> dict[str, Any]:

@@ -7,7 +7,6 @@ DATABASE_URL names the database: `postgresql://user:pass@host/db` (psycopg 3) or
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from config import settings
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 _engines: dict[str, Engine] = {}
@@ -33,10 +34,9 @@ _upgrade_lock = threading.Lock()
 def database_url(url: str | None = None) -> str:
     """The register's SQLAlchemy URL: the argument, else DATABASE_URL, else SQLite in the data
     folder. `postgres://` and `postgresql://` are read as PostgreSQL through psycopg 3."""
-    url = url or os.environ.get("DATABASE_URL") or ""
+    url = url or settings().database_url or ""
     if not url:
-        data = Path(os.environ.get("SRO_DATA_DIR") or "data")
-        return f"sqlite:///{data / 'register.db'}"
+        return f"sqlite:///{settings().data_dir / 'register.db'}"
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)

@@ -6,12 +6,12 @@ file, the field and what is wrong; the worker does not start on it.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from config import settings
 from safeguarding.decisions import validation_problems
 from safeguarding.settings import PartnershipSettings
 
@@ -24,7 +24,7 @@ class ProfileError(ValueError):
 
 
 def profiles_folder() -> Path:
-    return Path(os.environ.get("SRO_PROFILES", DEFAULT_FOLDER))
+    return settings().profiles or DEFAULT_FOLDER
 
 
 def parse_profile(text: str, source: str) -> PartnershipSettings:

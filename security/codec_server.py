@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import hmac
 import logging
-import os
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
@@ -42,6 +41,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
+from config import SettingsError, settings
 from security import console_sign_in
 from security.codec import DecryptionError, EncryptionCodec
 from security.console_sign_in import ConsoleSignIn, Reader
@@ -53,17 +53,18 @@ log = logging.getLogger(__name__)
 #: One line per answered request, saying for whom (the access log of issue 14 builds on it).
 access_log = logging.getLogger(f"{__name__}.access")
 MAX_BODY = 4 * 1024 * 1024
+DEFAULT_PORT = 8234
 
 
 def token_file() -> Path:
-    return Path(os.environ.get("SRO_DATA_DIR", "data")) / "codec-token"
+    return settings().data_dir / "codec-token"
 
 
 MIN_TOKEN_CHARS = 16
 
 
 def codec_token(*, create_local: bool = False) -> str:
-    token = os.environ.get("SRO_CODEC_TOKEN", "").strip()
+    token = settings().codec_token
     if token:
         if len(token) < MIN_TOKEN_CHARS:
             raise ValueError(
@@ -235,20 +236,25 @@ async def _read_limited(request: Request) -> bytes | None:
 
 
 def allowed_origins_from_env() -> list[str]:
-    raw = os.environ.get("SRO_CODEC_ALLOWED_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233")
+    raw = settings().codec_allowed_origins
     return [o.strip() for o in raw.split(",") if o.strip()]
 
 
 def trust_local_user_from_env() -> bool:
-    return os.environ.get("SRO_CODEC_TRUST_LOCAL_USER", "").strip().lower() in {"1", "true", "yes"}
+    return settings().codec_trust_local_user
 
 
 def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     parser = argparse.ArgumentParser(prog="python -m security.codec_server")
-    parser.add_argument("--host", default=os.environ.get("SRO_CODEC_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SRO_CODEC_PORT", "8234")))
+    try:
+        configured = settings()
+    except SettingsError as err:
+        print(f"codec server not started: {err}", file=sys.stderr)
+        return 2
+    parser.add_argument("--host", default=configured.codec_host)
+    parser.add_argument("--port", type=int, default=configured.codec_port or DEFAULT_PORT)
     args = parser.parse_args(argv)
     private_data_dir()  # the token and the key file are created 0600 from the start
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from config import settings
 from console.auth import MIN_SECRET_LENGTH, SECRET_FILE_NAME
 from console.permissions import PERSONAL_DATA_ROLES
 from console.sessions import IDLE_TIMEOUT, SessionPolicy, SessionStore
@@ -56,7 +56,7 @@ class Reader:
 def read_console_secret(data_dir: Path) -> str | None:
     """The console's secret as console/auth.py `load_secret` finds it, but never created here: a
     second writer could race the console and leave the two with different secrets."""
-    given = os.environ.get("SRO_CONSOLE_SECRET", "").strip()
+    given = settings().console_secret
     if given:
         if len(given) < MIN_SECRET_LENGTH:
             raise ValueError(
@@ -146,16 +146,12 @@ class ConsoleSignIn:
 
 
 def enabled_from_env() -> bool:
-    return os.environ.get("SRO_CODEC_CONSOLE_SESSIONS", "").strip().lower() in {"1", "true", "yes"}
+    return settings().codec_console_sessions
 
 
 def _idle_from_env() -> timedelta:
-    text = os.environ.get("SRO_CONSOLE_IDLE_MINUTES", "").strip()
-    if not text:
-        return IDLE_TIMEOUT
-    if not text.isdigit() or int(text) <= 0:
-        raise ValueError(f"SRO_CONSOLE_IDLE_MINUTES must be a whole number of minutes: {text!r}")
-    return timedelta(minutes=int(text))
+    minutes = settings().console_idle_minutes  # a SettingsError (a ValueError) when unusable
+    return IDLE_TIMEOUT if minutes is None else timedelta(minutes=minutes)
 
 
 def _loopback(host: str) -> bool:
@@ -170,10 +166,10 @@ def _loopback(host: str) -> bool:
 def users_path_from_env(host: str) -> Path:
     """SRO_CONSOLE_USERS; the demo users (a published password) only where the console allows
     them: asked for by the dev stack (SRO_CONSOLE_DEMO_USERS=1) and listening on loopback."""
-    given = os.environ.get("SRO_CONSOLE_USERS", "").strip()
+    given = settings().console_users
     if given:
-        return Path(given)
-    asked = os.environ.get("SRO_CONSOLE_DEMO_USERS", "").strip().lower() in {"1", "true", "yes"}
+        return given
+    asked = settings().console_demo_users
     if not (asked and _loopback(host)):
         raise ValueError(
             "SRO_CODEC_CONSOLE_SESSIONS needs the console's users file: set SRO_CONSOLE_USERS "
@@ -184,7 +180,7 @@ def users_path_from_env(host: str) -> Path:
 
 def from_env(host: str, partnerships: Iterable[str]) -> ConsoleSignIn:
     """Console sign-in for the codec server, configured as the console is (see the module)."""
-    data_dir = Path(os.environ.get("SRO_DATA_DIR") or "data")
+    data_dir = settings().data_dir
     read_console_secret(data_dir)  # a bad SRO_CONSOLE_SECRET stops the start, not a request
     policy = SessionPolicy(idle=_idle_from_env())
     users = UsersFile(users_path_from_env(host))

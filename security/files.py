@@ -17,6 +17,8 @@ import os
 import stat
 from pathlib import Path
 
+from config import settings
+
 #: Group and others get nothing: files 0600, folders 0700.
 PRIVATE_UMASK = 0o077
 
@@ -31,7 +33,7 @@ def write_private(path: Path, text: str) -> None:
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("SRO_DATA_DIR") or "data")
+    return settings().data_dir
 
 
 def private_files() -> None:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from config import settings
 from security.files import write_private
 
 KEY_BYTES = 32
@@ -94,18 +94,17 @@ class KeyRing:
 
 
 def local_key_file() -> Path:
-    return Path(os.environ.get("SRO_DATA_DIR", "data")) / "codec-keys.json"
+    return settings().data_dir / "codec-keys.json"
 
 
 def key_ring_from_env(*, create_local: bool = False) -> KeyRing:
     """The configured key ring. `create_local`: with nothing configured, create (or reuse) a key
     file in the data folder — for `make run` on one machine, never for a shared deployment."""
-    pairs = os.environ.get("SRO_CODEC_KEYS")
-    if pairs:
-        return KeyRing.parse(pairs, os.environ.get("SRO_CODEC_KEY_ID"))
-    file = os.environ.get("SRO_CODEC_KEYS_FILE")
-    if file:
-        return KeyRing.load_file(Path(file))
+    configured = settings()
+    if configured.codec_keys:
+        return KeyRing.parse(configured.codec_keys, configured.codec_key_id)
+    if configured.codec_keys_file:
+        return KeyRing.load_file(configured.codec_keys_file)
     local = local_key_file()
     if local.exists():
         return KeyRing.load_file(local)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from config import settings
 from gateway.cases import CaseClient
 from gateway.errors import (
     Closed,
@@ -254,7 +254,7 @@ def decision_payload(
 ) -> dict[str, Any]:
     """The raw decision from --file and the flags given (flags win), with `by` from the
     environment and a fresh decision id when neither says. Not yet validated."""
-    env = os.environ if env is None else env
+    env = settings().environ("SRO_USER_") if env is None else env
     payload: dict[str, Any] = {}
     if args.file is not None:
         raw = read_json_file(args.file, what="decision", limit=MAX_DECISION_BYTES)

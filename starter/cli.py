@@ -34,6 +34,7 @@ from typing import NoReturn
 
 from temporalio.service import RPCError, RPCStatusCode
 
+from config import SettingsError
 from gateway.errors import GatewayError
 from security.files import private_files
 from starter.common import CliError, cli_error, client_used, unreachable
@@ -97,6 +98,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _report(cli_error(err))
     except CliError as err:
         return _report(err)
+    except SettingsError as err:  # a variable that cannot be used (config/): say which
+        return _report(CliError(str(err)))
     except RPCError as err:
         if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return _report(unreachable(err))

@@ -59,7 +59,10 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from gateway.connection import TASK_QUEUE, connect
+from config import Settings as Environment
+from config import SettingsError
+from config import settings as environment_settings
+from gateway.connection import connect
 from security.codec_server import codec_token, token_file
 from security.files import private_data_dir
 from security.keys import key_ring_from_env
@@ -114,29 +117,26 @@ class Settings:
         return self.data_dir / "worker.log"
 
 
-def _port_from_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
+def environment() -> Environment:
+    """The process's settings (config/), or a `DevStackError` naming the variable that cannot be
+    used (a port that is not a number from 1 to 65535, ...)."""
     try:
-        port = int(raw)
-    except ValueError:
-        raise DevStackError(f"{name}={raw!r} is not a port number") from None
-    if not 1 <= port <= 65535:
-        raise DevStackError(f"{name}={port} is not a port number (1-65535)")
-    return port
+        return environment_settings()
+    except SettingsError as err:
+        raise DevStackError(str(err)) from None
 
 
 def load_settings(startup_timeout: float) -> Settings:
-    port = _port_from_env("SRO_TEMPORAL_PORT", DEFAULT_PORT)
-    ui_port = _port_from_env("SRO_UI_PORT", DEFAULT_UI_PORT)
+    configured = environment()
+    port = configured.temporal_port or DEFAULT_PORT
+    ui_port = configured.ui_port or DEFAULT_UI_PORT
     if port == ui_port:
         raise DevStackError(f"the Temporal port and the Web UI port are both {port}")
     return Settings(
-        data_dir=Path(os.environ.get("SRO_DATA_DIR") or "data").resolve(),
+        data_dir=configured.data_dir.resolve(),
         port=port,
         ui_port=ui_port,
-        task_queue=os.environ.get("SRO_TASK_QUEUE") or TASK_QUEUE,
+        task_queue=configured.task_queue,
         startup_timeout=startup_timeout,
     )
 
@@ -455,11 +455,12 @@ async def start_up(
 DEFAULT_CONSOLE_PORT = 8000
 
 
-def _service_port(settings: Settings, variable: str, default: int) -> int:
-    """`variable`'s port (which must be free), else `default` or the next free port after it."""
+def _service_port(settings: Settings, variable: str, given: int | None, default: int) -> int:
+    """`given`, `variable`'s port (which must be free), else `default` or the next free port
+    after it."""
     taken = {settings.port, settings.ui_port}
-    if os.environ.get(variable, "").strip():
-        port = _port_from_env(variable, default)
+    if given is not None:
+        port = given
         if port in taken or port_in_use(port):
             raise DevStackError(f"port {port} on {HOST} ({variable}) is already in use")
         return port
@@ -470,7 +471,8 @@ def _service_port(settings: Settings, variable: str, default: int) -> int:
 
 def console_port(settings: Settings) -> int:
     """SRO_CONSOLE_PORT (which must be free), else 8000 or the next free port after it."""
-    return _service_port(settings, "SRO_CONSOLE_PORT", DEFAULT_CONSOLE_PORT)
+    given = environment().console_port
+    return _service_port(settings, "SRO_CONSOLE_PORT", given, DEFAULT_CONSOLE_PORT)
 
 
 def console_command(port: int) -> list[str]:
@@ -540,7 +542,8 @@ class CodecServer:
 
 def codec_port(settings: Settings) -> int:
     """SRO_CODEC_PORT (which must be free), else 8234 or the next free port after it."""
-    return _service_port(settings, "SRO_CODEC_PORT", DEFAULT_CODEC_PORT)
+    given = environment().codec_port
+    return _service_port(settings, "SRO_CODEC_PORT", given, DEFAULT_CODEC_PORT)
 
 
 def codec_command(port: int) -> list[str]:
@@ -574,7 +577,7 @@ def ensure_codec_secrets() -> tuple[str, str]:
         raise DevStackError(
             f"the encryption keys or the codec token cannot be used: {err}"
         ) from None
-    source = "SRO_CODEC_TOKEN" if os.environ.get("SRO_CODEC_TOKEN") else str(token_file().resolve())
+    source = "SRO_CODEC_TOKEN" if environment().codec_token else str(token_file().resolve())
     return token, source
 
 
@@ -646,7 +649,7 @@ def banner(
         lines.append(f"  Worker log        {settings.worker_log}")
     else:
         lines.append(f"  Start a worker    TEMPORAL_ADDRESS={settings.address} {python} worker.py")
-    if console_url and not os.environ.get("SRO_CONSOLE_USERS"):
+    if console_url and not environment().console_users:
         lines.append(
             "  Console users     demo users (console/users.example.toml), password demo-password"
         )

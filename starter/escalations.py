@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from config import settings
 from gateway.cases import CaseClient
 from gateway.errors import (
     Closed,
@@ -124,7 +124,7 @@ def disagreement_payload(
     args: argparse.Namespace, today: date, env: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """The raw disagreement from the flags (not yet validated)."""
-    env = os.environ if env is None else env
+    env = settings().environ("SRO_USER_") if env is None else env
     raw: dict[str, Any] = {
         "raised_by": person_payload(args, env),
         "raised_on": args.raised_on or today.isoformat(),
@@ -269,7 +269,7 @@ def escalation_decision_payload(
 ) -> dict[str, Any]:
     """The raw resolve/escalate decision from the flags, with `by` from the environment when
     the flags do not say and a fresh decision id unless given. Not yet validated."""
-    env = os.environ if env is None else env
+    env = settings().environ("SRO_USER_") if env is None else env
     payload: dict[str, Any] = {
         "action": args.action,
         "decision_id": args.decision_id or new_decision_id(),

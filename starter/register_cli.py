@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 
+from config import settings
 from gateway.cases import CaseClient, executions
 from gateway.errors import GatewayError
 from gateway.refs import REFERRAL_WORKFLOW_TYPE, case_ref_of, workflow_id
@@ -43,7 +43,7 @@ REBUILD_CONCURRENCY = 8
 
 
 def reports_dir() -> Path:
-    return Path(os.environ.get("SRO_DATA_DIR") or "data") / "reports"
+    return settings().data_dir / "reports"
 
 
 async def dispatch(args: argparse.Namespace) -> int:
@@ -288,7 +288,7 @@ def cmd_learning(args: argparse.Namespace) -> int:
                 produced_on=date.fromisoformat(args.on),
                 case_ref=case_ref,
                 partnership=args.partnership,
-                recorded_by=args.by_name or os.environ.get("SRO_USER_NAME") or None,
+                recorded_by=args.by_name or settings().user_name or None,
             )
         what = "7-minute briefing" if args.kind == "briefing" else "training"
         print(f"{'Recorded' if added else 'Already recorded'}: {what} {args.title!r} on {args.on}.")
