@@ -26,6 +26,7 @@ from gateway.connection import connect as default_connect
 from gateway.refs import case_ref_of, visibility_query
 from safeguarding.case import CaseStatus, DecisionResult
 from safeguarding.deadlines import DeadlineState
+from safeguarding.ids import CaseRef
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Route, Stage
 from workflows import search_attributes as sa
@@ -270,7 +271,7 @@ def _row(workflow_id: str, execution: Any) -> CaseRow:
     case_ref = case_ref_of(workflow_id)
     return CaseRow(
         case_ref=case_ref,
-        partnership=attrs.get(sa.PARTNERSHIP) or case_ref.split("-")[0],
+        partnership=attrs.get(sa.PARTNERSHIP) or CaseRef.partnership(case_ref),
         stage=_member(Stage, stage),
         route=_member(Route, route),
         running=execution.status is not None and execution.status.name == "RUNNING",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +27,11 @@ from console.backend import CaseBackend, CaseNotReady
 from console.config import ConsoleSettings
 from console.forms import DecisionForm, decision_form
 from console.users import ConsoleRole, User, load_users
+from gateway.refs import workflow_id
 from safeguarding.case import CaseStatus
+from safeguarding.ids import CaseRef
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import DecisionKind
-from workflows.referral import CASE_REF_PATTERN, workflow_id
 
 #: Fields a console form may have (the referral form has about a hundred).
 MAX_FORM_FIELDS = 400
@@ -39,7 +39,6 @@ MAX_FORM_FIELDS = 400
 OPENING_WAIT_SECONDS = 5.0
 
 log = logging.getLogger("console")
-_CASE_REF = re.compile(CASE_REF_PATTERN)
 
 
 class Refusal(Exception):
@@ -204,7 +203,7 @@ def _no_such_case() -> Refusal:
 async def load_status(console: ConsoleState, user: User, case_ref: str) -> CaseStatus:
     """A case the user may see (404 for a case of another partnership, as for none at all);
     a case still opening is waited for a little."""
-    if not _CASE_REF.match(case_ref) or not user.may_see(case_ref.split("-")[0]):
+    if not CaseRef.is_valid(case_ref) or not user.may_see(CaseRef.partnership(case_ref)):
         raise _no_such_case()
     waited = 0.0
     while True:

@@ -40,6 +40,7 @@ from safeguarding.decisions import (
     Person,
 )
 from safeguarding.fields import shape_of
+from safeguarding.ids import DeadlineId
 from safeguarding.referral import (
     MAX_CHILDREN,
     Child,
@@ -268,9 +269,9 @@ def _narrow(
         return _with(spec, choices=tuple(c for c in spec.choices if c[0] != closing))
     if kind is DecisionKind.INFORMATION_RETURNED and spec.name == "agency":
         waiting = [
-            d.deadline_id.removeprefix("information-")
+            agency
             for d in status.deadlines
-            if d.deadline_id.startswith("information-") and d.state in OPEN_STATES
+            if (agency := DeadlineId.information_agency(d.deadline_id)) and d.state in OPEN_STATES
         ]
         if waiting:
             return _with(spec, choices=tuple(c for c in spec.choices if c[0] in waiting))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from console.users import ConsoleRole, User
 from safeguarding.case import CaseStatus
 from safeguarding.deadlines import DeadlineState
+from safeguarding.ids import DeadlineId
 from safeguarding.referral import Referral
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import ActionStatus, DecisionKind, Role
@@ -71,7 +72,7 @@ def owed(user: User, status: CaseStatus, settings: PartnershipSettings) -> list[
 
 
 def _information_outstanding(user: User, status: CaseStatus) -> bool:
-    wanted = f"information-{user.agency.value}"
+    wanted = DeadlineId.information(user.agency)
     return any(d.deadline_id == wanted and d.state in OPEN_STATES for d in status.deadlines)
 
 

@@ -7,9 +7,9 @@ One module for the conventions every interface shares: `LSCP-2026-1A2B3C` is cas
 from __future__ import annotations
 
 import re
-import secrets
 
 from gateway.errors import InvalidQuery
+from safeguarding.ids import CaseRef, EscalationRef
 from safeguarding.vocabulary import Route, Stage
 from workflows import search_attributes as sa
 
@@ -17,12 +17,12 @@ from workflows import search_attributes as sa
 REFERRAL_WORKFLOW_TYPE = "ReferralWorkflow"
 ESCALATION_WORKFLOW_TYPE = "ProfessionalDisagreementWorkflow"
 
-# The same patterns as the workflows' inputs validate (tests/gateway/test_errors.py checks), kept
-# here so reading a reference does not load the workflow's models: `sro --help` stays light.
+# The domain's references (safeguarding/ids.py, light to import); the workflow ids are the
+# gateway's convention.
 WORKFLOW_ID_PREFIX = "referral-"
 ESCALATION_WORKFLOW_ID_PREFIX = "escalation-"
-CASE_REF_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]{4}-[0-9A-F]{6}$")
-ESCALATION_REF_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*-ESC-[0-9]{4}-[0-9A-F]{6}$")
+CASE_REF_PATTERN = re.compile(CaseRef.PATTERN)
+ESCALATION_REF_PATTERN = re.compile(EscalationRef.PATTERN)
 PARTNERSHIP_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 __all__ = [
@@ -50,15 +50,11 @@ def escalation_workflow_id(escalation_ref: str) -> str:
 
 
 def new_case_ref(partnership: str, year: int) -> str:
-    case_ref = f"{partnership}-{year:04d}-{secrets.token_hex(3).upper()}"
-    assert CASE_REF_PATTERN.match(case_ref), case_ref
-    return case_ref
+    return CaseRef.new(partnership, year)
 
 
 def new_escalation_ref(partnership: str, year: int) -> str:
-    ref = f"{partnership}-ESC-{year:04d}-{secrets.token_hex(3).upper()}"
-    assert ESCALATION_REF_PATTERN.match(ref), ref
-    return ref
+    return EscalationRef.new(partnership, year)
 
 
 def case_ref_of(workflow_id_: str) -> str:
