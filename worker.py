@@ -20,6 +20,7 @@ from activities import ALL_ACTIVITIES
 from config import SettingsError, settings
 from config.defaults import MAX_CACHED_WORKFLOWS as MAX_CACHED_WORKFLOWS
 from gateway.connection import connect, connect_config, task_queue
+from safeguarding.model import build_all
 from safeguarding.profiles import ProfileError, load_profiles
 from security.files import private_data_dir
 from workflows.escalation import ProfessionalDisagreementWorkflow
@@ -44,6 +45,7 @@ def build_worker(
     workflows: Sequence[type] = WORKFLOWS,
     activities: Sequence[Callable[..., Any]] = ALL_ACTIVITIES,
 ) -> Worker:
+    build_all()  # the models' validators, outside the workflow sandbox (safeguarding/model.py)
     return Worker(
         client,
         task_queue=queue or task_queue(),

@@ -3,20 +3,20 @@ with are recorded in its history: a later change to a profile never changes a ru
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from safeguarding.model import DomainModel
 from safeguarding.profiles import ProfileError, profile_for
 from safeguarding.referral import PartnershipCode
 from safeguarding.settings import PartnershipSettings
 
 
-class LoadPartnershipInput(BaseModel):
+class LoadPartnershipInput(DomainModel):
     partnership: PartnershipCode
 
 
-class LoadPartnershipResult(BaseModel):
+class LoadPartnershipResult(DomainModel):
     settings: PartnershipSettings
 
 

@@ -7,20 +7,20 @@ the worker registers the implementation under the same name.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from temporalio import activity
 
+from safeguarding.model import DomainModel
 from safeguarding.projection import CaseSnapshot
 
 #: The activity's name: the implementation and the declaration below share it.
 RECORD_CASE = "record_case"
 
 
-class RecordCaseInput(BaseModel):
+class RecordCaseInput(DomainModel):
     snapshot: CaseSnapshot
 
 
-class RecordCaseResult(BaseModel):
+class RecordCaseResult(DomainModel):
     case_ref: str
     #: The register holds the case's history up to (not including) this index.
     history_upto: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from safeguarding import machine
 from safeguarding.case_records import (
@@ -28,13 +28,14 @@ from safeguarding.case_records import (
 from safeguarding.clock import uk_today
 from safeguarding.deadlines import Deadline, DeadlineState
 from safeguarding.decisions import Decision
+from safeguarding.model import DomainModel
 from safeguarding.notices import Notice
 from safeguarding.referral import Referral
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import Agency, DecisionKind, OtherReviewType, Route, Stage
 
 
-class CaseFile(BaseModel):
+class CaseFile(DomainModel):
     """Everything the workflow knows about one referral; carried across continue-as-new."""
 
     model_config = ConfigDict(extra="forbid")

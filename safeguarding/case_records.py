@@ -11,10 +11,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from safeguarding.deadlines import DeadlineKind, DeadlineRequest, DeadlineState
 from safeguarding.decisions import Person
+from safeguarding.model import DomainModel
 from safeguarding.notices import Notice
 from safeguarding.vocabulary import (
     ActionStatus,
@@ -69,7 +70,7 @@ class HistoryKind(StrEnum):
 Channel = Literal["update", "signal", "system"]
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     at: datetime
@@ -87,21 +88,21 @@ class HistoryEntry(BaseModel):
     why: str | None = None
 
 
-class Effects(BaseModel):
+class Effects(DomainModel):
     """What a decision asks the workflow to do outside the case: plan deadlines, send notices."""
 
     deadline_requests: list[DeadlineRequest] = Field(default_factory=list)
     notices: list[Notice] = Field(default_factory=list)
 
 
-class InformationRecord(BaseModel):
+class InformationRecord(DomainModel):
     agency: Agency
     requested_on: date
     returned_on: date | None = None
     returned_by: Person | None = None
 
 
-class Action(BaseModel):
+class Action(DomainModel):
     action_id: str
     recommendation: str
     description: str
@@ -143,7 +144,7 @@ class Action(BaseModel):
             self.earlier_evidence += drop
 
 
-class RapidReviewRecord(BaseModel):
+class RapidReviewRecord(DomainModel):
     decided_on: date
     recommendation: ReviewOutcome
     attendees: list[Person]
@@ -152,14 +153,14 @@ class RapidReviewRecord(BaseModel):
     learning: str | None = None
 
 
-class PanelResponseRecord(BaseModel):
+class PanelResponseRecord(DomainModel):
     received_on: date
     panel_agrees: bool
     outcome: ReviewOutcome
     national_review: bool
 
 
-class CsprRecord(BaseModel):
+class CsprRecord(DomainModel):
     decided_on: date
     lead_reviewer: str | None = None
     planned_publication_on: date | None = None
@@ -169,14 +170,14 @@ class CsprRecord(BaseModel):
     not_published_reasons: str | None = None
 
 
-class CaseOfConcernRecord(BaseModel):
+class CaseOfConcernRecord(DomainModel):
     approach: CaseOfConcernApproach | None = None
     agencies: list[Agency] = Field(default_factory=list)
     outcome_summary: str | None = None
     shared_with: list[str] = Field(default_factory=list)
 
 
-class DecisionResult(BaseModel):
+class DecisionResult(DomainModel):
     """What the sender of a decision gets back."""
 
     decision_id: str
@@ -187,7 +188,7 @@ class DecisionResult(BaseModel):
     deadlines: list[DeadlineView] = Field(default_factory=list)
 
 
-class DeadlineView(BaseModel):
+class DeadlineView(DomainModel):
     deadline_id: str
     kind: DeadlineKind
     title: str
@@ -202,14 +203,14 @@ class DeadlineView(BaseModel):
     escalate_at: datetime
 
 
-class Task(BaseModel):
+class Task(DomainModel):
     task: str
     owed_by: str
     due_on: date | None = None
     state: DeadlineState | None = None
 
 
-class CaseStatus(BaseModel):
+class CaseStatus(DomainModel):
     case_ref: str
     partnership: str
     partnership_name: str
@@ -234,6 +235,3 @@ class CaseStatus(BaseModel):
     #: The position in the whole case history of `history[0]`: the entries before it (this many)
     #: are in the register (its history table), not shown here.
     history_from: int = 0
-
-
-DecisionResult.model_rebuild()

@@ -10,8 +10,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from safeguarding.model import DomainModel
 from safeguarding.settings import MeetingCadence
 
 
@@ -36,7 +37,7 @@ class DeadlineState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class WorkingDaysAfter(BaseModel):
+class WorkingDaysAfter(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     rule: Literal["working_days_after"] = "working_days_after"
     start: date
@@ -46,7 +47,7 @@ class WorkingDaysAfter(BaseModel):
         return f"{self.days} working days after {self.start.isoformat()}"
 
 
-class MonthsAfter(BaseModel):
+class MonthsAfter(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     rule: Literal["months_after"] = "months_after"
     start: date
@@ -56,7 +57,7 @@ class MonthsAfter(BaseModel):
         return f"{self.months} calendar months after {self.start.isoformat()}"
 
 
-class WorkingDaysBefore(BaseModel):
+class WorkingDaysBefore(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     rule: Literal["working_days_before"] = "working_days_before"
     target: date
@@ -66,7 +67,7 @@ class WorkingDaysBefore(BaseModel):
         return f"{self.days} working days before {self.target.isoformat()}"
 
 
-class NextMeeting(BaseModel):
+class NextMeeting(DomainModel):
     """Due at the group's next meeting after `start` (or within a virtual panel's days)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,7 +79,7 @@ class NextMeeting(BaseModel):
         return f"next meeting of {self.meetings.describe()} after {self.start.isoformat()}"
 
 
-class OnDate(BaseModel):
+class OnDate(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     rule: Literal["on_date"] = "on_date"
     due: date
@@ -93,7 +94,7 @@ DeadlineRule = Annotated[
 ]
 
 
-class DeadlineRequest(BaseModel):
+class DeadlineRequest(DomainModel):
     """A deadline the case wants opened (or moved): what it is, who owes it, how it is counted."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -106,7 +107,7 @@ class DeadlineRequest(BaseModel):
     rule: DeadlineRule
 
 
-class DeadlinePlan(BaseModel):
+class DeadlinePlan(DomainModel):
     """A computed due date and the moments its reminder and escalations fire (UTC)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -118,7 +119,7 @@ class DeadlinePlan(BaseModel):
     escalate_again_at: datetime
 
 
-class Extension(BaseModel):
+class Extension(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     previous_due_on: date
@@ -129,7 +130,7 @@ class Extension(BaseModel):
     decision_id: str
 
 
-class Deadline(BaseModel):
+class Deadline(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     deadline_id: str

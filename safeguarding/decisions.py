@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from safeguarding.model import DomainModel
 from safeguarding.vocabulary import (
     ActionStatus,
     Agency,
@@ -45,7 +46,7 @@ Via = Literal["sro", "console"]
 SET_BY_INTERFACE = frozenset({"via"})
 
 
-class Person(BaseModel):
+class Person(DomainModel):
     """Who made a decision: a name, the role they acted in and their agency."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -58,7 +59,7 @@ class Person(BaseModel):
         return f"{self.name} ({self.role.value.replace('_', ' ')}, {self.agency.label})"
 
 
-class DecisionBase(BaseModel):
+class DecisionBase(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     decision_id: Identifier = Field(
@@ -110,7 +111,7 @@ class NotificationSubmitted(DecisionBase):
     reference: ShortText = Field(description="the National Panel's notification reference")
 
 
-class InformationRequest(BaseModel):
+class InformationRequest(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     agency: Agency
@@ -269,7 +270,7 @@ Decision = Annotated[
     Field(discriminator="kind"),
 ]
 
-DECISION_ADAPTER: TypeAdapter[Decision] = TypeAdapter(Decision)
+DECISION_ADAPTER: TypeAdapter[Decision] = TypeAdapter(Decision, config=ConfigDict(defer_build=True))
 
 #: The model that carries each kind, for forms and the command line.
 DECISION_MODELS: dict[DecisionKind, type[DecisionBase]] = {

@@ -25,6 +25,7 @@ from safeguarding.decisions import (
     validation_problems,
 )
 from safeguarding.ids import CaseRef, DeadlineId, EscalationRef
+from safeguarding.model import DomainModel
 from safeguarding.referral import PartnershipCode
 from safeguarding.settings import EscalationStage, PartnershipSettings
 from safeguarding.vocabulary import Agency
@@ -32,7 +33,7 @@ from safeguarding.vocabulary import Agency
 ESCALATION_REF_PATTERN = EscalationRef.PATTERN
 
 
-class Disagreement(BaseModel):
+class Disagreement(DomainModel):
     """What a practitioner raises. `concern` may hold personal data: payloads only."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -49,7 +50,7 @@ class Disagreement(BaseModel):
     )
 
 
-class Resolve(BaseModel):
+class Resolve(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     action: Literal["resolve"] = "resolve"
     decision_id: Identifier
@@ -57,7 +58,7 @@ class Resolve(BaseModel):
     outcome: LongText = Field(description="how it was resolved")
 
 
-class EscalateNow(BaseModel):
+class EscalateNow(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     action: Literal["escalate"] = "escalate"
     decision_id: Identifier
@@ -66,7 +67,9 @@ class EscalateNow(BaseModel):
 
 
 EscalationDecision = Annotated[Resolve | EscalateNow, Field(discriminator="action")]
-_ADAPTER: TypeAdapter[EscalationDecision] = TypeAdapter(EscalationDecision)
+_ADAPTER: TypeAdapter[EscalationDecision] = TypeAdapter(
+    EscalationDecision, config=ConfigDict(defer_build=True)
+)
 
 
 def parse_escalation_decision(raw: Any) -> EscalationDecision:
@@ -84,7 +87,7 @@ def parse_escalation_decision(raw: Any) -> EscalationDecision:
         ) from err
 
 
-class StageRecord(BaseModel):
+class StageRecord(DomainModel):
     stage: int
     name: str
     who: str
@@ -96,14 +99,14 @@ class StageRecord(BaseModel):
     left_because: Literal["resolved", "timed_out", "escalated"] | None = None
 
 
-class EscalationEvent(BaseModel):
+class EscalationEvent(DomainModel):
     at: datetime
     text: str
     by: Person | None = None
     decision_id: str | None = None
 
 
-class EscalationStatus(BaseModel):
+class EscalationStatus(DomainModel):
     escalation_ref: str
     partnership: str
     partnership_name: str
@@ -123,7 +126,7 @@ class EscalationStatus(BaseModel):
     history: list[EscalationEvent]
 
 
-class Escalation(BaseModel):
+class Escalation(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     escalation_ref: str

@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from safeguarding.model import DomainModel
 
 
-class Notice(BaseModel):
+class Notice(DomainModel):
     """A message to people, sent by the notification activity. Never carries child data."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from safeguarding.case import Case, HistoryEntry, HistoryKind
 from safeguarding.deadlines import Deadline
+from safeguarding.model import DomainModel
 from safeguarding.referral import Child
 
 #: At most this many history entries go in one snapshot (a backlog goes in several calls).
@@ -35,7 +36,7 @@ MAX_HISTORY_PER_SNAPSHOT = 200
 AGE_BANDS = ("under 1", "1 to 5", "6 to 10", "11 to 15", "16 to 17", "18 to 24", "unknown")
 
 
-class _Row(BaseModel):
+class _Row(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -152,7 +153,7 @@ class HistoryRow(_Row):
     why: str | None
 
 
-class CaseSnapshot(BaseModel):
+class CaseSnapshot(DomainModel):
     """What the register needs from one case now. `history` holds entries `history_from` up to
     (not including) `history_upto` (positions in the case's whole history); rows the register
     already has may be left out."""

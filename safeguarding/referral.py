@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 
 from dateutil.relativedelta import relativedelta
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -22,6 +21,7 @@ from pydantic import (
 
 from safeguarding import horizon
 from safeguarding.decisions import LongText, ShortText, explain_validation_error
+from safeguarding.model import DomainModel
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import Agency
 
@@ -52,7 +52,7 @@ def age_on(date_of_birth: date, day: date) -> int:
     return relativedelta(day, date_of_birth).years
 
 
-class Child(BaseModel):
+class Child(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: ShortText = Field(description="name or initials, as the referral form gives it")
@@ -74,7 +74,7 @@ class Child(BaseModel):
         return self
 
 
-class Referrer(BaseModel):
+class Referrer(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: ShortText
@@ -84,7 +84,7 @@ class Referrer(BaseModel):
     )
 
 
-class Referral(BaseModel):
+class Referral(DomainModel):
     """A referral as the coordinator records it on receipt."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from safeguarding.contacts import Contacts
+from safeguarding.model import DomainModel
 from safeguarding.vocabulary import Agency, DecisionKind, OtherReviewType, Role, TriageOutcome
 
 WorkingDays = Annotated[int, Field(ge=0, le=250)]
 
 
-class Authority(BaseModel):
+class Authority(DomainModel):
     """One way of being allowed to make a decision: any of these roles, from any of these
     agencies (all agencies when `agencies` is empty)."""
 
@@ -88,7 +89,7 @@ def default_authorities() -> dict[DecisionKind, list[Authority]]:
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-class MeetingCadence(BaseModel):
+class MeetingCadence(DomainModel):
     """When a group meets, so a decision that needs a meeting is due by the next one.
 
     - weekly: every `weekday`;
@@ -131,7 +132,7 @@ class MeetingCadence(BaseModel):
         return f"{self.group} ({every})"
 
 
-class EscalationStage(BaseModel):
+class EscalationStage(DomainModel):
     """One stage of a professional-disagreement escalation policy."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -168,7 +169,7 @@ def default_escalation_stages() -> list[EscalationStage]:
     ]
 
 
-class EscalationPolicy(BaseModel):
+class EscalationPolicy(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     stages: list[EscalationStage] = Field(default_factory=default_escalation_stages, min_length=1)
@@ -195,7 +196,7 @@ class EscalationPolicy(BaseModel):
         return self.stages[number - 1]
 
 
-class PlanningRules(BaseModel):
+class PlanningRules(DomainModel):
     """What planning a deadline needs from the settings: all `plan_deadlines` is sent, rather
     than the whole settings (about 5 KB) with every call."""
 
@@ -206,7 +207,7 @@ class PlanningRules(BaseModel):
     closure_days: list[date] = Field(default_factory=list, max_length=400)
 
 
-class PartnershipSettings(BaseModel):
+class PartnershipSettings(DomainModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: str = Field("ENGLAND", pattern=r"^[A-Z][A-Z0-9_]*$", min_length=2, max_length=16)

@@ -18,6 +18,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from temporalio.testing import WorkflowEnvironment
 
 from gateway.connection import data_converter
+from safeguarding.model import build_all
 from tests import clock
 
 # Every test client, worker and replayer encrypts payloads with this test-only key (never used
@@ -208,6 +209,13 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 # --------------------------------------------------------------------------- the register
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _models_built() -> None:
+    """The domain models' validators are built lazily (`defer_build`); a worker builds them
+    before it runs workflows (`worker.build_worker`), and so do the tests' own workers."""
+    build_all()
 
 
 @pytest.fixture(scope="session", autouse=True)

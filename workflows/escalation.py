@@ -12,13 +12,13 @@ import contextlib
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from temporalio import workflow
 from temporalio.common import RawValue, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import PlanDeadlinesInput, plan_deadlines
+    from activities.deadlines_io import PlanDeadlinesInput, plan_deadlines
     from activities.partnerships import LoadPartnershipInput, load_partnership_settings
     from safeguarding.case import DecisionRefused, Notice
     from safeguarding.deadlines import DeadlineRequest
@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         EscalationStatus,
         parse_escalation_decision,
     )
+    from safeguarding.model import DomainModel
     from security.marks import UNSEALED, Unsealed
     from workflows import search_attributes as sa
     from workflows.delivery import deliver
@@ -47,13 +48,13 @@ with workflow.unsafe.imports_passed_through():
 REFUSAL_TYPES = {"wrong_stage": "WrongStage", "conflict": "Conflict"}
 
 
-class EscalationInput(BaseModel):
+class EscalationInput(DomainModel):
     escalation_ref: str = Field(pattern=ESCALATION_REF_PATTERN)
     disagreement: Disagreement
     search_attributes: bool = True
 
 
-class EscalationResult(BaseModel):
+class EscalationResult(DomainModel):
     escalation_ref: str
     resolved_at_stage: int
     reached_partnership: bool

@@ -21,7 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.deadlines import PlanDeadlinesInput, plan_deadlines
+    from activities.deadlines_io import PlanDeadlinesInput, plan_deadlines
     from activities.partnerships import LoadPartnershipInput, load_partnership_settings
     from safeguarding import projection
     from safeguarding.case import (

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import (
-    BaseModel,
     Field,
     ModelWrapValidatorHandler,
     ValidationError,
@@ -23,6 +22,7 @@ from safeguarding.case import Case
 from safeguarding.decisions import explain_validation_error
 from safeguarding.escalation import ESCALATION_REF_PATTERN
 from safeguarding.ids import CaseRef
+from safeguarding.model import DomainModel
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Route
 
@@ -30,7 +30,7 @@ from safeguarding.vocabulary import Route
 CASE_REF_PATTERN = CaseRef.PATTERN
 
 
-class ReferralOptions(BaseModel):
+class ReferralOptions(DomainModel):
     """How this run behaves, as opposed to what the case is."""
 
     #: Upsert the custom search attributes (the dev server registers them; the time-skipping
@@ -52,7 +52,7 @@ class InvalidStart(Exception):
     retry. Not a `ValueError`, so pydantic passes it through rather than wrapping it."""
 
 
-class ReferralInput(BaseModel):
+class ReferralInput(DomainModel):
     case_ref: str = Field(pattern=CASE_REF_PATTERN)
     referral: Referral
     options: ReferralOptions = ReferralOptions()
@@ -79,7 +79,7 @@ class ReferralInput(BaseModel):
             raise InvalidStart(f"case not started: {reason}") from None
 
 
-class ReferralResult(BaseModel):
+class ReferralResult(DomainModel):
     case_ref: str
     route: Route
     closed_at: datetime | None
@@ -87,7 +87,7 @@ class ReferralResult(BaseModel):
     runs: int
 
 
-class EscalationNote(BaseModel):
+class EscalationNote(DomainModel):
     """A linked escalation's news for the case history (no personal data)."""
 
     escalation_ref: str = Field(pattern=ESCALATION_REF_PATTERN)
