@@ -34,8 +34,11 @@ __all__ = [
 
 class SealedPayloadConverter(PydanticPayloadConverter):
     """The pydantic converter, refusing to read a payload the codec marked as not sealed by a
-    key from the ring into a typed value. A `RawValue` (a decision) is handed over as it is:
-    the workflow refuses it and records the refusal."""
+    key from the ring into a typed value (a new case's input, a typed signal). A `RawValue` (a
+    decision) is handed over as it is, and an untyped read (the workflow reading a decision it
+    took raw) is let through: the workflow looks at the mark itself, refuses and records the
+    refusal, or, replaying a run from before it refused such payloads, applies it as it did
+    then (`SEALED_PATCH`)."""
 
     def from_payloads(
         self, payloads: Sequence[Payload], type_hints: list[type] | None = None
@@ -43,7 +46,7 @@ class SealedPayloadConverter(PydanticPayloadConverter):
         hints = list(type_hints or [])
         for index, payload in enumerate(payloads):
             hint = hints[index] if index < len(hints) else None
-            if payload.metadata.get(UNSEALED) and hint is not RawValue:
+            if payload.metadata.get(UNSEALED) and hint not in (RawValue, None):
                 raise Unsealed(
                     "refused: the payload is not encrypted with a key from the ring "
                     "(holding the key is what lets a client write)"

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         NOT_SEALED,
         PLANNING_RETRY,
         PLANNING_TIMEOUT,
+        SEALED_PATCH,
         EscalationNote,
         workflow_id,
     )
@@ -160,7 +161,7 @@ class ProfessionalDisagreementWorkflow:
     @decide.validator
     def _validate(self, raw: RawValue) -> None:
         try:
-            decision = self._parse(raw)
+            decision = self._parse(raw, validating=True)
             if self._escalation is not None:
                 self._escalation.check(decision)
         except (InvalidDecision, DecisionRefused) as err:
@@ -184,8 +185,10 @@ class ProfessionalDisagreementWorkflow:
                 await self._carry_out(*escalation.apply(decision, workflow.now()))
             self._changed = True
 
-    def _parse(self, raw: RawValue) -> EscalationDecision:
-        if raw.payload.metadata.get(UNSEALED):
+    def _parse(self, raw: RawValue, *, validating: bool = False) -> EscalationDecision:
+        # A validator's refusal is never in history; a handler's is, so runs that took such a
+        # payload before it was refused keep their path (workflow.patched, as the referral's).
+        if raw.payload.metadata.get(UNSEALED) and (validating or workflow.patched(SEALED_PATCH)):
             raise InvalidDecision(NOT_SEALED)
         size = raw.payload.ByteSize()
         if size > MAX_DECISION_BYTES:

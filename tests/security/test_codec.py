@@ -140,6 +140,9 @@ async def test_the_converter_will_not_read_an_unsealed_payload_as_a_typed_value(
     # A RawValue (how workflows take decisions) is handed over, mark and all.
     [raw] = converter.payload_converter.from_payloads([marked], [RawValue])
     assert raw.payload.metadata[UNSEALED] == b"1"
+    # An untyped read (a workflow reading the decision it took raw, after checking the mark
+    # itself; or replaying a run from before payloads were refused) reads it.
+    assert converter.payload_converter.from_payloads([marked]) == ["a forged referral"]
     # Sealed payloads read as before.
     [sealed] = await converter.encode(["a real referral"])
     assert await converter.decode([sealed], [str]) == ["a real referral"]
