@@ -261,7 +261,6 @@ async def test_a_case_started_without_the_key_fails_at_once(cases: Cases) -> Non
 async def test_escalation_news_is_checked_and_attributed(cases: Cases) -> None:
     handle = await cases.start()
     await status(handle)
-    case_ref = handle.id.removeprefix("referral-")
     ours = f"ENGLAND-ESC-2026-{uuid.uuid4().hex[:6].upper()}"
 
     async def send(**fields: Any) -> None:
@@ -278,7 +277,6 @@ async def test_escalation_news_is_checked_and_attributed(cases: Cases) -> None:
     assert any(f"{theirs} is not ENGLAND's" in t for t in texts)
     assert any("sent_by" in t for t in texts)
     assert any("control or formatting characters" in t for t in texts)
-    assert case_ref
     note = EscalationNote(
         escalation_ref=ours,
         text=f"Professional disagreement {ours} raised",
