@@ -28,8 +28,10 @@ SECRET_FILE_NAME = "console-secret"
 MIN_SECRET_LENGTH = 32
 
 
-def load_secret(data_dir: Path) -> str:
-    """SRO_CONSOLE_SECRET, or the secret in the data folder (created on first use, mode 0600)."""
+def read_secret(data_dir: Path) -> str | None:
+    """SRO_CONSOLE_SECRET, or the secret in the data folder if there is a usable one; never
+    creates it (the codec server reads it too: a second writer could race the console and leave
+    the two with different secrets)."""
     given = settings().console_secret
     if given:
         if len(given) < MIN_SECRET_LENGTH:
@@ -37,11 +39,19 @@ def load_secret(data_dir: Path) -> str:
                 f"SRO_CONSOLE_SECRET must have at least {MIN_SECRET_LENGTH} characters"
             )
         return given
+    try:
+        secret = (data_dir / SECRET_FILE_NAME).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return secret if len(secret) >= MIN_SECRET_LENGTH else None
+
+
+def load_secret(data_dir: Path) -> str:
+    """SRO_CONSOLE_SECRET, or the secret in the data folder (created on first use, mode 0600)."""
+    secret = read_secret(data_dir)
+    if secret is not None:
+        return secret
     path = data_dir / SECRET_FILE_NAME
-    if path.exists():
-        secret = path.read_text(encoding="utf-8").strip()
-        if len(secret) >= MIN_SECRET_LENGTH:
-            return secret
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -46,7 +46,7 @@ from safeguarding.referral import (
     Child,
     Referral,
     Referrer,
-    referral_problem_at,
+    received_problem,
     referral_problems,
 )
 from safeguarding.settings import PartnershipSettings
@@ -711,7 +711,7 @@ def parse_referral_form(
     settings = settings_for.get(referral.partnership)
     if settings is None:
         state.add("partnership", "Choose a partnership you work for.")
-        problems = [p for p in [referral_problem_at(referral, today)] if p is not None]
+        problems = [p for p in [received_problem(referral, today)] if p is not None]
     else:
         # The same rule as the command line's: the domain says what is missing.
         problems = referral_problems(referral, settings, today)

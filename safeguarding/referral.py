@@ -177,7 +177,9 @@ class ReferralProblem:
         return f"{self.field}: {self.message}"
 
 
-def _received_problem(referral: Referral, today: date) -> ReferralProblem | None:
+def received_problem(referral: Referral, today: date) -> ReferralProblem | None:
+    """The received date's problem alone, whatever the partnership: in the future, or longer
+    ago than a case is entered late."""
     if referral.received_on > today:
         return ReferralProblem("received_on", f"{referral.received_on} is in the future")
     earliest = horizon.earliest_received(today)
@@ -190,16 +192,11 @@ def _received_problem(referral: Referral, today: date) -> ReferralProblem | None
     return None
 
 
-def referral_problem_at(referral: Referral, today: date) -> ReferralProblem | None:
-    """The received date's problem alone (whatever the partnership), by field."""
-    return _received_problem(referral, today)
-
-
 def referral_problem(referral: Referral, today: date) -> str | None:
     """What makes a referral implausible on `today` (its own fields are checked by the
     model): received in the future or longer ago than a case is entered late. The workflow
     refuses such a start whatever the partnership (its message is in recorded histories)."""
-    problem = _received_problem(referral, today)
+    problem = received_problem(referral, today)
     return str(problem) if problem else None
 
 
@@ -211,7 +208,7 @@ def referral_problems(
     settings, and a late referral (past the partnership's time limit after the incident)
     without its reason. Empty: complete. Every interface asks this before it starts a case."""
     problems = []
-    received = _received_problem(referral, today)
+    received = received_problem(referral, today)
     if received:
         problems.append(received)
     if referral.partnership != settings.code:

@@ -24,7 +24,6 @@ SRO_CONSOLE_IDLE_MINUTES.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -33,7 +32,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from config import settings
-from console.auth import MIN_SECRET_LENGTH, SECRET_FILE_NAME
+from console.auth import read_secret
+from console.config import is_loopback
 from console.permissions import PERSONAL_DATA_ROLES
 from console.sessions import IDLE_TIMEOUT, SessionPolicy, SessionStore
 from console.users import DEMO_USERS_FILE, User, load_users
@@ -53,23 +53,6 @@ class Reader:
     role: str
 
 
-def read_console_secret(data_dir: Path) -> str | None:
-    """The console's secret as console/auth.py `load_secret` finds it, but never created here: a
-    second writer could race the console and leave the two with different secrets."""
-    given = settings().console_secret
-    if given:
-        if len(given) < MIN_SECRET_LENGTH:
-            raise ValueError(
-                f"SRO_CONSOLE_SECRET must have at least {MIN_SECRET_LENGTH} characters"
-            )
-        return given
-    try:
-        secret = (data_dir / SECRET_FILE_NAME).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return secret if len(secret) >= MIN_SECRET_LENGTH else None
-
-
 class StoreLookup:
     """`lookup_user` on the console's session store, opened at first use: the codec server
     starts before the console, which creates the secret and the sessions table."""
@@ -84,7 +67,7 @@ class StoreLookup:
     def __call__(self, token: str) -> str | None:
         with self._lock:
             if self._store is None:
-                secret = read_console_secret(self._data_dir)
+                secret = read_secret(self._data_dir)
                 if secret is None:  # no console has run yet, so nobody is signed in
                     return None
                 self._store = SessionStore(secret, self._policy, url=self._url)
@@ -154,15 +137,6 @@ def _idle_from_env() -> timedelta:
     return IDLE_TIMEOUT if minutes is None else timedelta(minutes=minutes)
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def users_path_from_env(host: str) -> Path:
     """SRO_CONSOLE_USERS; the demo users (a published password) only where the console allows
     them: asked for by the dev stack (SRO_CONSOLE_DEMO_USERS=1) and listening on loopback."""
@@ -170,7 +144,7 @@ def users_path_from_env(host: str) -> Path:
     if given:
         return given
     asked = settings().console_demo_users
-    if not (asked and _loopback(host)):
+    if not (asked and is_loopback(host)):
         raise ValueError(
             "SRO_CODEC_CONSOLE_SESSIONS needs the console's users file: set SRO_CONSOLE_USERS "
             "(the demo users are accepted only in the dev stack, on a loopback address)"
@@ -181,7 +155,7 @@ def users_path_from_env(host: str) -> Path:
 def from_env(host: str, partnerships: Iterable[str]) -> ConsoleSignIn:
     """Console sign-in for the codec server, configured as the console is (see the module)."""
     data_dir = settings().data_dir
-    read_console_secret(data_dir)  # a bad SRO_CONSOLE_SECRET stops the start, not a request
+    read_secret(data_dir)  # a bad SRO_CONSOLE_SECRET stops the start, not a request
     policy = SessionPolicy(idle=_idle_from_env())
     users = UsersFile(users_path_from_env(host))
     load_users(users.path)  # a users file that cannot be used stops the start too

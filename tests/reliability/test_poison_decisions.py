@@ -13,7 +13,6 @@ the case restored) is in tests/workflows/test_referral_trust.py.
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -31,9 +30,8 @@ from safeguarding.decisions import DECISION_MODELS, InvalidDecision, parse_decis
 from safeguarding.planning import plan_deadline
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import DecisionKind
+from tests.reliability.test_bad_input import examples
 
-#: RELIABILITY_EXAMPLE_FACTOR=10 runs ten times the examples (RELIABILITY.md's figures).
-FACTOR = max(1, int(os.environ.get("RELIABILITY_EXAMPLE_FACTOR", "1")))
 TODAY = date(2026, 11, 20)
 SETTINGS = PartnershipSettings()
 CALENDAR = WorkingCalendar(SETTINGS.closure_days)
@@ -130,7 +128,7 @@ def probes(draw: st.DrawFn, case: Case, step: routes.Step) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=400 * FACTOR,
+    max_examples=examples(400),  # RELIABILITY_EXAMPLE_FACTOR=10: RELIABILITY.md's figures
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

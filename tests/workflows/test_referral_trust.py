@@ -3,7 +3,6 @@ holding a key from the ring can write to one (decisions, signals, new cases, esc
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -28,7 +27,7 @@ from safeguarding import horizon
 from safeguarding.case import CaseStatus, HistoryKind
 from safeguarding.deadlines import OnDate
 from safeguarding.vocabulary import Stage
-from tests.factories import CHAIR, COORDINATOR, decision, referral
+from tests.factories import CHAIR, COORDINATOR, decision, eventually, referral
 from tests.workflows.test_referral import Cases, Handle, deadline, decide, refused, status
 from workflows.referral import ReferralInput, ReferralOptions, ReferralWorkflow, workflow_id
 from workflows.referral_io import EscalationNote
@@ -79,12 +78,9 @@ def refusals(state: CaseStatus) -> list[str]:
 
 
 async def wait_for(handle: Handle, predicate: Any, what: str) -> CaseStatus:
-    for _ in range(2400):  # signals are fire-and-forget: wait for their effect (60 s at most)
-        state = await status(handle)
-        if predicate(state):
-            return state
-        await asyncio.sleep(0.025)
-    pytest.fail(f"never happened: {what}")
+    """Signals are fire-and-forget: wait until their effect shows in the case's status."""
+    state: CaseStatus = await eventually(lambda: status(handle), predicate, what=what)
+    return state
 
 
 # --------------------------------------------------------------------------- poison decisions
