@@ -74,12 +74,15 @@ def umask_of(pid: int) -> int:
 
 def loose(folder: Path) -> list[str]:
     """Everything in folder (itself included) that group or others may use."""
-    paths = [folder, *folder.rglob("*")]
-    return [
-        f"{p} {stat.filemode(p.lstat().st_mode)}"
-        for p in paths
-        if not p.is_symlink() and p.lstat().st_mode & 0o077
-    ]
+    found = []
+    for path in [folder, *folder.rglob("*")]:
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue  # a live stack's short-lived files (SQLite's journal) come and go
+        if not stat.S_ISLNK(mode) and mode & 0o077:
+            found.append(f"{path} {stat.filemode(mode)}")
+    return found
 
 
 CHROMIUM = os.environ.get("SRO_CHROMIUM", "/usr/bin/chromium")
