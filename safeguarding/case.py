@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from safeguarding import horizon, machine
-from safeguarding.case_file import CaseFile
+from safeguarding.case_file import CURRENT_EDITION, CaseFile
 from safeguarding.case_records import (
     RECENT_EVIDENCE,
     RECENT_HISTORY_BYTES,
@@ -102,7 +102,12 @@ class Case(CaseFile):
 
     @classmethod
     def open(
-        cls, case_ref: str, referral: Referral, settings: PartnershipSettings, now: datetime
+        cls,
+        case_ref: str,
+        referral: Referral,
+        settings: PartnershipSettings,
+        now: datetime,
+        edition: int = CURRENT_EDITION,
     ) -> tuple[Case, Effects]:
         case = cls(
             case_ref=case_ref,
@@ -110,6 +115,7 @@ class Case(CaseFile):
             settings=settings,
             opened_at=now,
             aware_on=referral.aware_on,
+            edition=edition,
         )
         case.log(now, HistoryKind.NOTICE, f"Referral received on {referral.received_on}")
         late = days_late(referral, settings.referral_time_limit_days)

@@ -34,6 +34,15 @@ from safeguarding.referral import Referral
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import Agency, DecisionKind, OtherReviewType, Route, Stage
 
+#: The rules a case runs under. 1: as first built; 2: the statutory-fidelity rules (the
+#: Serious Incident Notification criteria, the LCSPR clock from the decision to review, the
+#: steps after a care leaver's notification...). A case keeps the edition it opened with for
+#: its whole life, so cases already open keep their path on replay (the workflow picks the
+#: edition with `workflow.patched`); rules that differ ask `case.edition`.
+FIRST_EDITION = 1
+STATUTORY_EDITION = 2
+CURRENT_EDITION = STATUTORY_EDITION
+
 
 class CaseFile(DomainModel):
     """Everything the workflow knows about one referral; carried across continue-as-new."""
@@ -76,6 +85,9 @@ class CaseFile(DomainModel):
     #: a decision id is never applied twice, however long ago it was first applied.
     applied_earlier: dict[DecisionKind, list[str]] = Field(default_factory=dict)
     runs: int = 1
+    #: The rules this case runs under (see `CURRENT_EDITION`); carried cases from before
+    #: editions existed are first-edition cases.
+    edition: int = FIRST_EDITION
     #: Notices waiting to be sent (the workflow delivers them in the background).
     outbox: list[Notice] = Field(default_factory=list)
     #: The professional-disagreement escalations raised on this case (their references).
@@ -94,6 +106,8 @@ class CaseFile(DomainModel):
         facts = {
             machine.Fact.CARE_LEAVER if self.referral.care_leaver else machine.Fact.NOT_CARE_LEAVER
         }
+        if self.edition == FIRST_EDITION:
+            facts.add(machine.Fact.FIRST_EDITION)
         if all(a.status.finished for a in self.actions.values()):
             facts.add(machine.Fact.ALL_ACTIONS_FINISHED)
         return frozenset(facts)

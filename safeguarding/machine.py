@@ -26,6 +26,9 @@ class Fact(StrEnum):
     CARE_LEAVER = "care leaver (18-24)"
     NOT_CARE_LEAVER = "child under 18"
     ALL_ACTIONS_FINISHED = "every action complete or closed by the review group"
+    #: A case opened before the statutory-fidelity rules (`CaseFile.edition`): it keeps the
+    #: transitions it opened with.
+    FIRST_EDITION = "opened under the first rules"
 
 
 @dataclass(frozen=True)

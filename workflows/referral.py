@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         Effects,
         HistoryKind,
     )
+    from safeguarding.case_file import CURRENT_EDITION, FIRST_EDITION
     from safeguarding.clock import uk_today
     from safeguarding.decisions import (
         MAX_DECISION_BYTES,
@@ -105,6 +106,9 @@ REGISTER_CATCH_UP = timedelta(minutes=1)
 #: refused by Temporal and the case could never run again (workflow.patched: new behaviour).
 MAX_UNREGISTERED_CARRIED_BYTES = 1024 * 1024
 CARRY_BOUND_PATCH = "carry-bound"
+#: Cases opened from here on run under the statutory-fidelity rules (`CaseFile.edition`);
+#: cases opened before keep the first edition's rules for life, so their histories replay.
+STATUTORY_PATCH = "statutory-edition"
 #: While it waits for the register so, the case still wakes at each alert and at least this
 #: often (each wait is one timer in the history).
 REGISTER_WAIT_WHEN_BEHIND = timedelta(hours=1)
@@ -149,8 +153,9 @@ class ReferralWorkflow:
                 retry_policy=ACTIVITY_RETRY,
             )
             async with self._lock:
+                edition = CURRENT_EDITION if workflow.patched(STATUTORY_PATCH) else FIRST_EDITION
                 case, effects = Case.open(
-                    input.case_ref, input.referral, loaded.settings, workflow.now()
+                    input.case_ref, input.referral, loaded.settings, workflow.now(), edition
                 )
                 self._case = case
                 try:
