@@ -16,8 +16,6 @@ from temporalio.client import (
     RPCTimeoutOrCancelledError,
     WorkflowExecution,
     WorkflowHandle,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import RawValue, SearchAttributePair
@@ -28,21 +26,19 @@ from gateway.errors import (
     NoAnswer,
     NotFound,
     SearchRefused,
-    Unavailable,
-    from_query_failure,
     from_rpc,
     from_update_failure,
 )
+from gateway.reading import DEFAULT_TIMEOUT, CaseReader, ask
 from gateway.refs import new_case_ref, workflow_id
 from gateway.starting import Started, StartPlan, start_unique
-from safeguarding.case import CaseStatus, DecisionResult
+from safeguarding.case import DecisionResult
 from safeguarding.projection import CaseSnapshot
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import Stage
 from workflows import search_attributes as sa
 from workflows.referral import ReferralInput, ReferralWorkflow
 
-DEFAULT_TIMEOUT = timedelta(seconds=30)
 _T = TypeVar("_T")
 
 
@@ -50,25 +46,6 @@ def raw_body(client: Client, body: dict[str, Any]) -> RawValue:
     """A decision as the workflow takes it: a RawValue it checks itself (size, sealing). The
     client's payload converter builds it; the codec still encrypts it on the way out."""
     return RawValue(client.data_converter.payload_converter.to_payload(body))
-
-
-async def ask(
-    ref: str,
-    call: Callable[[], Awaitable[_T]],
-    client: Client,
-) -> _T:
-    """A query, its failures as gateway errors."""
-    try:
-        return await call()
-    except WorkflowQueryFailedError as err:
-        raise await from_query_failure(err, ref, client.data_converter) from err
-    except WorkflowQueryRejectedError as err:
-        raise Unavailable(f"{ref} did not answer: {err}", ref=ref) from err
-    except RPCTimeoutOrCancelledError as err:
-        raise NoAnswer(f"{ref} did not answer in time", ref=ref) from err
-    except RPCError as err:
-        # The server gives up on a query no worker picks up as CANCELLED ("Timeout expired").
-        raise from_rpc(err, ref, waiting=True) from err
 
 
 async def change(ref: str, call: Callable[[], Awaitable[_T]]) -> _T:
@@ -97,9 +74,9 @@ async def executions(client: Client, query: str, *, limit: int) -> AsyncIterator
         raise from_rpc(err, "the search") from err
 
 
-class CaseClient:
+class CaseClient(CaseReader):
     def __init__(self, client: Client, task_queue: str | None = None) -> None:
-        self.client = client
+        super().__init__(client)
         self.task_queue = task_queue or default_task_queue()
 
     def _handle(self, case_ref: str) -> WorkflowHandle[ReferralWorkflow, Any]:
@@ -151,14 +128,6 @@ class CaseClient:
         await change(
             case_ref,
             lambda: handle.signal(ReferralWorkflow.decision_signal, raw, rpc_timeout=timeout),
-        )
-
-    async def status(self, case_ref: str, *, timeout: timedelta = DEFAULT_TIMEOUT) -> CaseStatus:
-        handle = self._handle(case_ref)
-        return await ask(
-            case_ref,
-            lambda: handle.query(ReferralWorkflow.status, rpc_timeout=timeout),
-            self.client,
         )
 
     async def referral(self, case_ref: str, *, timeout: timedelta = DEFAULT_TIMEOUT) -> Referral:

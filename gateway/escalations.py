@@ -10,9 +10,10 @@ from temporalio.client import Client, WorkflowExecution, WorkflowHandle
 from temporalio.common import SearchAttributePair
 from temporalio.service import RPCError
 
-from gateway.cases import DEFAULT_TIMEOUT, ask, change, executions, raw_body
+from gateway.cases import change, executions, raw_body
 from gateway.config import task_queue as default_task_queue
 from gateway.errors import Closed, GatewayError, Refused, from_rpc
+from gateway.reading import DEFAULT_TIMEOUT, ask
 from gateway.refs import escalation_workflow_id, new_escalation_ref
 from gateway.starting import Started, StartPlan, start_unique
 from safeguarding.escalation import Disagreement, EscalationStatus

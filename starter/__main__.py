@@ -1,5 +1,5 @@
 """`python -m starter <command>`: the same command line as `sro`."""
 
-from starter.cli import main
+from starter.entry import main
 
 raise SystemExit(main())

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import os
 import sys
@@ -44,7 +45,7 @@ from starter.parser import build_parser
 COMMANDS = {
     "refer": "starter.cases",
     "decide": "starter.cases",
-    "status": "starter.cases",
+    "status": "starter.case_status",
     "list": "starter.cases",
     "kinds": "starter.kinds",
     "escalation": "starter.escalations",
@@ -57,6 +58,7 @@ __all__ = ["build_parser", "main", "run"]
 
 async def _dispatch(args: argparse.Namespace) -> int:
     module = importlib.import_module(COMMANDS[args.command])
+    collect_from_here()
     code: int = await module.dispatch(args)
     return code
 
@@ -69,6 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and client_used():
         _hard_exit(code)
     return code
+
+
+def collect_from_here() -> None:
+    """What is loaded so far lives as long as the process: out of the garbage collector's sight
+    from now on, and the collector back on if `starter.entry` turned it off for loading."""
+    gc.freeze()
+    gc.enable()
 
 
 def _hard_exit(code: int) -> NoReturn:

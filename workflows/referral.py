@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from safeguarding.referral import Referral, referral_problem
     from safeguarding.vocabulary import Stage
     from security.marks import UNSEALED, Unsealed
+    from workflows import names
     from workflows import search_attributes as sa
     from workflows.delivery import deliver
     from workflows.referral_io import (
@@ -420,7 +421,7 @@ class ReferralWorkflow:
 
     # ------------------------------------------------------------------ reading
 
-    @workflow.query(name="status")
+    @workflow.query(name=names.STATUS_QUERY)
     def status(self) -> CaseStatus:
         return self._require_case().status(workflow.now())
 

@@ -22,7 +22,7 @@ from safeguarding.decisions import DECISION_MODELS, parse_decision
 from safeguarding.planning import plan_deadline
 from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import DecisionKind, Stage
-from starter import cases, session
+from starter import case_status, cases, session
 from starter import flags as cli_flags
 from tests.factories import CHAIR, decision, referral, sample_fields
 from tests.gateway_fakes import fake_converter, message_name, plain
@@ -554,7 +554,7 @@ def test_render_status() -> None:
     requests = effects.deadline_requests
     case.open_deadlines(requests, [plan_deadline(r, settings, calendar) for r in requests], now)
 
-    text = "\n".join(cases.render_status(case.status(now)))
+    text = "\n".join(case_status.render_status(case.status(now)))
     assert text.startswith(f"Case {CASE_REF} — Liverpool Safeguarding Children Partnership")
     assert "Serious Incident Notification [serious_incident_notification]" in text
     assert re.search(r"met 2026-11-23\s+Triage decision", text)
@@ -563,17 +563,17 @@ def test_render_status() -> None:
     assert "2026-11-23 09:30  decision" in text
     assert "Child A" not in text
 
-    short = cases.render_status(case.status(now), history_limit=2)
+    short = case_status.render_status(case.status(now), history_limit=2)
     assert f"History (last 2 of {len(case.history)})" in short
     assert len(short) == short.index(f"History (last 2 of {len(case.history)})") + 3
 
     # A long case shows its latest entries; the earlier ones are in the register.
     latest = case.status(now).model_copy(update={"history_from": 400})
     total = 400 + len(case.history)
-    lines = cases.render_status(latest)
+    lines = case_status.render_status(latest)
     at = lines.index(f"History (last {len(case.history)} of {total})")
     assert lines[at + 1] == "  (the first 400 entries are in the register)"
-    assert f"History (last 2 of {total})" in cases.render_status(latest, history_limit=2)
+    assert f"History (last 2 of {total})" in case_status.render_status(latest, history_limit=2)
 
 
 def test_visibility_query() -> None:
@@ -638,6 +638,6 @@ def test_render_status_never_prints_control_characters() -> None:
     now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     case, _ = Case.open(CASE_REF, referral(date(2026, 11, 23)), profile_for("LSCP"), now)
     case.note(now, HistoryKind.NOTICE, "Escalation \x1b[2J\x1b[31mred\u202e reversed\nnext")
-    lines = cases.render_status(case.status(now))
+    lines = case_status.render_status(case.status(now))
     assert all(line.isprintable() for line in lines)
     assert any("Escalation \\x1b[2J\\x1b[31mred\\u202e reversed\\nnext" in line for line in lines)

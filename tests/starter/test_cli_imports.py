@@ -41,10 +41,26 @@ def test_a_usage_error_loads_nothing_heavy() -> None:
 
 
 def test_the_case_commands_add_nothing_heavy_to_the_workflow_they_call() -> None:
-    # `sro status` imports the gateway's case client, which names the workflow's methods: it
-    # may load only what importing the workflow module itself loads.
+    # `sro refer` and `sro decide` import the gateway's case client, which names the workflow's
+    # methods: they may load only what importing the workflow module itself loads.
     own = loaded_after("import starter.cases") - loaded_after("import workflows.referral")
     assert own & set(HEAVY) == set()
+
+
+def test_sro_status_loads_neither_the_workflow_nor_the_domain_rules() -> None:
+    # Typed dozens of times a day: it reads the case's status by the query's declared name.
+    report = "import json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", f"import starter.case_status\n{report}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    unwanted = {"workflows.referral", "safeguarding.case", "safeguarding.handlers", "activities"}
+    assert loaded & unwanted == set()
+    assert "tomllib" not in loaded and "smtplib" not in loaded
 
 
 def test_sro_help_runs_as_a_script() -> None:
@@ -63,3 +79,20 @@ def test_the_console_backend_uses_the_gateway_not_the_command_line() -> None:
     loaded = loaded_after("import console.backend")
     assert "starter" not in loaded and "worker" not in loaded
     assert "gateway" in loaded
+
+
+def test_the_collector_is_off_while_loading_and_on_while_a_command_runs() -> None:
+    code = (
+        "import contextlib, gc, io, json\n"
+        "from starter import entry\n"
+        "gc.disable()\n"
+        "from starter import cli\n"
+        "loading = gc.isenabled()\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert cli.run(['kinds']) == 0\n"
+        "print(json.dumps([loading, gc.isenabled(), gc.get_freeze_count() > 0]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == [False, True, True]

@@ -1,0 +1,61 @@
+"""Reading a case: its status, and the mapping of a query's failures to gateway errors.
+
+Apart from gateway/cases.py on purpose: `sro status` is typed dozens of times a day, and this
+module loads neither the workflow's module graph nor the domain's rules (the status query goes
+by the name the workflow declares it with, `workflows.names`), so the command answers in about
+the time a bare client takes (BENCHMARKS.md, section 6). `CaseClient` is a `CaseReader`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio.client import (
+    Client,
+    RPCTimeoutOrCancelledError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
+from temporalio.service import RPCError
+
+from gateway.errors import NoAnswer, Unavailable, from_query_failure, from_rpc
+from gateway.refs import workflow_id
+from safeguarding.case_records import CaseStatus
+from workflows.names import STATUS_QUERY
+
+DEFAULT_TIMEOUT = timedelta(seconds=30)
+_T = TypeVar("_T")
+
+
+async def ask(
+    ref: str,
+    call: Callable[[], Awaitable[_T]],
+    client: Client,
+) -> _T:
+    """A query, its failures as gateway errors."""
+    try:
+        return await call()
+    except WorkflowQueryFailedError as err:
+        raise await from_query_failure(err, ref, client.data_converter) from err
+    except WorkflowQueryRejectedError as err:
+        raise Unavailable(f"{ref} did not answer: {err}", ref=ref) from err
+    except RPCTimeoutOrCancelledError as err:
+        raise NoAnswer(f"{ref} did not answer in time", ref=ref) from err
+    except RPCError as err:
+        # The server gives up on a query no worker picks up as CANCELLED ("Timeout expired").
+        raise from_rpc(err, ref, waiting=True) from err
+
+
+class CaseReader:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    async def status(self, case_ref: str, *, timeout: timedelta = DEFAULT_TIMEOUT) -> CaseStatus:
+        handle = self.client.get_workflow_handle(workflow_id(case_ref))
+        return await ask(
+            case_ref,
+            lambda: handle.query(STATUS_QUERY, result_type=CaseStatus, rpc_timeout=timeout),
+            self.client,
+        )
