@@ -57,6 +57,7 @@ from safeguarding.deadlines import (
     NextMeeting,
     due_alerts,
     next_alert_at,
+    pending_alerts,
 )
 from safeguarding.decisions import Decision
 from safeguarding.handlers import HANDLERS
@@ -411,6 +412,19 @@ class Case(CaseFile):
             (m for d in self.deadlines.values() if (m := next_alert_at(d)) is not None),
             default=None,
         )
+
+    def next_alert_summary(self) -> str | None:
+        """What the case's next timer waits for, for operators ("reminder: Rapid Review
+        completed, due 24 Dec 2026"): deadline titles are the system's words, never free text."""
+        pending = [
+            (moment, alert, d)
+            for d in self.deadlines.values()
+            for alert, moment in pending_alerts(d)
+        ]
+        if not pending:
+            return None
+        _, alert, deadline = min(pending, key=lambda p: (p[0], p[2].deadline_id))
+        return f"{alert.label}: {deadline.title}, due {deadline.due_on:%d %b %Y}"
 
     def fire_due_alerts(self, now: datetime) -> list[Notice]:
         """Mark every alert whose moment has come as fired; return the notices to send."""

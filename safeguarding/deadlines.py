@@ -186,6 +186,10 @@ class AlertKind(StrEnum):
     ESCALATION = "escalation"
     SECOND_ESCALATION = "second_escalation"
 
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
 
 def due_alerts(deadline: Deadline, now: datetime) -> list[AlertKind]:
     """Alerts of an open deadline whose moment has come and that have not fired yet."""
@@ -204,16 +208,20 @@ def due_alerts(deadline: Deadline, now: datetime) -> list[AlertKind]:
     return alerts
 
 
-def next_alert_at(deadline: Deadline) -> datetime | None:
+def pending_alerts(deadline: Deadline) -> list[tuple[AlertKind, datetime]]:
+    """An open deadline's alerts not fired yet, with their moments."""
     if not deadline.open:
-        return None
-    pending = [
-        moment
-        for moment, fired in (
-            (deadline.remind_at, deadline.reminded_at),
-            (deadline.escalate_at, deadline.escalated_at),
-            (deadline.escalate_again_at, deadline.escalated_again_at),
+        return []
+    return [
+        (alert, moment)
+        for alert, moment, fired in (
+            (AlertKind.REMINDER, deadline.remind_at, deadline.reminded_at),
+            (AlertKind.ESCALATION, deadline.escalate_at, deadline.escalated_at),
+            (AlertKind.SECOND_ESCALATION, deadline.escalate_again_at, deadline.escalated_again_at),
         )
         if fired is None
     ]
-    return min(pending, default=None)
+
+
+def next_alert_at(deadline: Deadline) -> datetime | None:
+    return min((moment for _, moment in pending_alerts(deadline)), default=None)

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from safeguarding.case_file import CURRENT_EDITION, FIRST_EDITION
     from safeguarding.clock import uk_today
+    from safeguarding.deadlines import Deadline
     from safeguarding.decisions import (
         MAX_DECISION_BYTES,
         Decision,
@@ -110,6 +111,8 @@ CARRY_BOUND_PATCH = "carry-bound"
 #: Cases opened from here on run under the statutory-fidelity rules (`CaseFile.edition`);
 #: cases opened before keep the first edition's rules for life, so their histories replay.
 STATUTORY_PATCH = "statutory-edition"
+#: `NextDeadline` holds the moment a deadline is missed, not the start of its due day.
+MISSED_AT_PATCH = "next-deadline-missed-at"
 #: While it waits for the register so, the case still wakes at each alert and at least this
 #: often (each wait is one timer in the history).
 REGISTER_WAIT_WHEN_BEHIND = timedelta(hours=1)
@@ -183,7 +186,7 @@ class ReferralWorkflow:
                 await workflow.wait_condition(
                     lambda: self._changed or self._history_is_long(),
                     timeout=timeout,
-                    timeout_summary="next reminder or escalation" if timeout else None,
+                    timeout_summary=self._timer_summary(case) if timeout else None,
                 )
             self._changed = False
             async with self._lock:
@@ -203,6 +206,12 @@ class ReferralWorkflow:
             decisions=case.decisions_applied,
             runs=case.runs,
         )
+
+    @staticmethod
+    def _timer_summary(case: Case) -> str:
+        """The Web UI's label for the case's timer: the deadline and the alert it waits for
+        (timer summaries are metadata: runs recorded with the old label replay unchanged)."""
+        return case.next_alert_summary() or "next reminder or escalation"
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
@@ -441,6 +450,17 @@ class ReferralWorkflow:
             raise ApplicationError("the case is still opening; try again", type="NotReady")
         return self._case
 
+    @staticmethod
+    def _next_deadline(upcoming: Deadline | None) -> datetime | None:
+        """`NextDeadline`: the moment the next deadline is missed (the end of its due day, UK
+        time), so `NextDeadline < now` means overdue. Runs that published the start of the due
+        day keep doing so where they had (workflow.patched)."""
+        if upcoming is None:
+            return None
+        if workflow.patched(MISSED_AT_PATCH):
+            return upcoming.escalate_at
+        return _deadline_moment(upcoming.due_on)
+
     def _publish(self) -> None:
         """Search attributes (only when changed, each upsert is a history event) and details."""
         case = self._require_case()
@@ -453,7 +473,7 @@ class ReferralWorkflow:
             sa.REVIEW_STAGE.name: case.stage.value,
             sa.REVIEW_ROUTE.name: case.route.value,
             sa.PARTNERSHIP.name: case.settings.code,
-            sa.NEXT_DEADLINE.name: _deadline_moment(upcoming.due_on) if upcoming else None,
+            sa.NEXT_DEADLINE.name: self._next_deadline(upcoming),
             sa.OVERDUE.name: case.overdue(now),
         }
         updates: list[SearchAttributeUpdate[Any]] = []

@@ -10,7 +10,8 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ from temporalio.client import Client, WorkflowExecutionDescription, WorkflowHand
 from temporalio.common import TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from safeguarding.clock import uk_today
+from safeguarding.clock import uk_local, uk_today
 from tests.factories import CHAIR, EVENTUALLY_TIMEOUT, decision, referral
 from worker import build_worker
 from workflows import search_attributes as sa
@@ -139,6 +140,24 @@ async def test_case_is_searchable_by_stage_without_personal_data(
             # The route is searchable too, and a different stage does not match.
             assert handle.id in await _listed(client, "ReviewRoute = 'serious_incident'")
             assert handle.id not in await _listed(client, "ReviewStage = 'triage'")
+
+            # NextDeadline is the moment the next deadline is missed (the end of its due day, UK
+            # time), so `NextDeadline < now` means overdue, never a day early.
+            status = await handle.query(ReferralWorkflow.status)
+            upcoming = min(
+                (d for d in status.deadlines if d.state.value != "met"), key=lambda d: d.due_on
+            )
+            assert next_deadline == upcoming.escalate_at
+            assert uk_local(next_deadline).date() == upcoming.due_on + timedelta(days=1)
+            assert uk_local(next_deadline).time() == time_of_day(0, 0)
+            # The case's timer says which alert of which deadline it waits for.
+            timers = [
+                event.user_metadata.summary
+                async for event in handle.fetch_history_events()
+                if event.HasField("timer_started_event_attributes")
+            ]
+            said = await client.data_converter.decode(timers[-1:])
+            assert said[0].startswith("reminder: ") and ", due " in said[0], said
 
             texts = await _operator_texts(handle, described)
             assert "Serious Incident Notification" in texts["current details"]

@@ -271,6 +271,16 @@ def test_opening_moves_to_triage_and_opens_the_triage_deadline() -> None:
     assert d.case.next_alert_at() == utc(2026, 12, 24, 9)
 
 
+def test_the_next_alert_is_described_for_the_timer_in_the_systems_words() -> None:
+    d = Driver()
+    assert d.case.next_alert_summary() == "reminder: Triage decision, due 30 Dec 2026"
+    d.fire(d.case.deadlines["triage"].remind_at)
+    assert d.case.next_alert_summary() == "escalation: Triage decision, due 30 Dec 2026"
+    d.fire(d.case.deadlines["triage"].escalate_at)
+    assert d.case.next_alert_summary() == "second escalation: Triage decision, due 30 Dec 2026"
+    assert_no_personal_data(d.case.next_alert_summary() or "")
+
+
 def test_triage_may_be_due_at_the_next_weekly_triage_meeting() -> None:
     weekly = SETTINGS.model_copy(
         update={"triage_meeting": MeetingCadence(group="Triage", kind="weekly", weekday=3)}
