@@ -21,6 +21,14 @@ loopback connections from the user running `make run` (SRO_CODEC_TRUST_LOCAL_USE
 in that user's browser) and for whoever sends the token; only the codec server is given
 SRO_CODEC_TOKEN. Everything is created with umask 0o077 in a 0700 data folder (security/files.py).
 
+Why a supervisor of its own rather than `WorkflowEnvironment.start_local`: start_local runs the
+same binary but keeps the server's output to itself (the dev stack writes it to
+temporal-server.log and shows its tail when the server dies), stops it only when the Python
+process ends cleanly (here the children die with the parent, PR_SET_PDEATHSIG, even on SIGKILL),
+and supervises nothing else, while this stack runs four processes (server, worker, console, codec
+server) with one Ctrl-C, one log each and a clear reason when any of them exits. The tests use
+start_local, where none of that matters.
+
 Environment:
     SRO_DATA_DIR        data folder (default ./data): temporal.db, temporal-server.log, worker.log
     SRO_TEMPORAL_PORT   front-end gRPC port (default 7233)
