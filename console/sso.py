@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+import httpx2
 from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 
 from config import Settings
@@ -102,7 +102,7 @@ async def provider_sign_out_url(
     page; None when the provider has none or does not answer."""
     try:
         metadata = await provider.load_server_metadata()
-    except (httpx.HTTPError, ValueError):
+    except (httpx2.HTTPError, ValueError):
         return None
     endpoint = metadata.get("end_session_endpoint")
     if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):

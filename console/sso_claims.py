@@ -94,6 +94,7 @@ class ClaimsMapping(BaseModel):
             role=first.role,
             agency=first.agency,
             partnerships=codes,
+            sso=True,
         )
 
 

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import httpx
+import httpx2
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
@@ -47,7 +47,7 @@ HTTP_TIMEOUT = 10.0
 
 
 def _fetch_json(url: str) -> dict[str, Any]:
-    response = httpx.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
+    response = httpx2.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
     response.raise_for_status()
     data = response.json()
     if not isinstance(data, dict):
@@ -127,7 +127,7 @@ class ProviderTokens:
             return "not an access token of the identity provider"
         try:
             claims = self._claims(token)
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             log.warning("the identity provider's keys cannot be fetched", exc_info=True)
             return "the identity provider's keys cannot be fetched now"
         except ExpiredTokenError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-import httpx
+import httpx2
 from authlib.integrations.starlette_client import OAuthError, StarletteOAuth2App
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -53,7 +53,7 @@ async def sso_start(request: Request, console: Console, next: str = "/") -> Resp
             request, sso.callback_url(str(request.base_url))
         )
         return redirect
-    except (httpx.HTTPError, OAuthError, ValueError, KeyError):
+    except (httpx2.HTTPError, OAuthError, ValueError, KeyError):
         log.warning("single sign-on: the provider's metadata could not be read", exc_info=True)
         raise _unreachable() from None
 
@@ -80,7 +80,7 @@ async def sso_callback(request: Request, console: Console) -> Response:
             "The sign-in service's answer could not be verified, so you are not signed in. "
             "Start again from the sign-in page; if it goes on, tell your IT service desk.",
         ) from None
-    except httpx.HTTPError:
+    except httpx2.HTTPError:
         log.warning("single sign-on: the provider did not answer", exc_info=True)
         raise _unreachable() from None
     claims = token.get("userinfo") or {}
