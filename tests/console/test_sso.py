@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -103,7 +104,7 @@ def sso_client(
 
 def sign_in_with_provider(
     client: TestClient, provider: Provider, sub: str, next: str = "/cases"
-) -> TestClient:
+) -> httpx2.Response:
     """What a browser does: the console's link, the provider's page, back to the console."""
     start = client.get(f"/login/sso?next={next}")
     assert start.status_code == 302, start.text
@@ -115,7 +116,7 @@ def sign_in_with_provider(
     assert asked["redirect_uri"] == ["http://testserver/auth/callback"]
     back = provider.authorize(to_provider, sub)
     assert back.startswith("http://testserver/auth/callback?")
-    return client.get(back.removeprefix("http://testserver"))  # type: ignore[return-value]
+    return client.get(back.removeprefix("http://testserver"))
 
 
 def test_sign_in_maps_groups_to_a_role_agency_and_partnerships(
@@ -192,11 +193,11 @@ def test_sign_out_ends_the_session_and_offers_the_providers(
     cookie = client.cookies.get("sro_console")
     out = client.post("/logout", data={"csrf_token": csrf_of(cases.text)})
     assert out.status_code == 200 and "You are signed out of the console" in out.text
-    link = urlsplit(html.unescape(out.text.split('id="provider-sign-out" href="')[1]).split('"')[0])
-    assert f"{link.scheme}://{link.netloc}{link.path}" == f"{provider.issuer}/oauth2/end_session"
-    link = parse_qs(link.query)  # type: ignore[assignment]
-    assert link["client_id"] == [CLIENT_ID]
-    assert link["post_logout_redirect_uri"] == ["http://testserver/login"]
+    href = urlsplit(html.unescape(out.text.split('id="provider-sign-out" href="')[1]).split('"')[0])
+    assert f"{href.scheme}://{href.netloc}{href.path}" == f"{provider.issuer}/oauth2/end_session"
+    asked = parse_qs(href.query)
+    assert asked["client_id"] == [CLIENT_ID]
+    assert asked["post_logout_redirect_uri"] == ["http://testserver/login"]
     assert client.get("/cases").status_code == 303
     replay = sso_client()
     replay.cookies.set("sro_console", cookie or "")
