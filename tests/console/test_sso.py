@@ -255,3 +255,10 @@ def test_settings_name_what_single_sign_on_lacks(
     configured = settings_from_env("0.0.0.0")  # single sign-on only: no users file needed
     assert configured.users_file is None and configured.sso is not None
     assert configured.sso.mapping.groups[0].group == "sro-lscp-coordinators"
+
+
+def test_the_example_mapping_file_loads() -> None:
+    example = Path(__file__).resolve().parents[2] / "console" / "sso.example.toml"
+    mapping = load_mapping(example)
+    manager = mapping.user_for({"preferred_username": "bea", "groups": ["SRO Business Managers"]})
+    assert manager is not None and manager.role is ConsoleRole.BUSINESS_MANAGER
