@@ -23,6 +23,7 @@ from console.users import ConsoleRole
 from safeguarding.vocabulary import Agency
 from tests.console.conftest import Clock, csrf_of
 from tests.console.fakes import FakeBackend
+from tests.console.test_pages import post_form, start
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, Provider, run_provider
 
 MAPPING = """\
@@ -145,6 +146,29 @@ def test_a_panel_member_is_a_panel_member_of_their_agency(
     cases = client.get("/cases")
     assert "Pete Police" in cases.text and "panel member" in cases.text
     assert client.get("/referrals/new").status_code == 403
+
+
+def test_a_decision_is_recorded_under_the_name_the_provider_gives(
+    sso_client: Callable[..., TestClient], provider: Provider, backend: FakeBackend
+) -> None:
+    case_ref = start(backend)
+    client = sso_client()
+    sign_in_with_provider(client, provider, "pete")
+    response = post_form(
+        client,
+        "/my-decisions",
+        f"/cases/{case_ref}/decide/triage",
+        {"outcome": "serious_incident", "back": "my", "by-name": "Someone Else"},
+    )
+    assert response.status_code == 303, response.text
+    assert backend.sent[-1]["by"] == {
+        "name": "Pete Police",
+        "role": "panel_member",
+        "agency": "police",
+    }
+    # Partnership separation holds: Pete's groups give LSCP only.
+    other = start(backend, partnership="CSCP")
+    assert client.get(f"/cases/{other}").status_code == 404
 
 
 def test_claims_that_give_no_role_are_refused_with_a_page(
