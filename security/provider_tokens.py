@@ -65,7 +65,8 @@ class ProviderKeys:
         fetch: Callable[[str], dict[str, Any]] = _fetch_json,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.issuer = issuer.rstrip("/")
+        #: As configured: tokens must name exactly this issuer (some end with "/", some not).
+        self.issuer = issuer
         self._fetch = fetch
         self._clock = clock
         self._keys: KeySet | None = None
@@ -77,7 +78,8 @@ class ProviderKeys:
             age = self._clock() - self._fetched_at
             stale = self._keys is None or age > KEYS_MAX_AGE
             if stale or (refresh and age > REFETCH_AT_MOST_EVERY):
-                metadata = self._fetch(f"{self.issuer}/.well-known/openid-configuration")
+                base = self.issuer.rstrip("/")
+                metadata = self._fetch(f"{base}/.well-known/openid-configuration")
                 jwks_uri = metadata.get("jwks_uri")
                 if not isinstance(jwks_uri, str):
                     raise ValueError("the provider's metadata names no jwks_uri")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,10 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import flask
 import httpx2
-import oidc_provider_mock
 import werkzeug.serving
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+
+with warnings.catch_warnings():  # it still imports authlib's deprecated jose module
+    warnings.simplefilter("ignore")
+    import oidc_provider_mock
 
 #: The audience of the access tokens the test provider issues (the codec server's API).
 CODEC_AUDIENCE = "api://sro-codec"

@@ -163,6 +163,18 @@ def test_a_foreign_providers_token_is_refused(codec: TestClient, tokens: dict[st
         assert "refused" in str(trusting_foreign.check(tokens["bea"]))
 
 
+def test_a_token_naming_another_issuer_is_refused(
+    provider: Provider, tokens: dict[str, str]
+) -> None:
+    # The right keys (fetched from the provider), but the server expects another issuer.
+    def fetch(url: str) -> dict[str, Any]:
+        return provider_tokens._fetch_json(url.replace("https://issuer.example", provider.issuer))
+
+    keys = ProviderKeys("https://issuer.example", fetch=fetch)
+    check = ProviderTokens(keys, CODEC_AUDIENCE, MAPPING, ["LSCP"])
+    assert check.check(tokens["bea"]) == "the access token is refused (InvalidClaimError)"
+
+
 def test_the_keys_are_fetched_once_and_kept(provider: Provider, tokens: dict[str, str]) -> None:
     fetched: list[str] = []
 
