@@ -64,6 +64,8 @@ def sso_from_settings(configured: Settings) -> SsoSettings | None:
         )
     if "openid" not in configured.oidc_scopes.split():
         raise SsoError("SRO_OIDC_SCOPES must include openid")
+    if configured.console_url and not configured.console_url.startswith(("https://", "http://")):
+        raise SsoError("SRO_CONSOLE_URL must be the console's public https:// address")
     return SsoSettings(
         issuer=configured.oidc_issuer,
         client_id=configured.oidc_client_id,

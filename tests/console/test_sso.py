@@ -23,7 +23,7 @@ from console.users import ConsoleRole
 from safeguarding.vocabulary import Agency
 from tests.console.conftest import Clock, csrf_of
 from tests.console.fakes import FakeBackend
-from tests.console.test_pages import post_form, start
+from tests.console.test_pages import check_page, post_form, start
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, Provider, run_provider
 
 MAPPING = """\
@@ -126,6 +126,7 @@ def test_sign_in_maps_groups_to_a_role_agency_and_partnerships(
     client = sso_client()
     page = client.get("/login")
     assert 'href="/login/sso?next=/"' in page.text and 'name="password"' in page.text
+    check_page(page.text)
     done = sign_in_with_provider(client, provider, "ann", next="/my-decisions")
     assert done.status_code == 303 and done.headers["location"] == "/my-decisions"
     assert "set-cookie" in done.headers  # a new session on sign-in (no fixation)
@@ -178,6 +179,7 @@ def test_claims_that_give_no_role_are_refused_with_a_page(
     refused = sign_in_with_provider(client, provider, "norole")
     assert refused.status_code == 403
     assert "No role in the console" in refused.text and "Traceback" not in refused.text
+    check_page(refused.text)
     assert client.get("/cases").status_code == 303  # not signed in
 
 
@@ -217,6 +219,7 @@ def test_sign_out_ends_the_session_and_offers_the_providers(
     cookie = client.cookies.get("sro_console")
     out = client.post("/logout", data={"csrf_token": csrf_of(cases.text)})
     assert out.status_code == 200 and "You are signed out of the console" in out.text
+    check_page(out.text)
     href = urlsplit(html.unescape(out.text.split('id="provider-sign-out" href="')[1]).split('"')[0])
     assert f"{href.scheme}://{href.netloc}{href.path}" == f"{provider.issuer}/oauth2/end_session"
     asked = parse_qs(href.query)
@@ -276,9 +279,16 @@ def test_settings_name_what_single_sign_on_lacks(
     with pytest.raises(ConsoleConfigError, match="SRO_OIDC_MAPPING"):
         settings_from_env("0.0.0.0")
     monkeypatch.setenv("SRO_OIDC_MAPPING", str(mapping_path))
+    monkeypatch.setenv("SRO_CONSOLE_URL", "console.example")
+    with pytest.raises(ConsoleConfigError, match="SRO_CONSOLE_URL"):
+        settings_from_env("0.0.0.0")
+    monkeypatch.setenv("SRO_CONSOLE_URL", "https://console.example")
     configured = settings_from_env("0.0.0.0")  # single sign-on only: no users file needed
     assert configured.users_file is None and configured.sso is not None
     assert configured.sso.mapping.groups[0].group == "sro-lscp-coordinators"
+    assert configured.sso.callback_url("http://10.0.0.5:8000/") == (
+        "https://console.example/auth/callback"
+    )
 
 
 def test_the_example_mapping_file_loads() -> None:
