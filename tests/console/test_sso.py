@@ -210,6 +210,19 @@ def test_an_unreachable_provider_is_a_page_not_a_stack_trace(
     assert "The sign-in service did not answer" in refused.text
 
 
+def test_the_provider_going_away_mid_sign_in_is_a_page(
+    sso_client: Callable[..., TestClient],
+) -> None:
+    with run_provider(PEOPLE) as short_lived:
+        client = sso_client(short_lived.issuer)
+        start = client.get("/login/sso")
+        back = short_lived.authorize(start.headers["location"], "ann")
+    # Gone when the console exchanges the code for the tokens.
+    refused = client.get(back.removeprefix("http://testserver"))
+    assert refused.status_code == 503 and "did not answer" in refused.text
+    assert client.get("/cases").status_code == 303
+
+
 def test_sign_out_ends_the_session_and_offers_the_providers(
     sso_client: Callable[..., TestClient], provider: Provider
 ) -> None:

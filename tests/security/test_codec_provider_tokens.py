@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,3 +204,7 @@ def test_settings_name_what_the_codec_server_lacks(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SRO_OIDC_AUDIENCE", CODEC_AUDIENCE)
     with pytest.raises(ValueError, match="SRO_OIDC_MAPPING"):
         provider_tokens.from_env(["LSCP"])
+    example = Path(__file__).resolve().parents[2] / "console" / "sso.example.toml"
+    monkeypatch.setenv("SRO_OIDC_MAPPING", str(example))
+    configured = provider_tokens.from_env(["LSCP"])
+    assert configured.audience == CODEC_AUDIENCE and configured.mapping.groups
