@@ -14,6 +14,8 @@ MAX_CACHED_WORKFLOWS = 500
 DEFAULT_ORIGINS = "http://127.0.0.1:8233,http://localhost:8233"
 #: The Temporal Web UI the console links to.
 DEFAULT_TEMPORAL_UI = "http://127.0.0.1:8233"
+#: What the console asks the identity provider for at sign-in (single sign-on).
+DEFAULT_OIDC_SCOPES = "openid profile email"
 
 
 class SettingsError(ValueError):

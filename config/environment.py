@@ -20,6 +20,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.defaults import (
+    DEFAULT_OIDC_SCOPES,
     DEFAULT_ORIGINS,
     DEFAULT_TEMPORAL_UI,
     MAX_CACHED_WORKFLOWS,
@@ -181,6 +182,44 @@ class Settings(BaseSettings):
             DEFAULT_TEMPORAL_UI,
             shown=DEFAULT_TEMPORAL_UI,
         )
+    )
+
+    # Single sign-on (console/sso.py, security/provider_tokens.py)
+    oidc_issuer: Text = _field(
+        "SRO_OIDC_ISSUER",
+        "the identity provider's issuer URL (its `/.well-known/openid-configuration` is read): "
+        "turns on single sign-on for the console and access tokens at the codec server",
+    )
+    oidc_client_id: Text = _field(
+        "SRO_OIDC_CLIENT_ID", "the console's client (application) id at the identity provider"
+    )
+    oidc_client_secret: str | None = _field(
+        "SRO_OIDC_CLIENT_SECRET", "the console's client secret at the identity provider"
+    )
+    oidc_scopes: Annotated[str, BeforeValidator(lambda v: _text(v) or DEFAULT_OIDC_SCOPES)] = (
+        _field(
+            "SRO_OIDC_SCOPES",
+            "the scopes the console asks for at sign-in (space-separated)",
+            DEFAULT_OIDC_SCOPES,
+            shown=f"`{DEFAULT_OIDC_SCOPES}`",
+        )
+    )
+    oidc_mapping: Folder = _field(
+        "SRO_OIDC_MAPPING",
+        "the claims-to-role mapping file (groups to role, agency and partnerships; see "
+        "[Deploying for a partnership](#deploying-for-a-partnership))",
+        shown="required with `SRO_OIDC_ISSUER`",
+    )
+    oidc_audience: Text = _field(
+        "SRO_OIDC_AUDIENCE",
+        "the audience the codec server requires in the provider's access tokens",
+        shown="`SRO_OIDC_CLIENT_ID`",
+    )
+    console_url: Text = _field(
+        "SRO_CONSOLE_URL",
+        "the console's public address (`https://...`): the provider's redirect URI is "
+        "`<SRO_CONSOLE_URL>/auth/callback`",
+        shown="the address each request came to",
     )
 
     # The codec server and the encryption keys

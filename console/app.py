@@ -32,6 +32,7 @@ from console.middleware import SecurityHeaders
 from console.rendering import HERE, make_templates, state_words
 from console.routes.main import api_router
 from console.sessions import ServerSessions, SessionPolicy, SessionStore
+from console.sso import provider_client
 from safeguarding.profiles import load_profiles
 
 # Names the tests and `python -m console` have always imported from here.
@@ -66,6 +67,7 @@ def create_app(
         profiles=settings.profiles or load_profiles(),
         templates=make_templates(settings),
         now=now,
+        provider=provider_client(settings.sso) if settings.sso else None,
     )
     sessions = sessions or SessionStore(
         settings.secret,

@@ -10,6 +10,7 @@ from pathlib import Path
 from config import Settings, SettingsError, settings
 from config.defaults import DEFAULT_TEMPORAL_UI
 from console.auth import load_secret
+from console.sso import SsoError, SsoSettings, sso_from_settings
 from safeguarding.profiles import load_profiles
 from safeguarding.settings import PartnershipSettings
 
@@ -23,7 +24,8 @@ MAX_FORM_BYTES = 256 * 1024
 
 @dataclass
 class ConsoleSettings:
-    users_file: Path
+    #: The users file (None: no password sign-in, single sign-on only).
+    users_file: Path | None
     secret: str
     temporal_ui: str = DEFAULT_TEMPORAL_UI
     namespace: str = "default"
@@ -39,6 +41,8 @@ class ConsoleSettings:
     trusted_proxies: tuple[str, ...] = ()
     #: A form body larger than this is refused with the form shown again.
     max_form_bytes: int = MAX_FORM_BYTES
+    #: Single sign-on with the partnership's identity provider (None: the users file only).
+    sso: SsoSettings | None = None
 
 
 class ConsoleConfigError(ValueError):
@@ -77,8 +81,14 @@ def settings_from_env(host: str | None = None) -> ConsoleSettings:
     from console.users import DEMO_USERS_FILE
 
     configured = _configured()
-    path = configured.console_users or DEMO_USERS_FILE
-    demo = path.resolve() == DEMO_USERS_FILE.resolve()
+    try:
+        sso = sso_from_settings(configured)
+    except SsoError as err:
+        raise ConsoleConfigError(f"single sign-on: {err}") from None
+    path: Path | None = configured.console_users or DEMO_USERS_FILE
+    demo = path is not None and path.resolve() == DEMO_USERS_FILE.resolve()
+    if demo and sso is not None and not configured.console_demo_users:
+        path, demo = None, False  # single sign-on only: no password sign-in
     if demo:
         asked = configured.console_demo_users
         listen = host or configured.console_host
@@ -109,4 +119,5 @@ def settings_from_env(host: str | None = None) -> ConsoleSettings:
         session_idle=_seconds(configured.console_idle_minutes, SESSION_IDLE // 60),
         demo_users=demo,
         trusted_proxies=proxies,
+        sso=sso,
     )

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Annotated, cast
 from urllib.parse import quote
 
+from authlib.integrations.starlette_client import StarletteOAuth2App
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -56,15 +58,18 @@ class FormTooLarge(Exception):
 
 
 class UserStore:
-    """The users file, re-read when it changes (so `console.users add` needs no restart)."""
+    """The users file, re-read when it changes (so `console.users add` needs no restart); with
+    no file (single sign-on only) nobody signs in with a password."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
         self._stamp: float | None = None
         self._users: dict[str, User] = {}
         self.reload()
 
     def reload(self) -> None:
+        if self.path is None:
+            return
         stamp = self.path.stat().st_mtime
         if stamp != self._stamp:
             self._users = load_users(self.path)
@@ -89,6 +94,8 @@ class ConsoleState:
     profiles: dict[str, PartnershipSettings]
     templates: Jinja2Templates
     now: Callable[[], datetime]
+    #: The identity provider's client (None: no single sign-on).
+    provider: StarletteOAuth2App | None = None
 
     def settings_for(self, partnership: str) -> PartnershipSettings:
         found = self.profiles.get(partnership)
@@ -132,10 +139,25 @@ def user_or_none(request: Request, console: Console) -> User | None:
     username = request.session.get("user")
     if not isinstance(username, str):
         return None
-    user = console.users.get(username)
+    if "sso" in request.session:  # signed in through the identity provider
+        user = sso_user(request.session["sso"], username, console)
+    else:
+        user = console.users.get(username)
     if user is None:  # removed from the users file: the session ends
         request.session.pop("user", None)
     return user
+
+
+def sso_user(kept: object, username: str, console: ConsoleState) -> User | None:
+    """The person the identity provider's claims made at sign-in (console/routes/sso.py), while
+    single sign-on is still configured."""
+    if console.provider is None or not isinstance(kept, dict):
+        return None
+    try:
+        user = User.model_validate(kept)
+    except ValidationError:
+        return None
+    return user if user.sso and user.username == username else None
 
 
 OptionalUser = Annotated[User | None, Depends(user_or_none)]

@@ -77,6 +77,9 @@ def render(
         "flashes": request.session.pop("flash", []),
         "may_refer": bool(user and permissions.may_refer(user)),
         "path": request.url.path,
+        # What the sign-in page offers: the identity provider, the users file's passwords.
+        "sso_sign_in": console.provider is not None,
+        "password_sign_in": console.settings.users_file is not None,
     }
     return console.templates.TemplateResponse(
         request, template, {**base, **context}, status_code=status, headers=headers

@@ -139,7 +139,9 @@ class SessionStore:
         """Who is signed in with this token, if the session is live (the rules of `load`); None
         otherwise. Read-only, for the codec server (security/console_sign_in.py): it notes no
         visit, so decoding in the Web UI (which re-decodes whenever a page refreshes) never
-        keeps an unattended console signed in, and it ends nothing (the console does that)."""
+        keeps an unattended console signed in, and it ends nothing (the console does that).
+        A person signed in with the identity provider is not a users-file user of the same name:
+        their sessions are not looked up here (the codec server takes their access tokens)."""
         if not _TOKEN.match(token):
             return None
         now = self.now()
@@ -148,6 +150,8 @@ class SessionStore:
             if row is None or row.revoked_at is not None or row.username is None:
                 return None
             if now >= row.expires_at or now - row.last_seen_at > self.policy.idle:
+                return None
+            if _signed_in_with_provider(row.data):
                 return None
             return row.username
 
@@ -222,6 +226,15 @@ class SessionStore:
                 )
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _signed_in_with_provider(data: str) -> bool:
+    """A session of a person signed in with the identity provider (console/routes/sso.py)."""
+    try:
+        loaded = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(loaded, dict) and "sso" in loaded
 
 
 def revoke_sessions(username: str, url: str | None = None, now: datetime | None = None) -> int:

@@ -22,7 +22,7 @@ import tomllib
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -63,7 +63,18 @@ class ConsoleRole(StrEnum):
         return None if self is ConsoleRole.READ_ONLY else Role(self.value)
 
 
-Username = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+#: A user name; `@` too, for people signed in through the identity provider (console/sso_claims.py).
+Username = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z0-9._@-]*$")]
+
+
+def partnership_codes(codes: list[str]) -> list[str]:
+    """Partnership codes (like LSCP) or "*" for every partnership; a ValueError otherwise."""
+    for code in codes:
+        if code != ALL_PARTNERSHIPS and not (
+            2 <= len(code) <= 16 and code[0].isupper() and code.replace("_", "").isalnum()
+        ):
+            raise ValueError(f"{code!r} is not a partnership code (like LSCP) or '*'")
+    return codes
 
 
 class User(BaseModel):
@@ -75,22 +86,21 @@ class User(BaseModel):
     agency: Agency
     #: Partnership codes this user may see; "*" for every partnership.
     partnerships: list[str] = Field(min_length=1, max_length=200)
-    password_hash: str = Field(min_length=20, max_length=400)
+    #: None for a person signed in through the identity provider (no password here); every
+    #: user in a users file has one (`StoredUser`).
+    password_hash: str | None = Field(None, min_length=20, max_length=400)
+    #: True for a person signed in through the identity provider (console/routes/sso.py).
+    sso: bool = False
 
     @field_validator("partnerships")
     @classmethod
     def _codes(cls, codes: list[str]) -> list[str]:
-        for code in codes:
-            if code != ALL_PARTNERSHIPS and not (
-                2 <= len(code) <= 16 and code[0].isupper() and code.replace("_", "").isalnum()
-            ):
-                raise ValueError(f"{code!r} is not a partnership code (like LSCP) or '*'")
-        return codes
+        return partnership_codes(codes)
 
     @field_validator("password_hash")
     @classmethod
-    def _argon2(cls, value: str) -> str:
-        if not value.startswith("$argon2"):
+    def _argon2(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("$argon2"):
             raise ValueError("must be an argon2 hash (python -m console.users add writes one)")
         return value
 
@@ -109,10 +119,17 @@ class User(BaseModel):
         return f"{self.display_name} ({self.role.label}, {self.agency.label})"
 
 
+class StoredUser(User):
+    """A user in the users file: signs in with a password."""
+
+    password_hash: str = Field(min_length=20, max_length=400)
+    sso: Literal[False] = False
+
+
 class UsersFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    users: list[User] = Field(default_factory=list)
+    users: list[StoredUser] = Field(default_factory=list)
 
 
 class UsersError(ValueError):
@@ -152,8 +169,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User | None, password: str) -> bool:
     """True when the password matches; always does the work of one verification."""
+    stored = user.password_hash if user is not None else None
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -169,6 +187,8 @@ def _toml_string(text: str) -> str:
 def render_users(users: Sequence[User], header: str = "") -> str:
     blocks = [header.rstrip("\n") + "\n"] if header.strip() else []
     for user in users:
+        if user.password_hash is None:
+            raise UsersError(f"{user.username}: a users file holds only users with a password")
         partnerships = ", ".join(_toml_string(p) for p in user.partnerships)
         blocks.append(
             "\n".join(

@@ -42,12 +42,13 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
 from config import SettingsError, settings
-from security import console_sign_in
+from security import console_sign_in, provider_tokens
 from security.codec import DecryptionError, EncryptionCodec
 from security.console_sign_in import ConsoleSignIn, Reader
 from security.files import private_data_dir, write_private
 from security.keys import key_ring_from_env
 from security.local_peer import same_local_user
+from security.provider_tokens import ProviderTokens
 
 log = logging.getLogger(__name__)
 #: One line per answered request, saying for whom (the access log of issue 14 builds on it).
@@ -89,15 +90,18 @@ class Access:
 
     def __init__(
         self,
-        token: str,
+        token: str | None,
         allowed_origins: list[str],
         trust_local_user: bool,
         console: ConsoleSignIn | None,
+        provider: ProviderTokens | None = None,
     ) -> None:
+        #: None: no shared token is accepted (single sign-on: people, not a token).
         self.token = token
         self.allowed_origins = allowed_origins
         self.trust_local_user = trust_local_user
         self.console = console
+        self.provider = provider
 
     def cors(self, request: Request, response: Response) -> Response:
         origin = request.headers.get("origin")
@@ -123,8 +127,10 @@ class Access:
         if header.lower().startswith("bearer "):
             given = header[7:].strip()
         if given:  # a wrong token is refused whoever sends it, with whatever cookie
-            if hmac.compare_digest(given.encode(), self.token.encode()):
+            if self.token is not None and hmac.compare_digest(given.encode(), self.token.encode()):
                 return "by=shared_token", True
+            if self.provider is not None:
+                return await self._provider_reader(self.provider, given, name)
             return "missing or wrong token", False
         refused = "missing or wrong token"
         console = self.console
@@ -137,6 +143,16 @@ class Access:
         if self.trust_local_user and same_local_user(request.client, _server(request)):
             return "by=local_user", True
         return refused, False
+
+    @staticmethod
+    async def _provider_reader(provider: ProviderTokens, token: str, name: str) -> tuple[str, bool]:
+        if name != "decode":
+            # The key is the credential to write (README): people read, they do not encode.
+            return "an access token may decode, not encode", False
+        found = await asyncio.to_thread(provider.check, token)
+        if isinstance(found, Reader):
+            return f"user={found.username} role={found.role} via=provider", True
+        return found, False
 
     @staticmethod
     async def _console_reader(
@@ -158,17 +174,20 @@ class Access:
 
 def build_app(
     codec: EncryptionCodec,
-    token: str,
+    token: str | None,
     allowed_origins: list[str],
     *,
     trust_local_user: bool = False,
     console: ConsoleSignIn | None = None,
+    provider: ProviderTokens | None = None,
 ) -> Starlette:
-    """`trust_local_user`: a request with no token is allowed when it comes over loopback from
-    a process of the user running this server (the dev stack's Web UI in that user's browser).
-    `console`: a request with no token is allowed to decode when it carries the session cookie
-    of a signed-in console user who may see personal data."""
-    access = Access(token, allowed_origins, trust_local_user, console)
+    """`token`: the shared token (None: not accepted). `trust_local_user`: a request with no
+    token is allowed when it comes over loopback from a process of the user running this server
+    (the dev stack's Web UI in that user's browser). `console`: a request with no token is
+    allowed to decode when it carries the session cookie of a signed-in console user who may
+    see personal data. `provider`: a bearer token that is the identity provider's access token
+    of a person who may see personal data is allowed to decode (security/provider_tokens.py)."""
+    access = Access(token, allowed_origins, trust_local_user, console, provider)
 
     def handler(
         name: str,
@@ -259,6 +278,15 @@ def main(argv: list[str] | None = None) -> int:
     private_data_dir()  # the token and the key file are created 0600 from the start
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console = None
+    provider = None
+    try:
+        if provider_tokens.enabled_from_env():
+            from safeguarding.profiles import load_profiles
+
+            provider = provider_tokens.from_env(load_profiles())
+    except (ValueError, OSError) as err:
+        print(f"codec server not started: single sign-on: {err}", file=sys.stderr)
+        return 2
     if console_sign_in.enabled_from_env():
         from safeguarding.profiles import ProfileError, load_profiles
 
@@ -269,10 +297,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     app = build_app(
         EncryptionCodec(key_ring_from_env()),
-        codec_token(create_local=True),
+        # With single sign-on the codec server decodes for people, not for a shared token.
+        None if provider is not None else codec_token(create_local=True),
         allowed_origins_from_env(),
         trust_local_user=trust_local_user_from_env(),
         console=console,
+        provider=provider,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

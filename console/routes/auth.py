@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from console.auth import client_address, csrf_token
 from console.deps import Console, CsrfForm, OptionalUser, csrf_form, flash
 from console.rendering import render
+from console.sso import provider_sign_out_url
 from console.users import verify_password
 
 router = APIRouter()
@@ -72,7 +73,16 @@ async def login(request: Request, console: Console, form: CsrfForm) -> Response:
 
 
 @router.post("/logout", dependencies=[Depends(csrf_form)])
-async def logout(request: Request) -> Response:
+async def logout(request: Request, console: Console) -> Response:
+    signed_in_with_provider = "sso" in request.session
     request.session.clear()
+    if signed_in_with_provider:
+        # The console's session is over; the provider's is the person's own to end.
+        url = None
+        if console.provider is not None and console.settings.sso is not None:
+            base = str(request.base_url)
+            url = await provider_sign_out_url(console.provider, console.settings.sso, base)
+        context = {"provider_sign_out": url}
+        return render(request, "signed_out.html", context)
     flash(request, "You are signed out.")
     return RedirectResponse("/login", status_code=303)

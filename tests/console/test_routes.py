@@ -20,6 +20,9 @@ ROUTES: dict[tuple[str, str], tuple[bool, bool]] = {
     ("GET", "/login"): (False, False),
     ("POST", "/login"): (False, True),
     ("POST", "/logout"): (False, True),
+    # Single sign-on (404 when it is not set up): the state is the CSRF check of the callback.
+    ("GET", "/login/sso"): (False, False),
+    ("GET", "/auth/callback"): (False, False),
     ("GET", "/"): (True, False),
     ("GET", "/cases"): (True, False),
     ("GET", "/cases/{case_ref}"): (True, False),
@@ -31,6 +34,8 @@ ROUTES: dict[tuple[str, str], tuple[bool, bool]] = {
     ("POST", "/referrals"): (True, True),
     ("GET", "/reports"): (True, False),
 }
+
+SSO_ONLY = {"/login/sso", "/auth/callback"}
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:
@@ -62,5 +67,7 @@ def test_the_app_serves_every_route_signed_out(app_client: Callable[..., TestCli
         if signed_in:  # the user is checked before the form is read
             assert response.status_code == 303, url
             assert response.headers["location"].startswith("/login?next="), url
+        elif path in SSO_ONLY:
+            assert response.status_code == 404, url  # no single sign-on set up here
         else:
             assert response.status_code == (403 if csrf else 200), url

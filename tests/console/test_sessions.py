@@ -196,5 +196,7 @@ def test_lookup_user_is_read_only_and_follows_the_same_rules(register_url: str) 
     assert store.lookup_user(carl) is None
     dora = store.open("dora", {})
     assert store.lookup_user(dora) == "dora"
+    # Signed in with the identity provider: not the users file's "erin" (console/routes/sso.py).
+    assert store.lookup_user(store.open("erin", {"sso": {"username": "erin"}})) is None
     assert revoke_sessions("dora", register_url, now[0]) == 1  # an administrator's revoke
     assert store.lookup_user(dora) is None

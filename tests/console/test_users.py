@@ -17,7 +17,7 @@ def test_the_demo_file_is_marked_and_complete() -> None:
     assert "NOT FOR REAL DATA" in text
     loaded = load_users(DEMO_USERS_FILE)
     assert {u.role for u in loaded.values()} == set(ConsoleRole)
-    assert all(u.password_hash.startswith("$argon2id$") for u in loaded.values())
+    assert all((u.password_hash or "").startswith("$argon2id$") for u in loaded.values())
     assert verify_password(loaded["cora"], "demo-password")
 
 
