@@ -59,7 +59,7 @@ from safeguarding.deadlines import (
     next_alert_at,
 )
 from safeguarding.decisions import Decision
-from safeguarding.handlers import HANDLERS
+from safeguarding.handlers import HANDLERS, publication
 from safeguarding.handlers.cspr import final_report_deadline
 from safeguarding.ids import DeadlineId, EscalationRef
 from safeguarding.notices import Notice
@@ -527,6 +527,7 @@ class Case(CaseFile):
                     task="Close the case (every action is done)", owed_by=self.settings.review_group
                 )
             )
+        tasks += [Task(task=t, owed_by=owners[o]) for t, o in publication.outstanding(self)]
         return tasks
 
     def status(self, now: datetime) -> CaseStatus:
