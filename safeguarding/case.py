@@ -545,7 +545,7 @@ class Case(CaseFile):
             route=self.route,
             opened_at=self.opened_at,
             closed_at=self.closed_at,
-            decisions_allowed=machine.decisions_allowed(self.stage),
+            decisions_allowed=machine.decisions_offered(self.stage, self.facts()),
             deadlines=views,
             next_deadline=self._view(upcoming, now) if upcoming else None,
             overdue=self.overdue(now),

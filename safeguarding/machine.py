@@ -237,6 +237,25 @@ def decisions_allowed(stage: Stage) -> list[DecisionKind]:
     return kinds
 
 
+#: Issue #13: facts that say whether a kind of decision applies to a case at all (a Local CSPR
+#: is held, a national review was commissioned). A decision that needs one that does not hold is
+#: not offered to people (`decisions_offered`), rather than offered and then refused.
+APPLIES_ONLY_WITH: frozenset[Fact] = frozenset({Fact.LOCAL_CSPR, Fact.NATIONAL_REVIEW})
+
+
+def decisions_offered(stage: Stage, facts: Iterable[Fact]) -> list[DecisionKind]:
+    """`decisions_allowed`, less those that do not apply to this case (`APPLIES_ONLY_WITH`)."""
+    fact_set = frozenset(facts)
+
+    def applies(kind: DecisionKind) -> bool:
+        ways = [t for t in TRANSITIONS if t.source is stage and t.decision is kind]
+        return not ways or any(
+            all(g.fact not in APPLIES_ONLY_WITH or g.fact in fact_set for g in t.when) for t in ways
+        )
+
+    return [kind for kind in decisions_allowed(stage) if applies(kind)]
+
+
 def decisions_possible(
     stage: Stage, facts: Iterable[Fact], *, moving: bool = False
 ) -> list[DecisionKind]:

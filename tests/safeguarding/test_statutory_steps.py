@@ -279,6 +279,13 @@ def test_contributions_need_a_national_review() -> None:
     walk.on(RESPONSE_DAY).decide(
         "panel_response", COORDINATOR, panel_agrees=True, outcome="no_further_review"
     )
+    # Not offered to people where they do not apply (no national review, no Local CSPR).
+    assert walk.case.status(walk.now).decisions_allowed == [
+        DecisionKind.ACTION_ADDED,
+        DecisionKind.ACTION_UPDATED,
+        DecisionKind.CASE_CLOSED,
+        DecisionKind.DEADLINE_EXTENDED,
+    ]
     refused = walk.refuse("national_review_contribution_made", COORDINATOR, contribution_id="NR1")
     assert refused.reason == "guard_failed"
     assert "the National Panel commissioned a national review" in refused.message
