@@ -421,6 +421,30 @@ async def test_reminder_escalation_and_second_escalation_fire_on_time(
     ]
 
 
+async def test_the_national_panels_response_is_reminded_then_chased(
+    cases: Cases, outbox: Path
+) -> None:
+    """Issue #13 item 6: from the day the Rapid Review is sent, on workflow timers."""
+    handle = await cases.start()
+    await through_rapid_review(handle, cases)
+    state = await status(handle)
+    assert deadline(state, "rapid-review").state == "met"  # met by the sending
+    chase = deadline(state, "panel-response")
+    assert chase.basis.startswith("15 working days after ")
+    await cases.env.sleep(timedelta(days=30))
+    state = await status(handle)
+    fired = {e.kind for e in state.history if e.deadline_id == "panel-response"}
+    assert {HistoryKind.REMINDER, HistoryKind.ESCALATION} <= fired
+    assert deadline(state, "panel-response").state == "overdue"
+    assert [p for p in outbox.iterdir() if "panel-response" in p.name]
+    result = await decide(
+        handle, "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr"
+    )
+    assert result.stage is Stage.CSPR_LEAD_REVIEWER
+    state = await status(handle)
+    assert deadline(state, "panel-response").state == "missed"  # the Panel answered late
+
+
 async def test_late_information_return_is_chased(cases: Cases) -> None:
     handle = await cases.start()
     await decide(handle, "triage", CHAIR, outcome="serious_incident")
