@@ -181,7 +181,8 @@ class CsprRecord(DomainModel):
     published_at_location: str | None = None
     not_published_reasons: str | None = None
     # Issue #13 item 1: the day the 6 months count from (the decision that initiated the
-    # review) and which decision that was (`ClockBasis`); None for cases from before.
+    # review) and which decision that was (`CLOCK_FROM_*` in safeguarding/handlers/
+    # rapid_review.py); None for cases from before.
     clock_from: date | None = None
     initiated_by: str | None = None
     # Issue #13 item 9: each involvement milestone, as last recorded.
