@@ -113,6 +113,7 @@ def rapid_review_steps(today: date) -> list[Step]:
                 "possible_national_importance": True,
             },
         ),
+        ("rapid_review_sent", COORDINATOR, {}),  # issue #13 item 6
     ]
 
 
@@ -138,11 +139,28 @@ def longest_steps(today: date) -> list[Step]:
         ("lead_reviewer_appointed", BUSINESS_MANAGER, {"lead_reviewer": "Dr Ivy Lead"}),
         ("terms_of_reference_agreed", CHAIR, {}),
         ("agency_information_received", LEAD_REVIEWER, {}),
+        # Issue #13 items 9 and 10: involvement milestones, then what publication needs.
+        *(
+            ("involvement_recorded", LEAD_REVIEWER, {"milestone": milestone})
+            for milestone in ("family_told", "family_views", "practitioners_involved")
+        ),
         ("involvement_completed", LEAD_REVIEWER, {}),
         ("draft_report_received", LEAD_REVIEWER, {}),
         ("quality_assured", CHAIR, {}),
         ("final_report_sent", BUSINESS_MANAGER, {}),
-        ("published", BUSINESS_MANAGER, {"location": "lscp.example/reviews"}),
+        ("communications_notified", COORDINATOR, {"agencies": ["police", "health"]}),
+        ("anonymisation_checked", CHAIR, {"redactions_made": True}),
+        ("involvement_recorded", LEAD_REVIEWER, {"milestone": "family_shown_report"}),
+        (
+            "published",
+            BUSINESS_MANAGER,
+            {
+                "location": "lscp.example/reviews",
+                "available_until": (today + timedelta(days=400)).isoformat(),
+            },
+        ),
+        ("partners_response_recorded", CHAIR, {"summary": "Accepted in full"}),
+        ("involvement_recorded", LEAD_REVIEWER, {"milestone": "practitioners_feedback"}),
     ]
     return [
         *rapid_review_steps(today),
@@ -156,6 +174,11 @@ def care_leaver_steps(today: date) -> list[Step]:
     return [
         ("triage", CHAIR, {"outcome": "serious_incident"}),
         ("notification_submitted", COORDINATOR, {"reference": "CL-7"}),
+        (
+            "care_leaver_next_step",
+            CHAIR,
+            {"next_step": "safeguarding_adults_review", "reason": "Adult services were involved"},
+        ),
     ]
 
 
@@ -194,11 +217,25 @@ def no_further_action_steps(today: date) -> list[Step]:
 def learning_only_steps(today: date) -> list[Step]:
     return [
         *rapid_review_steps(today),
+        # Issue #13 item 6: a Panel request answered, a national review and a contribution.
+        ("panel_information_requested", COORDINATOR, {"request_id": "PI1", "asked_for": "GP"}),
+        ("panel_information_sent", COORDINATOR, {"request_id": "PI1"}),
         (
             "panel_response",
             BUSINESS_MANAGER,
-            {"panel_agrees": False, "outcome": "no_further_review"},
+            {"panel_agrees": False, "outcome": "no_further_review", "national_review": True},
         ),
+        (
+            "national_review_contribution_requested",
+            COORDINATOR,
+            {
+                "contribution_id": "NR1",
+                "description": "Chronologies",
+                "lead_agency": "police",
+                "due_on": (today + timedelta(days=30)).isoformat(),
+            },
+        ),
+        ("national_review_contribution_made", POLICE_MEMBER, {"contribution_id": "NR1"}),
         ("case_closed", CHAIR, {}),
     ]
 

@@ -59,6 +59,19 @@ DECISION_TITLES: dict[DecisionKind, str] = {
     DecisionKind.ACTION_UPDATED: "Update an action",
     DecisionKind.DEADLINE_EXTENDED: "Extend a deadline",
     DecisionKind.CASE_CLOSED: "Close the case",
+    # Issue #13 items 4, 6, 9, 10.
+    DecisionKind.RAPID_REVIEW_SENT: "Rapid Review sent to the National Panel",
+    DecisionKind.PANEL_INFORMATION_REQUESTED: "The National Panel asked for more information",
+    DecisionKind.PANEL_INFORMATION_SENT: "Further information sent to the National Panel",
+    DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED: (
+        "A national review asks for a contribution"
+    ),
+    DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_MADE: "Contribution to the national review made",
+    DecisionKind.CARE_LEAVER_NEXT_STEP: "Next step after a care leaver's notification",
+    DecisionKind.INVOLVEMENT_RECORDED: "Family or practitioner involvement",
+    DecisionKind.COMMUNICATIONS_NOTIFIED: "Press and communications offices told",
+    DecisionKind.ANONYMISATION_CHECKED: "Anonymisation and redaction checked",
+    DecisionKind.PARTNERS_RESPONSE_RECORDED: "The partners' response to the findings",
 }
 
 DECISION_HELP: dict[DecisionKind, str] = {
@@ -79,6 +92,13 @@ DECISION_HELP: dict[DecisionKind, str] = {
     DecisionKind.ACTION_UPDATED: "Give at least one of status, RAG rating or evidence.",
     DecisionKind.DEADLINE_EXTENDED: "Move a deadline, with the reason and who agreed it.",
     DecisionKind.CASE_CLOSED: "Only when every action is complete or closed by the review group.",
+    DecisionKind.RAPID_REVIEW_SENT: "The 15 working days run to this day; the Panel's response is "
+    "then awaited, reminded and chased.",
+    DecisionKind.CARE_LEAVER_NEXT_STEP: "No further action, a local review, or a referral to the "
+    "Safeguarding Adults Board for a Safeguarding Adults Review, with the reason.",
+    DecisionKind.INVOLVEMENT_RECORDED: "One milestone at a time, with its outcome: the family "
+    "told, their views, shown the report; the practitioners involved, given feedback.",
+    DecisionKind.PUBLISHED: "Where it is published and until when it stays published.",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -119,6 +139,16 @@ FIELD_LABELS: dict[str, str] = {
     "new_due_on": "New due date",
     "reason": "Reason",
     "agreed_with": "Agreed with",
+    # Issue #13 items 1, 4, 6, 9, 10.
+    "decision_changed_on": "Day the partners changed their decision (if they did)",
+    "available_until": "Stays published until",
+    "request_id": "Request id",
+    "asked_for": "What the National Panel asked for",
+    "contribution_id": "Contribution id",
+    "next_step": "Next step",
+    "milestone": "Milestone",
+    "redactions_made": "Redactions were made",
+    "published_with_report": "Published with the report",
 }
 
 PEOPLE_HELP = (

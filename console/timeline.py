@@ -35,7 +35,12 @@ Step = Stage | str
 ROUTE_STEPS: dict[Route, list[Step]] = {
     Route.UNDECIDED: [*_START, "Route decided at triage"],
     Route.SERIOUS_INCIDENT: [*_SIN, "Local CSPR or not", *_END],
-    Route.CARE_LEAVER_NOTIFICATION: [*_START, S.SERIOUS_INCIDENT_NOTIFICATION, S.CLOSED],
+    Route.CARE_LEAVER_NOTIFICATION: [
+        *_START,
+        S.SERIOUS_INCIDENT_NOTIFICATION,
+        S.CARE_LEAVER_NEXT_STEP,  # issue #13 item 4 (statutory edition)
+        S.CLOSED,
+    ],
     Route.LOCAL_CSPR: [*_SIN, *_CSPR, *_END],
     Route.LEARNING_ONLY: [*_SIN, *_END],
     Route.CASE_OF_CONCERN: [*_START, S.CASE_OF_CONCERN, S.CASE_OF_CONCERN_REVIEW, *_END],
@@ -62,6 +67,7 @@ SHORT_LABELS: dict[Stage, str] = {
     S.OTHER_REVIEW: "Other review",
     S.ACTION_PLAN_MONITORING: "Action plan",
     S.CLOSED: "Closed",
+    S.CARE_LEAVER_NEXT_STEP: "Next step",
 }
 
 STATE_WORDS: dict[DeadlineState, str] = {

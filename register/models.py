@@ -56,6 +56,23 @@ class CaseRecord(SQLModel, table=True):
     case_of_concern_approach: str | None = None
     runs: int
     history_count: int
+    # Issue #13 items 1, 4, 6, 9, 10 (migration 0004): the Rapid Review sent to the Panel, the
+    # Local CSPR's clock, a care leaver's next step, involvement, and publication.
+    rapid_review_sent_on: date | None = None
+    cspr_clock_from: date | None = None
+    cspr_initiated_by: str | None = None
+    care_leaver_next_step: str | None = None
+    care_leaver_next_step_on: date | None = None
+    family_told_on: date | None = None
+    family_views: str | None = None
+    family_shown_report: str | None = None
+    practitioners_involved_on: date | None = None
+    practitioners_feedback_on: date | None = None
+    communications_notified_on: date | None = None
+    anonymisation_checked_on: date | None = None
+    published_location: str | None = None
+    published_until: date | None = None
+    partners_response_on: date | None = None
 
 
 class ChildRecord(SQLModel, table=True):

@@ -60,7 +60,7 @@ from safeguarding.deadlines import (
     pending_alerts,
 )
 from safeguarding.decisions import Decision
-from safeguarding.handlers import HANDLERS
+from safeguarding.handlers import HANDLERS, publication
 from safeguarding.handlers.cspr import final_report_deadline
 from safeguarding.ids import DeadlineId, EscalationRef
 from safeguarding.notices import Notice
@@ -541,6 +541,7 @@ class Case(CaseFile):
                     task="Close the case (every action is done)", owed_by=self.settings.review_group
                 )
             )
+        tasks += [Task(task=t, owed_by=owners[o]) for t, o in publication.outstanding(self)]
         return tasks
 
     def status(self, now: datetime) -> CaseStatus:
@@ -558,7 +559,7 @@ class Case(CaseFile):
             route=self.route,
             opened_at=self.opened_at,
             closed_at=self.closed_at,
-            decisions_allowed=machine.decisions_allowed(self.stage),
+            decisions_allowed=machine.decisions_offered(self.stage, self.facts()),
             deadlines=views,
             next_deadline=self._view(upcoming, now) if upcoming else None,
             overdue=self.overdue(now),

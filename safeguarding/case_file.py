@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field
 from safeguarding import machine
 from safeguarding.case_records import (
     Action,
+    CareLeaverStepRecord,
     CaseOfConcernRecord,
     Channel,
     CsprRecord,
@@ -22,6 +23,8 @@ from safeguarding.case_records import (
     HistoryEntry,
     HistoryKind,
     InformationRecord,
+    NationalReviewRecord,
+    PanelInformationRecord,
     PanelResponseRecord,
     RapidReviewRecord,
 )
@@ -92,6 +95,12 @@ class CaseFile(DomainModel):
     outbox: list[Notice] = Field(default_factory=list)
     #: The professional-disagreement escalations raised on this case (their references).
     escalations: list[str] = Field(default_factory=list)
+    # Issue #13 items 4 and 6: the National Panel's requests for more information, a national
+    # review it commissioned, and what the partnership decided after a care leaver's
+    # notification.
+    panel_information: dict[str, PanelInformationRecord] = Field(default_factory=dict)
+    national_review: NationalReviewRecord | None = None
+    care_leaver_step: CareLeaverStepRecord | None = None
 
     @property
     def closed(self) -> bool:
@@ -110,6 +119,15 @@ class CaseFile(DomainModel):
             facts.add(machine.Fact.FIRST_EDITION)
         if all(a.status.finished for a in self.actions.values()):
             facts.add(machine.Fact.ALL_ACTIONS_FINISHED)
+        # Issue #13 items 4, 6, 9, 10.
+        if self.edition >= STATUTORY_EDITION:
+            facts.add(machine.Fact.STATUTORY_EDITION)
+        if self.cspr is not None:
+            facts.add(machine.Fact.LOCAL_CSPR)
+        if self.national_review is not None:
+            facts.add(machine.Fact.NATIONAL_REVIEW)
+        if self.national_review is None or not self.national_review.outstanding:
+            facts.add(machine.Fact.NO_CONTRIBUTION_OUTSTANDING)
         return frozenset(facts)
 
     def log(

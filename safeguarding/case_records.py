@@ -20,8 +20,11 @@ from safeguarding.notices import Notice
 from safeguarding.vocabulary import (
     ActionStatus,
     Agency,
+    CareLeaverNextStep,
     CaseOfConcernApproach,
     DecisionKind,
+    InvolvementMilestone,
+    InvolvementOutcome,
     PlanScope,
     Rag,
     ReviewOutcome,
@@ -151,6 +154,8 @@ class RapidReviewRecord(DomainModel):
     possible_national_importance: bool
     immediate_safety_actions: str | None = None
     learning: str | None = None
+    #: Issue #13 item 6: the day the Rapid Review was sent to the National Panel.
+    sent_to_panel_on: date | None = None
 
 
 class PanelResponseRecord(DomainModel):
@@ -158,6 +163,13 @@ class PanelResponseRecord(DomainModel):
     panel_agrees: bool
     outcome: ReviewOutcome
     national_review: bool
+
+
+class InvolvementRecord(DomainModel):
+    """Issue #13 item 9: one involvement milestone of a Local CSPR."""
+
+    on: date
+    outcome: InvolvementOutcome
 
 
 class CsprRecord(DomainModel):
@@ -168,6 +180,63 @@ class CsprRecord(DomainModel):
     published_on: date | None = None
     published_at_location: str | None = None
     not_published_reasons: str | None = None
+    # Issue #13 item 1: the day the 6 months count from (the decision that initiated the
+    # review) and which decision that was (`CLOCK_FROM_*` in safeguarding/handlers/
+    # rapid_review.py); None for cases from before.
+    clock_from: date | None = None
+    initiated_by: str | None = None
+    # Issue #13 item 9: each involvement milestone, as last recorded.
+    involvement: dict[InvolvementMilestone, InvolvementRecord] = Field(default_factory=dict)
+    # Issue #13 item 10: before and at publication, and the partners' response.
+    communications_notified_on: date | None = None
+    communications_agencies: list[Agency] = Field(default_factory=list)
+    anonymisation_checked_on: date | None = None
+    redactions_made: bool | None = None
+    available_until: date | None = None
+    partners_response_on: date | None = None
+    partners_response: str | None = None
+
+
+# Issue #13 items 4 and 6.
+
+
+class PanelInformationRecord(DomainModel):
+    """Further information the National Panel asked for about the Rapid Review."""
+
+    request_id: str
+    asked_for: str
+    requested_on: date
+    sent_on: date | None = None
+
+
+class ContributionRecord(DomainModel):
+    """Something a national review asks of the partnership."""
+
+    contribution_id: str
+    description: str
+    lead_agency: Agency
+    requested_on: date
+    due_on: date
+    made_on: date | None = None
+
+
+class NationalReviewRecord(DomainModel):
+    """A national review the National Panel commissioned, and the partnership's part in it."""
+
+    commissioned_on: date
+    contributions: dict[str, ContributionRecord] = Field(default_factory=dict)
+
+    @property
+    def outstanding(self) -> list[ContributionRecord]:
+        return [c for c in self.contributions.values() if c.made_on is None]
+
+
+class CareLeaverStepRecord(DomainModel):
+    """What the partnership decided after a care leaver's death was notified."""
+
+    next_step: CareLeaverNextStep
+    decided_on: date
+    reason: str
 
 
 class CaseOfConcernRecord(DomainModel):

@@ -26,6 +26,10 @@ class DeadlineKind(StrEnum):
     ACTION = "action"
     MEETING = "meeting"
     ESCALATION_STAGE = "escalation_stage"
+    # Issue #13 item 6: the National Panel's response chased, its requests, a national review.
+    PANEL_RESPONSE = "panel_response"
+    PANEL_INFORMATION = "panel_information"
+    NATIONAL_REVIEW_CONTRIBUTION = "national_review_contribution"
 
 
 class DeadlineState(StrEnum):

@@ -14,10 +14,14 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_vali
 
 from safeguarding.model import DomainModel
 from safeguarding.vocabulary import (
+    INVOLVEMENT_OUTCOMES,
     ActionStatus,
     Agency,
+    CareLeaverNextStep,
     CaseOfConcernApproach,
     DecisionKind,
+    InvolvementMilestone,
+    InvolvementOutcome,
     OtherReviewType,
     PlanScope,
     Rag,
@@ -151,6 +155,11 @@ class PanelResponse(DecisionBase):
     panel_agrees: bool = Field(description="does the National Panel agree with the decision")
     outcome: ReviewOutcome = Field(description="what happens next, after the Panel's response")
     national_review: bool = Field(False, description="the Panel takes a national review")
+    decision_changed_on: date | None = Field(
+        None,
+        description="if the partners changed their decision after the Panel's response: the "
+        "day they did (the Local CSPR's 6 months then count from it; default: this day)",
+    )
 
 
 CsprMilestoneKind = Literal[
@@ -185,6 +194,9 @@ class PublicationPlanned(DecisionBase):
 class Published(DecisionBase):
     kind: Literal[DecisionKind.PUBLISHED] = DecisionKind.PUBLISHED
     location: ShortText | None = Field(None, description="where the report is published")
+    available_until: date | None = Field(
+        None, description="the report stays published until this day (how long it is kept up)"
+    )
 
 
 class NotPublished(DecisionBase):
@@ -249,6 +261,106 @@ class CaseClosed(DecisionBase):
     kind: Literal[DecisionKind.CASE_CLOSED] = DecisionKind.CASE_CLOSED
 
 
+# ---- Issue #13 items 4, 6, 9 and 10: the care leaver's next step, the Rapid Review sent to
+# the National Panel and what follows, family and practitioner involvement, publication.
+
+
+class RapidReviewSent(DecisionBase):
+    kind: Literal[DecisionKind.RAPID_REVIEW_SENT] = DecisionKind.RAPID_REVIEW_SENT
+
+
+class PanelInformationRequested(DecisionBase):
+    kind: Literal[DecisionKind.PANEL_INFORMATION_REQUESTED] = (
+        DecisionKind.PANEL_INFORMATION_REQUESTED
+    )
+    request_id: Identifier = Field(description="your id for the request, e.g. PI1")
+    asked_for: LongText = Field(description="what the National Panel asked for")
+    due_on: date | None = Field(
+        None, description="when it is due (defaults to the partnership's setting)"
+    )
+
+
+class PanelInformationSent(DecisionBase):
+    kind: Literal[DecisionKind.PANEL_INFORMATION_SENT] = DecisionKind.PANEL_INFORMATION_SENT
+    request_id: Identifier = Field(description="the request it answers")
+
+
+class ContributionRequested(DecisionBase):
+    kind: Literal[DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED] = (
+        DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED
+    )
+    contribution_id: Identifier = Field(description="your id for the contribution, e.g. NR1")
+    description: LongText = Field(description="what the national review asks of the partnership")
+    lead_agency: Agency = Field(description="the agency that owes it")
+    due_on: date
+
+
+class ContributionMade(DecisionBase):
+    kind: Literal[DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_MADE] = (
+        DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_MADE
+    )
+    contribution_id: Identifier = Field(description="the contribution made")
+
+
+class CareLeaverNextStepDecided(DecisionBase):
+    kind: Literal[DecisionKind.CARE_LEAVER_NEXT_STEP] = DecisionKind.CARE_LEAVER_NEXT_STEP
+    next_step: CareLeaverNextStep = Field(
+        description="no further action, a local review, or a referral to the Safeguarding "
+        "Adults Board for a Safeguarding Adults Review"
+    )
+    reason: LongText = Field(description="why the partnership decided so")
+
+
+class InvolvementRecorded(DecisionBase):
+    kind: Literal[DecisionKind.INVOLVEMENT_RECORDED] = DecisionKind.INVOLVEMENT_RECORDED
+    milestone: InvolvementMilestone = Field(
+        description="family_told (of the review), family_views (given or declined), "
+        "family_shown_report (before publication), practitioners_involved, "
+        "practitioners_feedback (on the outcome)"
+    )
+    outcome: InvolvementOutcome | None = Field(
+        None,
+        description="told or not_possible; given, declined or not_possible (views); shown, "
+        "declined or not_possible (report); involved; given (feedback). Default: the first",
+    )
+
+    @model_validator(mode="after")
+    def _outcome_fits(self) -> InvolvementRecorded:
+        allowed = INVOLVEMENT_OUTCOMES[self.milestone]
+        if self.outcome is not None and self.outcome not in allowed:
+            raise ValueError(
+                f"outcome {self.outcome.value} does not fit {self.milestone.value}; one of "
+                + ", ".join(o.value for o in allowed)
+            )
+        return self
+
+    @property
+    def result(self) -> InvolvementOutcome:
+        return self.outcome or INVOLVEMENT_OUTCOMES[self.milestone][0]
+
+
+class CommunicationsNotified(DecisionBase):
+    kind: Literal[DecisionKind.COMMUNICATIONS_NOTIFIED] = DecisionKind.COMMUNICATIONS_NOTIFIED
+    agencies: list[Agency] = Field(
+        min_length=1,
+        max_length=20,
+        description="the agencies whose press or communications offices were told",
+    )
+
+
+class AnonymisationChecked(DecisionBase):
+    kind: Literal[DecisionKind.ANONYMISATION_CHECKED] = DecisionKind.ANONYMISATION_CHECKED
+    redactions_made: bool = Field(False, description="the check led to redactions in the report")
+
+
+class PartnersResponseRecorded(DecisionBase):
+    kind: Literal[DecisionKind.PARTNERS_RESPONSE_RECORDED] = DecisionKind.PARTNERS_RESPONSE_RECORDED
+    summary: LongText = Field(description="the safeguarding partners' response to the findings")
+    published_with_report: bool = Field(
+        False, description="the response is published with the report"
+    )
+
+
 Decision = Annotated[
     TriageDecision
     | NotificationSubmitted
@@ -266,7 +378,17 @@ Decision = Annotated[
     | ActionAdded
     | ActionUpdated
     | DeadlineExtended
-    | CaseClosed,
+    | CaseClosed
+    | RapidReviewSent
+    | PanelInformationRequested
+    | PanelInformationSent
+    | ContributionRequested
+    | ContributionMade
+    | CareLeaverNextStepDecided
+    | InvolvementRecorded
+    | CommunicationsNotified
+    | AnonymisationChecked
+    | PartnersResponseRecorded,
     Field(discriminator="kind"),
 ]
 
@@ -297,6 +419,16 @@ DECISION_MODELS: dict[DecisionKind, type[DecisionBase]] = {
     DecisionKind.ACTION_UPDATED: ActionUpdated,
     DecisionKind.DEADLINE_EXTENDED: DeadlineExtended,
     DecisionKind.CASE_CLOSED: CaseClosed,
+    DecisionKind.RAPID_REVIEW_SENT: RapidReviewSent,
+    DecisionKind.PANEL_INFORMATION_REQUESTED: PanelInformationRequested,
+    DecisionKind.PANEL_INFORMATION_SENT: PanelInformationSent,
+    DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED: ContributionRequested,
+    DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_MADE: ContributionMade,
+    DecisionKind.CARE_LEAVER_NEXT_STEP: CareLeaverNextStepDecided,
+    DecisionKind.INVOLVEMENT_RECORDED: InvolvementRecorded,
+    DecisionKind.COMMUNICATIONS_NOTIFIED: CommunicationsNotified,
+    DecisionKind.ANONYMISATION_CHECKED: AnonymisationChecked,
+    DecisionKind.PARTNERS_RESPONSE_RECORDED: PartnersResponseRecorded,
 }
 
 #: Upper bound on a decision's encoded size, so a hostile sender cannot bloat a case's history.

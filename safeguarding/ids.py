@@ -91,10 +91,14 @@ class DeadlineId:
     RAPID_REVIEW = "rapid-review"
     CSPR_PUBLICATION = "cspr-publication"
     CSPR_FINAL_REPORT = "cspr-final-report"
+    #: Issue #13 item 6: the National Panel's response to the Rapid Review (chased when late).
+    PANEL_RESPONSE = "panel-response"
 
     _INFORMATION = "information-"
     _ACTION = "action-"
     _MEETING = "meeting-"
+    _PANEL_INFORMATION = "panel-information-"
+    _NATIONAL_REVIEW = "national-review-"
 
     @classmethod
     def information(cls, agency: Agency) -> str:
@@ -137,3 +141,15 @@ class DeadlineId:
         name = deadline_id.removeprefix(cls._MEETING)
         base, _, visit = name.rpartition("-")
         return DecisionKind(base if visit.isdigit() and base else name)
+
+    # Issue #13 item 6.
+
+    @classmethod
+    def panel_information(cls, request_id: str) -> str:
+        """Further information the National Panel asked for."""
+        return f"{cls._PANEL_INFORMATION}{request_id}"
+
+    @classmethod
+    def national_review_contribution(cls, contribution_id: str) -> str:
+        """The partnership's contribution to a national review the Panel commissioned."""
+        return f"{cls._NATIONAL_REVIEW}{contribution_id}"

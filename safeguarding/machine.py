@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from safeguarding.vocabulary import (
+    CareLeaverNextStep,
     DecisionKind,
     ReviewOutcome,
     Stage,
@@ -29,6 +30,11 @@ class Fact(StrEnum):
     #: A case opened before the statutory-fidelity rules (`CaseFile.edition`): it keeps the
     #: transitions it opened with.
     FIRST_EDITION = "opened under the first rules"
+    # Issue #13 items 4, 6, 9, 10.
+    STATUTORY_EDITION = "opened under the statutory rules"
+    LOCAL_CSPR = "a Local CSPR is held"
+    NATIONAL_REVIEW = "the National Panel commissioned a national review"
+    NO_CONTRIBUTION_OUTSTANDING = "no contribution to a national review outstanding"
 
 
 @dataclass(frozen=True)
@@ -112,11 +118,42 @@ TRANSITIONS: tuple[Transition, ...] = (
         D.NOTIFICATION_SUBMITTED,
         S.CLOSED,
         Guard(fact=Fact.CARE_LEAVER),
+        Guard(fact=Fact.FIRST_EDITION),
+    ),
+    # Issue #13 item 4: the partnership then decides the next step for a care leaver.
+    _t(
+        S.SERIOUS_INCIDENT_NOTIFICATION,
+        D.NOTIFICATION_SUBMITTED,
+        S.CARE_LEAVER_NEXT_STEP,
+        Guard(fact=Fact.CARE_LEAVER),
+        Guard(fact=Fact.STATUTORY_EDITION),
+    ),
+    _t(
+        S.CARE_LEAVER_NEXT_STEP,
+        D.CARE_LEAVER_NEXT_STEP,
+        S.CLOSED,
+        _on("next_step", CareLeaverNextStep.NO_FURTHER_ACTION),
+    ),
+    _t(
+        S.CARE_LEAVER_NEXT_STEP,
+        D.CARE_LEAVER_NEXT_STEP,
+        S.OTHER_REVIEW,
+        _on("next_step", CareLeaverNextStep.LOCAL_REVIEW),
+    ),
+    _t(
+        S.CARE_LEAVER_NEXT_STEP,
+        D.CARE_LEAVER_NEXT_STEP,
+        S.CLOSED,
+        _on("next_step", CareLeaverNextStep.SAFEGUARDING_ADULTS_REVIEW),
     ),
     # Rapid review: information requests and returns, then the decision.
     _t(S.RAPID_REVIEW, D.INFORMATION_REQUESTED, S.RAPID_REVIEW),
     _t(S.RAPID_REVIEW, D.INFORMATION_RETURNED, S.RAPID_REVIEW),
     _t(S.RAPID_REVIEW, D.RAPID_REVIEW_DECISION, S.NATIONAL_PANEL_RESPONSE),
+    # Issue #13 item 6: the Rapid Review sent to the Panel, and the Panel's requests meanwhile.
+    _t(S.NATIONAL_PANEL_RESPONSE, D.RAPID_REVIEW_SENT, S.NATIONAL_PANEL_RESPONSE),
+    _t(S.NATIONAL_PANEL_RESPONSE, D.PANEL_INFORMATION_REQUESTED, S.NATIONAL_PANEL_RESPONSE),
+    _t(S.NATIONAL_PANEL_RESPONSE, D.PANEL_INFORMATION_SENT, S.NATIONAL_PANEL_RESPONSE),
     _t(
         S.NATIONAL_PANEL_RESPONSE,
         D.PANEL_RESPONSE,
@@ -142,7 +179,38 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Action plan monitoring to closure.
     _t(S.ACTION_PLAN_MONITORING, D.ACTION_ADDED, S.ACTION_PLAN_MONITORING),
     _t(S.ACTION_PLAN_MONITORING, D.ACTION_UPDATED, S.ACTION_PLAN_MONITORING),
-    _t(S.ACTION_PLAN_MONITORING, D.CASE_CLOSED, S.CLOSED, Guard(fact=Fact.ALL_ACTIONS_FINISHED)),
+    _t(
+        S.ACTION_PLAN_MONITORING,
+        D.CASE_CLOSED,
+        S.CLOSED,
+        Guard(fact=Fact.ALL_ACTIONS_FINISHED),
+        Guard(fact=Fact.NO_CONTRIBUTION_OUTSTANDING),
+    ),
+    # Issue #13 item 6: the partnership's contributions to a national review, while the case
+    # goes on (a Local CSPR or its action plan).
+    *(
+        _t(stage, decision, stage, Guard(fact=Fact.NATIONAL_REVIEW))
+        for stage in (*CSPR_STAGES, S.ACTION_PLAN_MONITORING)
+        for decision in (
+            D.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED,
+            D.NATIONAL_REVIEW_CONTRIBUTION_MADE,
+        )
+    ),
+    # Issue #13 items 9 and 10: involvement milestones through the review and after it; what
+    # publication needs first; the partners' response to the findings.
+    *(
+        _t(stage, D.INVOLVEMENT_RECORDED, stage, Guard(fact=Fact.LOCAL_CSPR))
+        for stage in (*CSPR_STAGES, S.ACTION_PLAN_MONITORING)
+    ),
+    *(
+        _t(stage, decision, stage)
+        for stage in CSPR_STAGES
+        for decision in (D.COMMUNICATIONS_NOTIFIED, D.ANONYMISATION_CHECKED)
+    ),
+    *(
+        _t(stage, D.PARTNERS_RESPONSE_RECORDED, stage, Guard(fact=Fact.LOCAL_CSPR))
+        for stage in (S.CSPR_FINAL_REPORT, S.CSPR_PUBLICATION, S.ACTION_PLAN_MONITORING)
+    ),
 )
 
 INITIAL_STAGE = S.REFERRAL_RECEIVED
@@ -167,6 +235,25 @@ def decisions_allowed(stage: Stage) -> list[DecisionKind]:
     if stage is not FINAL_STAGE:
         kinds.extend(sorted(IN_ANY_OPEN_STAGE - set(kinds)))
     return kinds
+
+
+#: Issue #13: facts that say whether a kind of decision applies to a case at all (a Local CSPR
+#: is held, a national review was commissioned). A decision that needs one that does not hold is
+#: not offered to people (`decisions_offered`), rather than offered and then refused.
+APPLIES_ONLY_WITH: frozenset[Fact] = frozenset({Fact.LOCAL_CSPR, Fact.NATIONAL_REVIEW})
+
+
+def decisions_offered(stage: Stage, facts: Iterable[Fact]) -> list[DecisionKind]:
+    """`decisions_allowed`, less those that do not apply to this case (`APPLIES_ONLY_WITH`)."""
+    fact_set = frozenset(facts)
+
+    def applies(kind: DecisionKind) -> bool:
+        ways = [t for t in TRANSITIONS if t.source is stage and t.decision is kind]
+        return not ways or any(
+            all(g.fact not in APPLIES_ONLY_WITH or g.fact in fact_set for g in t.when) for t in ways
+        )
+
+    return [kind for kind in decisions_allowed(stage) if applies(kind)]
 
 
 def decisions_possible(

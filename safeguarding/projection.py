@@ -28,6 +28,7 @@ from safeguarding.case import Case, HistoryEntry, HistoryKind
 from safeguarding.deadlines import Deadline
 from safeguarding.model import DomainModel
 from safeguarding.referral import Child
+from safeguarding.vocabulary import InvolvementMilestone
 
 #: At most this many history entries go in one snapshot (a backlog goes in several calls).
 MAX_HISTORY_PER_SNAPSHOT = 200
@@ -78,6 +79,28 @@ class CaseRow(_Row):
     #: snapshot's version. The register applies a snapshot's rows only if it is at least as new
     #: as the one it holds (a late retry of an older snapshot changes nothing).
     history_count: int
+    # Issue #13 items 1, 4, 6, 9, 10: the day the Rapid Review was sent to the National Panel;
+    # the day a Local CSPR's 6 months count from and the decision that started them
+    # (rapid_review_decision, decision_changed_after_panel_response, or panel_response for
+    # cases from before); a care leaver's next step; the family's and practitioners'
+    # involvement (outcomes: told, given, declined, shown, involved, not_possible); what
+    # publication needed, where the report is published and until when; the partners'
+    # response to the findings.
+    rapid_review_sent_on: date | None = None
+    cspr_clock_from: date | None = None
+    cspr_initiated_by: str | None = None
+    care_leaver_next_step: str | None = None
+    care_leaver_next_step_on: date | None = None
+    family_told_on: date | None = None
+    family_views: str | None = None
+    family_shown_report: str | None = None
+    practitioners_involved_on: date | None = None
+    practitioners_feedback_on: date | None = None
+    communications_notified_on: date | None = None
+    anonymisation_checked_on: date | None = None
+    published_location: str | None = None
+    published_until: date | None = None
+    partners_response_on: date | None = None
 
 
 class ChildRow(_Row):
@@ -247,7 +270,38 @@ def case_row(case: Case) -> CaseRow:
         ),
         runs=case.runs,
         history_count=case.history_count,
+        **statutory_columns(case),
     )
+
+
+def statutory_columns(case: Case) -> dict[str, object]:
+    """Issue #13 items 1, 4, 6, 9, 10: what the case row records of the statutory steps."""
+    rapid, cspr, step = case.rapid_review, case.cspr, case.care_leaver_step
+    involved = cspr.involvement if cspr else {}
+
+    def on(milestone: InvolvementMilestone) -> date | None:
+        return involved[milestone].on if milestone in involved else None
+
+    def outcome(milestone: InvolvementMilestone) -> str | None:
+        return involved[milestone].outcome.value if milestone in involved else None
+
+    return {
+        "rapid_review_sent_on": rapid.sent_to_panel_on if rapid else None,
+        "cspr_clock_from": (cspr.clock_from or cspr.decided_on) if cspr else None,
+        "cspr_initiated_by": (cspr.initiated_by or "panel_response") if cspr else None,
+        "care_leaver_next_step": step.next_step.value if step else None,
+        "care_leaver_next_step_on": step.decided_on if step else None,
+        "family_told_on": on(InvolvementMilestone.FAMILY_TOLD),
+        "family_views": outcome(InvolvementMilestone.FAMILY_VIEWS),
+        "family_shown_report": outcome(InvolvementMilestone.FAMILY_SHOWN_REPORT),
+        "practitioners_involved_on": on(InvolvementMilestone.PRACTITIONERS_INVOLVED),
+        "practitioners_feedback_on": on(InvolvementMilestone.PRACTITIONERS_FEEDBACK),
+        "communications_notified_on": cspr.communications_notified_on if cspr else None,
+        "anonymisation_checked_on": cspr.anonymisation_checked_on if cspr else None,
+        "published_location": cspr.published_at_location if cspr else None,
+        "published_until": cspr.available_until if cspr else None,
+        "partners_response_on": cspr.partners_response_on if cspr else None,
+    }
 
 
 def child_rows(case: Case) -> list[ChildRow]:

@@ -83,6 +83,17 @@ def default_authorities() -> dict[DecisionKind, list[Authority]]:
         DecisionKind.ACTION_UPDATED: [_a(_C, _CH, _BM, _P)],
         DecisionKind.DEADLINE_EXTENDED: [_a(_CH, _BM)],
         DecisionKind.CASE_CLOSED: [_a(_CH, _BM)],
+        # Issue #13 items 4, 6, 9, 10.
+        DecisionKind.RAPID_REVIEW_SENT: [_a(_C, _BM)],
+        DecisionKind.PANEL_INFORMATION_REQUESTED: [_a(_C, _BM)],
+        DecisionKind.PANEL_INFORMATION_SENT: [_a(_C, _BM)],
+        DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED: [_a(_C, _BM)],
+        DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_MADE: [_a(_C, _BM, _P)],
+        DecisionKind.CARE_LEAVER_NEXT_STEP: [_a(_CH, _BM)],
+        DecisionKind.INVOLVEMENT_RECORDED: [_a(_C, _BM, _LR)],
+        DecisionKind.COMMUNICATIONS_NOTIFIED: [_a(_C, _BM)],
+        DecisionKind.ANONYMISATION_CHECKED: [_a(_CH, _BM)],
+        DecisionKind.PARTNERS_RESPONSE_RECORDED: [_a(_CH, _BM)],
     }
 
 
@@ -249,6 +260,21 @@ class PartnershipSettings(DomainModel):
     information_return_working_days: WorkingDays = 5
     cspr_publication_months: Annotated[int, Field(ge=1, le=36)] = 6
     final_report_working_days_before_publication: WorkingDays = 7
+
+    # Issue #13 items 4, 6 and 10: after the Rapid Review and a care leaver's notification,
+    # and publication.
+    #: The National Panel's response to a Rapid Review is chased this many working days after
+    #: the Rapid Review was sent (its reminder falls `reminder_working_days_before` earlier).
+    panel_response_chase_working_days: WorkingDays = 15
+    #: Further information the Panel asks for is due this many working days after its request,
+    #: unless the request gives a date.
+    panel_information_working_days: WorkingDays = 5
+    #: Where a care leaver's case may be referred for a Safeguarding Adults Review.
+    safeguarding_adults_board: str = "Safeguarding Adults Board"
+    #: The agencies' press or communications offices are told before a review is published.
+    communications_before_publication: bool = False
+    #: A published report stays available at least this many months (0: no minimum).
+    publication_minimum_months: Annotated[int, Field(ge=0, le=120)] = 12
 
     # Reminders and escalations around every deadline.
     reminder_working_days_before: WorkingDays = 2

@@ -96,4 +96,12 @@ ON_ENTRY: dict[Stage, OnEntry] = {
     ),
     S.ACTION_PLAN_MONITORING: OnEntry(),
     S.CLOSED: OnEntry(closes_case=True),
+    # Issue #13 item 4.
+    S.CARE_LEAVER_NEXT_STEP: OnEntry(
+        waits_for=StageTask(
+            "Decide the next step: no further action, a local review, or a referral to the "
+            "Safeguarding Adults Board for a Safeguarding Adults Review",
+            "review_group",
+        )
+    ),
 }

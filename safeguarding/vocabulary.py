@@ -29,6 +29,8 @@ class Stage(StrEnum):
     OTHER_REVIEW = "other_review"
     ACTION_PLAN_MONITORING = "action_plan_monitoring"
     CLOSED = "closed"
+    # Issue #13 item 4: a care leaver's case after notification (statutory edition).
+    CARE_LEAVER_NEXT_STEP = "care_leaver_next_step"
 
     @property
     def label(self) -> str:
@@ -54,6 +56,7 @@ STAGE_LABELS: dict[Stage, str] = {
     Stage.OTHER_REVIEW: "Other review under way",
     Stage.ACTION_PLAN_MONITORING: "Action plan monitoring",
     Stage.CLOSED: "Closed",
+    Stage.CARE_LEAVER_NEXT_STEP: "Care leaver: the partnership decides the next step",
 }
 
 
@@ -132,6 +135,19 @@ class DecisionKind(StrEnum):
     ACTION_UPDATED = "action_updated"
     DEADLINE_EXTENDED = "deadline_extended"
     CASE_CLOSED = "case_closed"
+    # Issue #13 items 4, 6, 9, 10: the steps after a care leaver's notification, the Rapid
+    # Review sent to the National Panel and what follows, family and practitioner involvement,
+    # and publication.
+    RAPID_REVIEW_SENT = "rapid_review_sent"
+    PANEL_INFORMATION_REQUESTED = "panel_information_requested"
+    PANEL_INFORMATION_SENT = "panel_information_sent"
+    NATIONAL_REVIEW_CONTRIBUTION_REQUESTED = "national_review_contribution_requested"
+    NATIONAL_REVIEW_CONTRIBUTION_MADE = "national_review_contribution_made"
+    CARE_LEAVER_NEXT_STEP = "care_leaver_next_step"
+    INVOLVEMENT_RECORDED = "involvement_recorded"
+    COMMUNICATIONS_NOTIFIED = "communications_notified"
+    ANONYMISATION_CHECKED = "anonymisation_checked"
+    PARTNERS_RESPONSE_RECORDED = "partners_response_recorded"
 
     @property
     def label(self) -> str:
@@ -199,3 +215,51 @@ class Route(StrEnum):
     CASE_OF_CONCERN = "case_of_concern"
     OTHER_REVIEW = "other_review"
     NO_FURTHER_ACTION = "no_further_action"
+
+
+# Issue #13 items 4 and 9.
+
+
+class CareLeaverNextStep(StrEnum):
+    """What the partnership decides after a care leaver's death is notified."""
+
+    NO_FURTHER_ACTION = "no_further_action"
+    LOCAL_REVIEW = "local_review"
+    SAFEGUARDING_ADULTS_REVIEW = "safeguarding_adults_review"
+
+
+class InvolvementMilestone(StrEnum):
+    """The family's and the practitioners' involvement in a Local CSPR, step by step."""
+
+    FAMILY_TOLD = "family_told"
+    FAMILY_VIEWS = "family_views"
+    FAMILY_SHOWN_REPORT = "family_shown_report"
+    PRACTITIONERS_INVOLVED = "practitioners_involved"
+    PRACTITIONERS_FEEDBACK = "practitioners_feedback"
+
+
+class InvolvementOutcome(StrEnum):
+    TOLD = "told"
+    GIVEN = "given"
+    DECLINED = "declined"
+    SHOWN = "shown"
+    INVOLVED = "involved"
+    NOT_POSSIBLE = "not_possible"
+
+
+#: The outcomes each involvement milestone may have (the first is the default).
+INVOLVEMENT_OUTCOMES: dict[InvolvementMilestone, tuple[InvolvementOutcome, ...]] = {
+    InvolvementMilestone.FAMILY_TOLD: (InvolvementOutcome.TOLD, InvolvementOutcome.NOT_POSSIBLE),
+    InvolvementMilestone.FAMILY_VIEWS: (
+        InvolvementOutcome.GIVEN,
+        InvolvementOutcome.DECLINED,
+        InvolvementOutcome.NOT_POSSIBLE,
+    ),
+    InvolvementMilestone.FAMILY_SHOWN_REPORT: (
+        InvolvementOutcome.SHOWN,
+        InvolvementOutcome.DECLINED,
+        InvolvementOutcome.NOT_POSSIBLE,
+    ),
+    InvolvementMilestone.PRACTITIONERS_INVOLVED: (InvolvementOutcome.INVOLVED,),
+    InvolvementMilestone.PRACTITIONERS_FEEDBACK: (InvolvementOutcome.GIVEN,),
+}

@@ -175,6 +175,28 @@ _SAMPLE_FIELDS: dict[DecisionKind, dict[str, Any]] = {
         "reason": "Agreed with the National Panel",
     },
     DecisionKind.CASE_CLOSED: {},
+    # Issue #13 items 4, 6, 9, 10.
+    DecisionKind.RAPID_REVIEW_SENT: {},
+    DecisionKind.PANEL_INFORMATION_REQUESTED: {
+        "request_id": "PI1",
+        "asked_for": "The health visitor's chronology",
+    },
+    DecisionKind.PANEL_INFORMATION_SENT: {"request_id": "PI1"},
+    DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED: {
+        "contribution_id": "NR1",
+        "description": "Practitioners attend the national review's learning event",
+        "lead_agency": "health",
+        "due_on": "2027-06-01",
+    },
+    DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_MADE: {"contribution_id": "NR1"},
+    DecisionKind.CARE_LEAVER_NEXT_STEP: {
+        "next_step": "safeguarding_adults_review",
+        "reason": "Adult services were involved in the last year.",
+    },
+    DecisionKind.INVOLVEMENT_RECORDED: {"milestone": "family_views", "outcome": "declined"},
+    DecisionKind.COMMUNICATIONS_NOTIFIED: {"agencies": ["police", "health"]},
+    DecisionKind.ANONYMISATION_CHECKED: {"redactions_made": True},
+    DecisionKind.PARTNERS_RESPONSE_RECORDED: {"summary": "The partners accept every finding."},
 }
 
 

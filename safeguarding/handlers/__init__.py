@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from safeguarding.handlers import (
     action_plan,
+    care_leaver,
     case_of_concern,
     common,
     cspr,
+    involvement,
     notification,
     other_review,
+    panel,
+    publication,
     rapid_review,
     triage,
 )
@@ -28,6 +32,11 @@ ROUTES = (
     other_review,
     action_plan,
     common,
+    # Issue #13 items 4, 6, 9, 10.
+    care_leaver,
+    panel,
+    involvement,
+    publication,
 )
 
 

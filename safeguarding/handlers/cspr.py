@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from safeguarding.case_file import CaseFile
+from safeguarding.case_file import STATUTORY_EDITION, CaseFile
 from safeguarding.case_records import CsprRecord, DecisionRefused, Effects
 from safeguarding.deadlines import DeadlineKind, DeadlineRequest, MonthsAfter, WorkingDaysBefore
 from safeguarding.decisions import CsprMilestone, NotPublished, PublicationPlanned, Published
+from safeguarding.handlers import involvement, publication
 from safeguarding.handlers.base import DecisionHandler, Handlers
 from safeguarding.ids import DeadlineId
 from safeguarding.machine import CSPR_MILESTONES
@@ -23,6 +24,12 @@ def _cspr(case: CaseFile) -> CsprRecord:
 
 
 class Milestone(DecisionHandler[CsprMilestone]):
+    def check(self, case: CaseFile, decision: CsprMilestone, today: date) -> None:
+        if decision.kind is DecisionKind.INVOLVEMENT_COMPLETED:  # issue #13 item 9
+            involvement.require(
+                case, involvement.BEFORE_INVOLVEMENT_COMPLETED, "before involvement_completed"
+            )
+
     def record(
         self, case: CaseFile, decision: CsprMilestone, day: date, now: datetime, effects: Effects
     ) -> None:
@@ -52,12 +59,16 @@ class PublicationPlan(DecisionHandler[PublicationPlanned]):
 
 
 class Publication(DecisionHandler[Published]):
+    def check(self, case: CaseFile, decision: Published, today: date) -> None:
+        publication.check_publication(case, decision, today)  # issue #13 items 9 and 10
+
     def record(
         self, case: CaseFile, decision: Published, day: date, now: datetime, effects: Effects
     ) -> None:
         cspr = _cspr(case)
         cspr.published_on = day
         cspr.published_at_location = decision.location
+        cspr.available_until = decision.available_until
         case.meet_deadline(DeadlineId.CSPR_PUBLICATION, day, now)
 
 
@@ -86,8 +97,12 @@ def final_report_deadline(case: CaseFile, publication_on: date) -> DeadlineReque
 
 
 def publication_deadline(case: CaseFile, day: date) -> DeadlineRequest:
-    """On entering the CSPR: published (or not, with reasons) within months of the decision."""
+    """On entering the CSPR: published (or not, with reasons) within months of the decision to
+    initiate the review (issue #13 item 1: `CsprRecord.clock_from`, the Rapid Review's decision
+    or the partners' changed one; first-edition cases count from the Panel's response)."""
     s = case.settings
+    if case.edition >= STATUTORY_EDITION and case.cspr and case.cspr.clock_from:
+        day = case.cspr.clock_from
     return DeadlineRequest(
         deadline_id=DeadlineId.CSPR_PUBLICATION,
         kind=DeadlineKind.CSPR_PUBLICATION,

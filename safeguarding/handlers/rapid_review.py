@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from safeguarding.case_file import CaseFile
+from safeguarding.case_file import STATUTORY_EDITION, CaseFile
 from safeguarding.case_records import (
     CsprRecord,
     DecisionRefused,
     Effects,
     InformationRecord,
+    NationalReviewRecord,
     PanelResponseRecord,
     RapidReviewRecord,
 )
@@ -129,7 +130,10 @@ class RapidReviewDecided(DecisionHandler[RapidReviewDecision]):
         now: datetime,
         effects: Effects,
     ) -> None:
-        case.meet_deadline(DeadlineId.RAPID_REVIEW, day, now)
+        if case.edition < STATUTORY_EDITION:
+            # Issue #13 item 6: from the statutory edition the 15 working days run to the Rapid
+            # Review's sending to the National Panel (`rapid_review_sent`).
+            case.meet_deadline(DeadlineId.RAPID_REVIEW, day, now)
         case.rapid_review = RapidReviewRecord(
             decided_on=day,
             recommendation=decision.recommendation,
@@ -145,6 +149,39 @@ class RapidReviewDecided(DecisionHandler[RapidReviewDecision]):
 
 
 class PanelResponded(DecisionHandler[PanelResponse]):
+    def check(self, case: CaseFile, decision: PanelResponse, today: date) -> None:
+        if case.edition < STATUTORY_EDITION:
+            return
+        # Issue #13 items 1 and 6 (statutory edition).
+        rapid = case.rapid_review
+        if rapid is None or rapid.sent_to_panel_on is None:
+            raise DecisionRefused(
+                "conflict",
+                "record when the Rapid Review was sent to the National Panel first "
+                "(rapid_review_sent)",
+            )
+        day = decision.occurred_on or today
+        if day < rapid.sent_to_panel_on:
+            raise DecisionRefused(
+                "invalid",
+                f"occurred_on {day} is before the Rapid Review was sent ({rapid.sent_to_panel_on})",
+            )
+        changed_on = decision.decision_changed_on
+        if changed_on is None:
+            return
+        if decision.outcome is rapid.recommendation:
+            raise DecisionRefused(
+                "invalid",
+                f"decision_changed_on applies only when the partners changed their decision; "
+                f"the outcome is the Rapid Review's own ({rapid.recommendation.value})",
+            )
+        if changed_on < day or changed_on > today:
+            raise DecisionRefused(
+                "invalid",
+                f"decision_changed_on {changed_on} must be between the Panel's response ({day}) "
+                f"and today ({today})",
+            )
+
     def record(
         self, case: CaseFile, decision: PanelResponse, day: date, now: datetime, effects: Effects
     ) -> None:
@@ -158,6 +195,36 @@ class PanelResponded(DecisionHandler[PanelResponse]):
         case.route = Route.LOCAL_CSPR if local_review else Route.LEARNING_ONLY
         if local_review:
             case.cspr = CsprRecord(decided_on=day)
+            clock_from, basis = lcspr_clock(case, decision, day)
+            case.cspr.clock_from, case.cspr.initiated_by = clock_from, basis
+        if decision.national_review:
+            case.national_review = NationalReviewRecord(commissioned_on=day)
+        # Issue #13 item 6: the response has come; what the Panel asked for meanwhile is moot.
+        case.meet_deadline(DeadlineId.PANEL_RESPONSE, day, now)
+        for request in case.panel_information.values():
+            if request.sent_on is None:
+                deadline_id = DeadlineId.panel_information(request.request_id)
+                case.withdraw_deadline(deadline_id, now, "the National Panel responded")
+
+
+#: Issue #13 item 1: which decision started a Local CSPR's 6 months (`CsprRecord.initiated_by`).
+CLOCK_FROM_RAPID_REVIEW = "rapid_review_decision"
+CLOCK_FROM_CHANGED_DECISION = "decision_changed_after_panel_response"
+CLOCK_FROM_PANEL_RESPONSE = "panel_response"  # first-edition cases
+
+
+def lcspr_clock(case: CaseFile, decision: PanelResponse, day: date) -> tuple[date, str]:
+    """The day a Local CSPR's 6 months count from, and why. Working Together 2023: from the
+    safeguarding partners' decision to initiate the review, which is the Rapid Review's
+    recommendation, or, if the partners changed their decision after the Panel's response, the
+    changed decision; a Panel reply weeks later does not move it. First-edition cases counted
+    from the Panel's response, and keep doing so."""
+    rapid = case.rapid_review
+    if case.edition < STATUTORY_EDITION or rapid is None:
+        return day, CLOCK_FROM_PANEL_RESPONSE
+    if rapid.recommendation is ReviewOutcome.LOCAL_CSPR:
+        return rapid.decided_on, CLOCK_FROM_RAPID_REVIEW
+    return decision.decision_changed_on or day, CLOCK_FROM_CHANGED_DECISION
 
 
 def rapid_review_deadline(case: CaseFile, start: date) -> DeadlineRequest:
@@ -165,7 +232,11 @@ def rapid_review_deadline(case: CaseFile, start: date) -> DeadlineRequest:
     return DeadlineRequest(
         deadline_id=DeadlineId.RAPID_REVIEW,
         kind=DeadlineKind.RAPID_REVIEW,
-        title="Rapid Review completed",
+        title=(
+            "Rapid Review completed and sent to the National Panel"
+            if case.edition >= STATUTORY_EDITION
+            else "Rapid Review completed"
+        ),
         owner=s.review_group,
         statutory=True,
         rule=WorkingDaysAfter(start=start, days=s.rapid_review_working_days),

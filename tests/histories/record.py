@@ -212,10 +212,18 @@ class Recorder:
             attendees=attendees,
             possible_national_importance=True,
         )
+        await self.decide(handle, "rapid_review_sent", COORDINATOR)
 
-    async def through_cspr(self, handle: Handle, *, plan_publication: bool = False) -> None:
+    async def through_cspr(
+        self, handle: Handle, *, plan_publication: bool = False, national_review: bool = False
+    ) -> None:
         await self.decide(
-            handle, "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr"
+            handle,
+            "panel_response",
+            COORDINATOR,
+            panel_agrees=True,
+            outcome="local_cspr",
+            national_review=national_review,
         )
         await self.decide(
             handle, "lead_reviewer_appointed", BUSINESS_MANAGER, lead_reviewer="Dr Lee"
@@ -223,15 +231,20 @@ class Recorder:
         if plan_publication:
             planned = (await self.today() + timedelta(days=120)).isoformat()
             await self.decide(handle, "publication_planned", BUSINESS_MANAGER, planned_on=planned)
-        for kind, by in (
-            ("terms_of_reference_agreed", CHAIR),
-            ("agency_information_received", LEAD_REVIEWER),
-            ("involvement_completed", LEAD_REVIEWER),
-            ("draft_report_received", LEAD_REVIEWER),
-            ("quality_assured", CHAIR),
-            ("final_report_sent", BUSINESS_MANAGER),
+        for kind, by, fields in (
+            ("terms_of_reference_agreed", CHAIR, {}),
+            ("agency_information_received", LEAD_REVIEWER, {}),
+            ("involvement_recorded", LEAD_REVIEWER, {"milestone": "family_told"}),
+            ("involvement_recorded", LEAD_REVIEWER, {"milestone": "family_views"}),
+            ("involvement_recorded", LEAD_REVIEWER, {"milestone": "practitioners_involved"}),
+            ("involvement_completed", LEAD_REVIEWER, {}),
+            ("draft_report_received", LEAD_REVIEWER, {}),
+            ("quality_assured", CHAIR, {}),
+            ("final_report_sent", BUSINESS_MANAGER, {}),
+            ("anonymisation_checked", CHAIR, {"redactions_made": True}),
+            ("involvement_recorded", LEAD_REVIEWER, {"milestone": "family_shown_report"}),
         ):
-            await self.decide(handle, kind, by)
+            await self.decide(handle, kind, by, **fields)
 
     async def actions_to_closure(self, handle: Handle) -> None:
         due = (await self.today() + timedelta(days=60)).isoformat()
@@ -301,8 +314,16 @@ async def local_cspr(r: Recorder) -> Recorded:
         recommendation="local_cspr",
         attendees=[p.model_dump(mode="json") for p in (CHAIR, POLICE_MEMBER, HEALTH_MEMBER)],
     )
+    await r.decide(handle, "rapid_review_sent", COORDINATOR)
     await r.through_cspr(handle, plan_publication=True)
-    await r.decide(handle, "published", BUSINESS_MANAGER, location="example.org/reviews")
+    until = (await r.today() + timedelta(days=400)).isoformat()
+    await r.decide(
+        handle,
+        "published",
+        BUSINESS_MANAGER,
+        location="example.org/reviews",
+        available_until=until,
+    )
     await r.actions_to_closure(handle)
     await r.finish(handle)
     return {"local-cspr": handle}
@@ -318,6 +339,63 @@ async def care_leaver(r: Recorder) -> Recorded:
     await r.decide(handle, "notification_submitted", COORDINATOR, reference="CL-7")
     await r.finish(handle)
     return {"care-leaver": handle}
+
+
+async def care_leaver_next_step(r: Recorder) -> Recorded:
+    """Statutory edition (issue #13 item 4): after the notification the partnership refers the
+    case to the Safeguarding Adults Board."""
+    handle = await r.refer(
+        "CSCP",
+        harm="death",
+        children=[{"name": YOUNG_PERSON, "age_years": 20, "care_leaver": True}],
+    )
+    await r.decide(handle, "triage", BUSINESS_MANAGER, outcome="serious_incident")
+    await r.decide(handle, "notification_submitted", COORDINATOR, reference="CL-8")
+    await r.decide(
+        handle,
+        "care_leaver_next_step",
+        CHAIR,
+        next_step="safeguarding_adults_review",
+        reason="Adult services knew the young person",
+    )
+    await r.finish(handle)
+    return {"care-leaver-next-step": handle}
+
+
+async def statutory_cspr(r: Recorder) -> Recorded:
+    """Statutory edition (issue #13 items 1, 6, 9, 10): the Rapid Review sent to the Panel, a
+    Panel request answered, a national review with a contribution, the involvement milestones,
+    what publication needs and records, and the partners' response."""
+    handle = await r.refer("ENGLAND")
+    await r.through_rapid_review(handle)
+    await r.decide(
+        handle, "panel_information_requested", COORDINATOR, request_id="PI1", asked_for="Notes"
+    )
+    await r.decide(handle, "panel_information_sent", COORDINATOR, request_id="PI1")
+    await r.through_cspr(handle, national_review=True)
+    due = (await r.today() + timedelta(days=30)).isoformat()
+    await r.decide(
+        handle,
+        "national_review_contribution_requested",
+        COORDINATOR,
+        contribution_id="NR1",
+        description="Chronologies for the national review",
+        lead_agency="police",
+        due_on=due,
+    )
+    await r.decide(handle, "national_review_contribution_made", COORDINATOR, contribution_id="NR1")
+    await r.decide(handle, "communications_notified", COORDINATOR, agencies=["police", "health"])
+    until = (await r.today() + timedelta(days=400)).isoformat()
+    await r.decide(
+        handle, "published", BUSINESS_MANAGER, location="example.org/reviews", available_until=until
+    )
+    await r.decide(handle, "partners_response_recorded", CHAIR, summary="Accepted in full")
+    await r.decide(
+        handle, "involvement_recorded", LEAD_REVIEWER, milestone="practitioners_feedback"
+    )
+    await r.actions_to_closure(handle)
+    await r.finish(handle)
+    return {"statutory-cspr": handle}
 
 
 async def case_of_concern_with_escalation(r: Recorder) -> Recorded:
@@ -449,6 +527,9 @@ ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "learning-only": learning_only,
     "not-published": not_published,
     "continue-as-new": continue_as_new,
+    # Issue #13: the statutory edition's new paths (cases opened before it replay above).
+    "care-leaver-next-step": care_leaver_next_step,
+    "statutory-cspr": statutory_cspr,
 }
 
 

@@ -140,10 +140,15 @@ def _cspr_to_publication(d: CaseDriver, start: date) -> CaseDriver:
         ("lead_reviewer_appointed", COORDINATOR, {"lead_reviewer": "Dr Ivy Lead"}),
         ("terms_of_reference_agreed", CHAIR, {}),
         ("agency_information_received", LEAD_REVIEWER, {}),
+        ("involvement_recorded", LEAD_REVIEWER, {"milestone": "family_told"}),
+        ("involvement_recorded", LEAD_REVIEWER, {"milestone": "family_views"}),
+        ("involvement_recorded", LEAD_REVIEWER, {"milestone": "practitioners_involved"}),
         ("involvement_completed", LEAD_REVIEWER, {}),
         ("draft_report_received", LEAD_REVIEWER, {}),
         ("quality_assured", CHAIR, {}),
         ("final_report_sent", COORDINATOR, {}),
+        ("anonymisation_checked", CHAIR, {}),
+        ("involvement_recorded", LEAD_REVIEWER, {"milestone": "family_shown_report"}),
     ):
         day += 7
         d.decide(date.fromordinal(day), kind, by, **extra)
@@ -182,11 +187,13 @@ def case_a() -> CaseDriver:
         possible_national_importance=True,
         note="Learning about the front door is likely",
     )
+    d.decide(date(2026, 6, 15), "rapid_review_sent", COORDINATOR)
     d.decide(
         date(2026, 6, 20), "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr"
     )
     _cspr_to_publication(d, date(2026, 6, 20))
-    d.decide(date(2026, 11, 30), "published", BUSINESS_MANAGER, location="https://example.org")
+    d.decide(date(2026, 11, 30), "published", BUSINESS_MANAGER, location="https://example.org",
+             available_until="2027-11-30")  # fmt: skip
     d.decide(date(2026, 12, 1), "action_added", COORDINATOR,
              **_action("A1", FRONT_DOOR, "police", date(2027, 1, 31)))  # fmt: skip
     d.decide(date(2026, 12, 1), "action_added", COORDINATOR,
@@ -220,6 +227,7 @@ def case_b() -> CaseDriver:
         recommendation="no_further_review",
         attendees=_attendees(),
     )
+    d.decide(date(2026, 10, 5), "rapid_review_sent", COORDINATOR)
     d.decide(
         date(2026, 10, 12),
         "panel_response",
@@ -283,6 +291,7 @@ def case_f() -> CaseDriver:
         recommendation="local_cspr",
         attendees=_attendees(),
     )
+    d.decide(date(2026, 3, 20), "rapid_review_sent", COORDINATOR)
     d.decide(
         date(2026, 4, 10), "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr"
     )
@@ -331,6 +340,7 @@ def case_i() -> CaseDriver:
         recommendation="no_further_review",
         attendees=_attendees(),
     )
+    d.decide(date(2026, 11, 19), "rapid_review_sent", COORDINATOR)
     d.decide(
         date(2026, 11, 26),
         "panel_response",

@@ -80,6 +80,7 @@ PLAN: list[tuple[str, Person, dict[str, Any]]] = [
         CHAIR,
         {"recommendation": "no_further_review", "attendees": [CHAIR.model_dump(mode="json")]},
     ),
+    ("rapid_review_sent", COORDINATOR, {}),
     ("panel_response", COORDINATOR, {"panel_agrees": True, "outcome": "no_further_review"}),
     ("case_closed", CHAIR, {}),
 ]

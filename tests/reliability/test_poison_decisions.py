@@ -43,7 +43,7 @@ ROUTES: dict[str, Callable[[date], list[routes.Step]]] = {
     "no_further_action": routes.no_further_action_steps,
     "learning_only": routes.learning_only_steps,
     "not_published": lambda today: [
-        *routes.longest_steps(today)[:14],
+        *routes.longest_steps(today)[:18],  # to the final report sent
         ("not_published", routes.BUSINESS_MANAGER, {"reasons": "It would identify the family"}),
     ],
 }
@@ -79,7 +79,8 @@ def date_fields(kind: DecisionKind) -> list[str]:
 def driven(route: str, upto: int) -> tuple[Case, datetime]:
     """A case walked along `route` up to (not including) step `upto`."""
     now = uk_moment(TODAY, time(10))
-    case, effects = Case.open("LSCP-2026-0A1B2C", routes.referral("ENGLAND", TODAY), SETTINGS, now)
+    made = routes.referral("ENGLAND", TODAY, care_leaver=route == "care_leaver")
+    case, effects = Case.open("LSCP-2026-0A1B2C", made, SETTINGS, now)
     plan(case, effects.deadline_requests, now)
     for n, step in enumerate(ROUTES[route](TODAY)[:upto]):
         send(case, to_decision(step, f"walk-{n}"), now)

@@ -157,7 +157,7 @@ def test_upcoming_deadlines_for_the_calendar(data: figures.RegisterData) -> None
         (REF["A"], "Action A1", date(2027, 1, 31)),
         (REF["B"], "Action B1", date(2027, 2, 28)),
         (REF["G"], "Serious Incident Notification to the National Panel", date(2027, 3, 8)),
-        (REF["G"], "Rapid Review completed", date(2027, 3, 22)),
+        (REF["G"], "Rapid Review completed and sent to the National Panel", date(2027, 3, 22)),
         (REF["A"], "Action A2", date(2027, 6, 30)),
     ]
     assert entries[0].uid == f"{REF['A']}.action-A1@safeguarding-review-orchestrator"

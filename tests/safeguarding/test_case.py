@@ -23,6 +23,7 @@ from safeguarding.case import (
     HistoryKind,
     Notice,
 )
+from safeguarding.case_file import CURRENT_EDITION, FIRST_EDITION
 from safeguarding.clock import uk_moment
 from safeguarding.deadlines import Deadline, DeadlineKind, DeadlineState
 from safeguarding.decisions import Decision, Person
@@ -122,14 +123,17 @@ class Driver:
     """The workflow's role around a `Case`: clock, deadline planning, follow-ups, alerts."""
 
     def __init__(
-        self, ref: Referral | None = None, settings: PartnershipSettings = SETTINGS
+        self,
+        ref: Referral | None = None,
+        settings: PartnershipSettings = SETTINGS,
+        edition: int = CURRENT_EDITION,
     ) -> None:
         ref = ref or sensitive_referral()
         self.settings = settings
         self.calendar = WorkingCalendar(settings.closure_days)
         self.now = uk_moment(ref.received_on, time(10))
         self.notices: list[Notice] = []
-        self.case, effects = Case.open(CASE_REF, ref, settings, self.now)
+        self.case, effects = Case.open(CASE_REF, ref, settings, self.now, edition)
         self.carry_out(effects)
 
     def on(self, day: date, at: time = time(10)) -> Driver:
@@ -203,7 +207,7 @@ class Driver:
         )
         return self
 
-    def rapid_reviewed(self, recommendation: str = "local_cspr") -> Driver:
+    def rapid_reviewed(self, recommendation: str = "local_cspr", *, send: bool = True) -> Driver:
         self.notified()
         self.on(date(2027, 1, 12)).decide(
             "rapid_review_decision",
@@ -213,6 +217,8 @@ class Driver:
             possible_national_importance=True,
             learning=NOTE,
         )
+        if send:  # sent to the National Panel the next day (issue #13 item 6)
+            self.on(date(2027, 1, 13)).decide("rapid_review_sent", COORDINATOR)
         return self
 
     def panel_responded(self, outcome: str = "local_cspr") -> Driver:
@@ -233,8 +239,21 @@ class Driver:
         self.lead_reviewer_appointed()
         self.on(date(2027, 3, 15)).decide("terms_of_reference_agreed", CHAIR)
         self.on(date(2027, 4, 5)).decide("agency_information_received", LEAD_REVIEWER)
+        self.involved(date(2027, 4, 6))
         self.on(date(2027, 5, 3)).decide("involvement_completed", LEAD_REVIEWER)
         self.on(date(2027, 6, 1)).decide("draft_report_received", LEAD_REVIEWER)
+        return self
+
+    def involved(self, day: date) -> Driver:
+        """The involvement `involvement_completed` needs (issue #13 item 9)."""
+        for milestone in ("family_told", "family_views", "practitioners_involved"):
+            self.on(day).decide("involvement_recorded", LEAD_REVIEWER, milestone=milestone)
+        return self
+
+    def ready_to_publish(self, day: date) -> Driver:
+        """What publication needs first (issue #13 items 9 and 10)."""
+        self.on(day).decide("anonymisation_checked", CHAIR)
+        self.on(day).decide("involvement_recorded", LEAD_REVIEWER, milestone="family_shown_report")
         return self
 
     def in_action_plan(self) -> Driver:
@@ -542,7 +561,8 @@ def test_rapid_review_decision_meets_its_deadline_and_withdraws_unreturned_reque
         immediate_safety_actions="Siblings' safety plans reviewed.",
     )
     assert d.stage() is Stage.NATIONAL_PANEL_RESPONSE
-    assert d.state("rapid-review") is DeadlineState.MET
+    # The 15 working days run to the Rapid Review's sending to the Panel (issue #13 item 6).
+    assert d.deadline("rapid-review").open
     assert d.state("information-health") is DeadlineState.MET
     assert d.state("information-education") is DeadlineState.WITHDRAWN
     record = d.case.rapid_review
@@ -553,9 +573,16 @@ def test_rapid_review_decision_meets_its_deadline_and_withdraws_unreturned_reque
     assert record.immediate_safety_actions == "Siblings' safety plans reviewed."
     status = d.case.status(d.now)
     assert status.possible_national_importance
-    assert [t.task for t in status.tasks] == ["Record the National Panel's response"]
-    assert status.tasks[0].owed_by == "Liverpool Safeguarding Children Partnership business team"
-    assert status.next_deadline is None
+    assert [t.task for t in status.tasks] == [
+        "Rapid Review completed and sent to the National Panel",
+        "Record the National Panel's response",
+    ]
+    assert status.tasks[1].owed_by == "Liverpool Safeguarding Children Partnership business team"
+    d.on(date(2027, 1, 13)).decide("rapid_review_sent", COORDINATOR)
+    assert d.state("rapid-review") is DeadlineState.MET
+    assert d.deadline("rapid-review").met_on == date(2027, 1, 13)
+    assert record.sent_to_panel_on == date(2027, 1, 13)
+    assert d.case.status(d.now).next_deadline.deadline_id == "panel-response"  # type: ignore[union-attr]
 
 
 def test_a_late_rapid_review_is_missed() -> None:
@@ -563,6 +590,7 @@ def test_a_late_rapid_review_is_missed() -> None:
     d.on(date(2027, 1, 15)).decide(
         "rapid_review_decision", CHAIR, recommendation="no_further_review", attendees=people(CHAIR)
     )
+    d.decide("rapid_review_sent", COORDINATOR)
     assert d.state("rapid-review") is DeadlineState.MISSED
 
 
@@ -594,27 +622,32 @@ def test_panel_response_local_cspr_opens_publication_and_final_report_deadlines(
     publication = d.deadline("cspr-publication")
     assert publication.kind is DeadlineKind.CSPR_PUBLICATION
     assert publication.statutory
-    assert publication.due_on == date(2027, 8, 26)  # 6 calendar months after the response
-    assert publication.basis == "6 calendar months after 2027-02-26"
-    assert d.case.cspr.planned_publication_on == date(2027, 8, 26)
+    # 6 calendar months after the Rapid Review's decision to hold the review (issue #13 item
+    # 1), not after the Panel's response weeks later.
+    assert d.case.cspr.clock_from == date(2027, 1, 12)
+    assert d.case.cspr.initiated_by == "rapid_review_decision"
+    assert publication.due_on == date(2027, 7, 12)
+    assert publication.basis == "6 calendar months after 2027-01-12"
+    assert d.case.cspr.planned_publication_on == date(2027, 7, 12)
 
     final = d.deadline("cspr-final-report")
     assert final.kind is DeadlineKind.CSPR_FINAL_REPORT
     assert final.owner == SETTINGS.business_manager
-    # 7 working days before Thu 26 Aug 2027: 25, 24, 23, 20, 19, 18, 17.
-    assert final.due_on == date(2027, 8, 17)
-    assert final.basis == "7 working days before 2027-08-26"
+    # 7 working days before Mon 12 Jul 2027: 9, 8, 7, 6, 5, 2, 1.
+    assert final.due_on == date(2027, 7, 1)
+    assert final.basis == "7 working days before 2027-07-12"
     assert d.case.follow_up_requests() == []
 
 
-def test_publication_six_months_after_a_response_on_31_august_clamps_to_february() -> None:
+def test_publication_six_months_after_a_decision_on_31_august_clamps_to_february() -> None:
     d = Driver(referral(date(2026, 6, 1)))
     d.on(date(2026, 6, 2)).decide("triage", CHAIR, outcome="serious_incident")
     d.on(date(2026, 6, 3)).decide("notification_submitted", COORDINATOR, reference="NP-7")
-    d.on(date(2026, 6, 10)).decide(
+    d.on(date(2026, 8, 31)).decide(  # a bank holiday: decisions may still be recorded
         "rapid_review_decision", CHAIR, recommendation="local_cspr", attendees=people(CHAIR)
     )
-    d.on(date(2026, 8, 31)).decide(  # a bank holiday: decisions may still be recorded
+    d.on(date(2026, 9, 1)).decide("rapid_review_sent", COORDINATOR)
+    d.on(date(2026, 10, 1)).decide(
         "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr"
     )
     assert d.due("cspr-publication") == date(2027, 2, 28)  # a Sunday
@@ -626,8 +659,8 @@ def test_cspr_publication_months_follow_the_settings() -> None:
         update={"cspr_publication_months": 9, "final_report_working_days_before_publication": 10}
     )
     d = Driver(settings=settings).panel_responded()
-    assert d.due("cspr-publication") == date(2027, 11, 26)
-    assert d.due("cspr-final-report") == date(2027, 11, 12)
+    assert d.due("cspr-publication") == date(2027, 10, 12)
+    assert d.due("cspr-final-report") == date(2027, 9, 28)
 
 
 # ---------------------------------------------------------------------- CSPR milestones
@@ -648,16 +681,22 @@ def test_cspr_milestones_in_order_to_publication() -> None:
     ]
     day = date(2027, 3, 15)
     for kind, by, stage in steps:
+        if kind == "involvement_completed":
+            d.involved(day)
         d.on(day).decide(kind, by)
         assert d.stage() is stage
         assert d.case.cspr.milestones[DecisionKind(kind)] == day
         day += timedelta(days=14)
     assert d.state("cspr-final-report") is DeadlineState.MET
     assert d.deadline("cspr-final-report").met_on == date(2027, 5, 24)
-    d.on(date(2027, 8, 2)).decide("published", COORDINATOR, location="lscp.org.uk/reviews")
+    d.ready_to_publish(date(2027, 6, 1))
+    d.on(date(2027, 7, 2)).decide(
+        "published", COORDINATOR, location="lscp.org.uk/reviews", available_until="2028-07-02"
+    )
     assert d.stage() is Stage.ACTION_PLAN_MONITORING
-    assert d.case.cspr.published_on == date(2027, 8, 2)
+    assert d.case.cspr.published_on == date(2027, 7, 2)
     assert d.case.cspr.published_at_location == "lscp.org.uk/reviews"
+    assert d.case.cspr.available_until == date(2028, 7, 2)
     assert d.state("cspr-publication") is DeadlineState.MET
     assert d.case.route is Route.LOCAL_CSPR
 
@@ -668,10 +707,8 @@ def test_a_milestone_out_of_order_is_refused_naming_what_is_allowed() -> None:
     assert refused.reason == "wrong_stage"
     assert "draft_report_received" in refused.message
     assert "Local CSPR: agree terms of reference" in refused.message
-    assert (
-        "allowed here: terms_of_reference_agreed, publication_planned, deadline_extended"
-        in refused.message
-    )
+    assert "allowed here: terms_of_reference_agreed, publication_planned, " in refused.message
+    assert refused.message.endswith(", deadline_extended")
 
 
 def test_the_lead_reviewer_cannot_agree_the_terms_of_reference() -> None:
@@ -692,10 +729,10 @@ def test_planning_publication_re_plans_the_final_report() -> None:
     assert final.basis == "7 working days before 2027-08-31"
     assert final.remind_at == utc(2027, 8, 17, 8)
     # The statutory six-month expectation is not moved by a plan.
-    assert d.due("cspr-publication") == date(2027, 8, 26)
+    assert d.due("cspr-publication") == date(2027, 7, 12)
     moved = [h for h in d.case.history if h.kind is HistoryKind.DEADLINE_EXTENDED]
     assert moved[-1].deadline_id == "cspr-final-report"
-    assert "2027-08-17 → 2027-08-19" in moved[-1].text
+    assert "2027-07-01 → 2027-08-19" in moved[-1].text
     assert d.case.status(d.now).planned_publication_on == date(2027, 8, 31)
 
 
@@ -733,7 +770,7 @@ def test_planning_publication_after_the_final_report_does_not_reopen_it() -> Non
     d.on(date(2027, 6, 17)).decide("publication_planned", CHAIR, planned_on="2027-09-15")
     final = d.deadline("cspr-final-report")
     assert not final.open
-    assert final.due_on == date(2027, 8, 17)
+    assert final.due_on == date(2027, 7, 1)
     assert final.state(d.now) is DeadlineState.MET
     assert d.case.cspr is not None
     assert d.case.cspr.planned_publication_on == date(2027, 9, 15)
@@ -757,7 +794,10 @@ def test_publication_after_six_months_is_missed_unless_extended() -> None:
     late = Driver().draft_received()
     late.on(date(2027, 6, 15)).decide("quality_assured", CHAIR)
     late.on(date(2027, 6, 16)).decide("final_report_sent", BUSINESS_MANAGER)
-    late.on(date(2027, 8, 31)).decide("published", COORDINATOR)
+    late.ready_to_publish(date(2027, 6, 17))
+    late.on(date(2027, 8, 31)).decide(
+        "published", COORDINATOR, location="lscp.org.uk", available_until="2028-08-31"
+    )
     assert late.state("cspr-publication") is DeadlineState.MISSED
 
     extended = Driver().draft_received()
@@ -771,17 +811,23 @@ def test_publication_after_six_months_is_missed_unless_extended() -> None:
     )
     extended.on(date(2027, 6, 15)).decide("quality_assured", CHAIR)
     extended.on(date(2027, 6, 16)).decide("final_report_sent", BUSINESS_MANAGER)
-    extended.on(date(2027, 8, 31)).decide("published", COORDINATOR)
+    extended.ready_to_publish(date(2027, 6, 17))
+    extended.on(date(2027, 8, 31)).decide(
+        "published", COORDINATOR, location="lscp.org.uk", available_until="2028-08-31"
+    )
     assert extended.state("cspr-publication") is DeadlineState.MET
 
 
 # ====================================================================== other routes
 
 
+@pytest.mark.parametrize("edition", [FIRST_EDITION, CURRENT_EDITION])
 @pytest.mark.parametrize("counted_from", ["awareness", "notification"])
-def test_care_leaver_is_notified_and_closed_without_a_rapid_review(counted_from: str) -> None:
+def test_care_leaver_is_notified_and_closed_without_a_rapid_review(
+    counted_from: str, edition: int
+) -> None:
     settings = SETTINGS.model_copy(update={"rapid_review_counted_from": counted_from})
-    d = Driver(care_leaver_referral(RECEIVED), settings=settings)
+    d = Driver(care_leaver_referral(RECEIVED), settings=settings, edition=edition)
     d.on(date(2026, 12, 22)).decide("triage", CHAIR, outcome="serious_incident")
     assert d.stage() is Stage.SERIOUS_INCIDENT_NOTIFICATION
     assert d.case.route is Route.CARE_LEAVER_NOTIFICATION
@@ -793,6 +839,9 @@ def test_care_leaver_is_notified_and_closed_without_a_rapid_review(counted_from:
     assert refused.reason == "wrong_stage"
 
     d.on(date(2026, 12, 23)).decide("notification_submitted", COORDINATOR, reference="DfE-1")
+    if edition == CURRENT_EDITION:  # the partnership decides next (issue #13 item 4)
+        assert d.stage() is Stage.CARE_LEAVER_NEXT_STEP
+        d.decide("care_leaver_next_step", CHAIR, next_step="no_further_action", reason="None")
     assert d.stage() is Stage.CLOSED
     assert d.case.closed
     assert d.case.closed_at == d.now
@@ -1135,6 +1184,7 @@ def test_notices_never_carry_personal_data() -> None:
     d.on(date(2027, 2, 2)).decide(
         "rapid_review_decision", CHAIR, recommendation="local_cspr", attendees=people(CHAIR)
     )
+    d.decide("rapid_review_sent", COORDINATOR, note=NOTE)
     d.on(date(2027, 2, 3)).decide(
         "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr", note=NOTE
     )
@@ -1401,7 +1451,7 @@ def test_status_lists_tasks_with_who_owes_them_and_the_next_deadline() -> None:
             DeadlineState.ON_TRACK,
         ),
         (
-            "Rapid Review completed",
+            "Rapid Review completed and sent to the National Panel",
             "Safeguarding Practice Review Group",
             date(2027, 1, 14),
             DeadlineState.ON_TRACK,
@@ -1438,7 +1488,7 @@ def test_status_during_a_cspr_names_the_lead_reviewer_and_the_plan() -> None:
     d.on(date(2027, 3, 15)).decide("terms_of_reference_agreed", CHAIR)
     status = d.case.status(d.now)
     assert status.lead_reviewer == "Lee Reviewer"
-    assert status.planned_publication_on == date(2027, 8, 26)
+    assert status.planned_publication_on == date(2027, 7, 12)
     assert status.notification_reference == "NP-2026-0042"
     assert status.next_deadline is not None
     assert status.next_deadline.deadline_id == "cspr-final-report"
@@ -1497,6 +1547,7 @@ def test_operator_details_summarise_without_personal_data() -> None:
         immediate_safety_actions=NOTE,
     )
     seen.append(d.case.operator_details(d.now))
+    d.decide("rapid_review_sent", COORDINATOR, note=NOTE)
     d.on(date(2027, 2, 26)).decide(
         "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr", note=NOTE
     )
@@ -1533,7 +1584,10 @@ def test_the_whole_serious_incident_route_from_referral_to_closure() -> None:
     )
     d.on(date(2027, 7, 1)).decide("quality_assured", CHAIR)
     d.on(date(2027, 8, 16)).decide("final_report_sent", BUSINESS_MANAGER)
-    d.on(date(2027, 8, 31)).decide("published", COORDINATOR, location="lscp.org.uk")
+    d.ready_to_publish(date(2027, 8, 17))
+    d.on(date(2027, 8, 31)).decide(
+        "published", COORDINATOR, location="lscp.org.uk", available_until="2028-08-31"
+    )
     assert d.stage() is Stage.ACTION_PLAN_MONITORING
     d.decide("action_added", CHAIR, **action_fields("R1-A1", date(2027, 12, 1)))
     d.decide(
@@ -1555,6 +1609,8 @@ def test_the_whole_serious_incident_route_from_referral_to_closure() -> None:
         "triage": DeadlineState.MET,
         "notification": DeadlineState.MET,
         "rapid-review": DeadlineState.MET,
+        # The Panel answered after the day it was to be chased (15 working days from sending).
+        "panel-response": DeadlineState.MISSED,
         "cspr-publication": DeadlineState.MET,
         "cspr-final-report": DeadlineState.MET,
         "action-R1-A1": DeadlineState.MET,
@@ -1563,5 +1619,5 @@ def test_the_whole_serious_incident_route_from_referral_to_closure() -> None:
     stages = [h.text for h in d.case.history if h.kind is HistoryKind.STAGE_CHANGED]
     assert len(stages) == 14
     assert stages[-1] == "Action plan monitoring → Closed"
-    assert len(d.case.applied) == 19
+    assert len(d.case.applied) == 25
     assert machine.decisions_allowed(d.stage()) == []

@@ -29,8 +29,10 @@ from tests.factories import CHAIR, decision, sample_fields
 
 S, D = Stage, DecisionKind
 CHILD = frozenset({Fact.NOT_CARE_LEAVER})
-CARE_LEAVER = frozenset({Fact.CARE_LEAVER})
-DONE = frozenset({Fact.NOT_CARE_LEAVER, Fact.ALL_ACTIONS_FINISHED})
+CARE_LEAVER = frozenset({Fact.CARE_LEAVER, Fact.FIRST_EDITION})
+DONE = frozenset(
+    {Fact.NOT_CARE_LEAVER, Fact.ALL_ACTIONS_FINISHED, Fact.NO_CONTRIBUTION_OUTSTANDING}
+)
 
 
 def sample(kind: DecisionKind, **overrides: Any) -> Decision:
@@ -327,12 +329,22 @@ def test_decisions_allowed_are_listed_once_in_declaration_order() -> None:
         D.PUBLICATION_PLANNED,
         D.PUBLISHED,
         D.NOT_PUBLISHED,
+        D.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED,
+        D.NATIONAL_REVIEW_CONTRIBUTION_MADE,
+        D.INVOLVEMENT_RECORDED,
+        D.COMMUNICATIONS_NOTIFIED,
+        D.ANONYMISATION_CHECKED,
+        D.PARTNERS_RESPONSE_RECORDED,
         D.DEADLINE_EXTENDED,
     ]
     assert decisions_allowed(S.ACTION_PLAN_MONITORING) == [
         D.ACTION_ADDED,
         D.ACTION_UPDATED,
         D.CASE_CLOSED,
+        D.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED,
+        D.NATIONAL_REVIEW_CONTRIBUTION_MADE,
+        D.INVOLVEMENT_RECORDED,
+        D.PARTNERS_RESPONSE_RECORDED,
         D.DEADLINE_EXTENDED,
     ]
 
@@ -362,8 +374,11 @@ def test_transition_labels() -> None:
     labels = {t.label() for t in TRANSITIONS}
     assert "automatic" in labels
     assert "triage [outcome = serious_incident]" in labels
-    assert "notification_submitted [care leaver (18-24)]" in labels
-    assert "case_closed [every action complete or closed by the review group]" in labels
+    assert "notification_submitted [care leaver (18-24), opened under the first rules]" in labels
+    assert (
+        "case_closed [every action complete or closed by the review group, "
+        "no contribution to a national review outstanding]"
+    ) in labels
     assert "published" in labels
 
 

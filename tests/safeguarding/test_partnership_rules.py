@@ -152,6 +152,7 @@ class Walk:
             recommendation="local_cspr",
             **self.meeting_attendees(),
         )
+        self.on(date(2027, 1, 13)).decide("rapid_review_sent", COORDINATOR)
         self.on(date(2027, 2, 26)).decide(
             "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr"
         )
@@ -165,8 +166,15 @@ class Walk:
             "terms_of_reference_agreed", CHAIR, **self.meeting_attendees()
         )
         self.on(date(2027, 4, 5)).decide("agency_information_received", LEAD_REVIEWER)
+        self.involved(date(2027, 4, 6))
         self.on(date(2027, 5, 3)).decide("involvement_completed", LEAD_REVIEWER)
         return self.on(date(2027, 6, 1)).decide("draft_report_received", LEAD_REVIEWER)
+
+    def involved(self, day: date) -> Walk:
+        """The involvement `involvement_completed` needs (issue #13 item 9)."""
+        for milestone in ("family_told", "family_views", "practitioners_involved"):
+            self.on(day).decide("involvement_recorded", LEAD_REVIEWER, milestone=milestone)
+        return self
 
     def in_action_plan(self) -> Walk:
         """By the other-review route (a multi-agency audit), which all three partnerships use."""
@@ -390,6 +398,7 @@ def test_meeting_decisions_are_due_at_each_partnerships_next_meeting(
     if terms_of_reference_due is not None:
         assert walk.deadline("meeting-terms_of_reference_agreed").met_on == date(2027, 3, 15)
     walk.on(date(2027, 4, 5)).decide("agency_information_received", LEAD_REVIEWER)
+    walk.involved(date(2027, 4, 6))
     walk.on(date(2027, 5, 3)).decide("involvement_completed", LEAD_REVIEWER)
     walk.on(date(2027, 6, 1)).decide("draft_report_received", LEAD_REVIEWER)
     assert walk.stage() is Stage.CSPR_QUALITY_ASSURANCE
@@ -430,7 +439,12 @@ def test_a_meeting_deadline_is_withdrawn_when_the_stage_is_left_otherwise() -> N
     walk.on(date(2027, 7, 20)).decide("final_report_sent", COORDINATOR)
     assert walk.stage() is Stage.CSPR_PUBLICATION
     assert walk.due("meeting-not_published") == date(2027, 9, 14)  # 2nd Tuesday of September
-    walk.on(date(2027, 8, 2)).decide("published", COORDINATOR, location="CSCP website")
+    walk.on(date(2027, 7, 21)).decide("communications_notified", COORDINATOR, agencies=["police"])
+    walk.decide("anonymisation_checked", CHAIR)
+    walk.decide("involvement_recorded", LEAD_REVIEWER, milestone="family_shown_report")
+    walk.on(date(2027, 8, 2)).decide(
+        "published", COORDINATOR, location="CSCP website", available_until="2028-08-02"
+    )
     assert walk.stage() is Stage.ACTION_PLAN_MONITORING
     assert walk.state("meeting-not_published") is DeadlineState.WITHDRAWN
     assert (
@@ -522,6 +536,7 @@ def test_without_a_quorum_rule_any_attendance_will_do(code: str) -> None:
         attendees=people(CHAIR),
     )
     assert walk.stage() is Stage.NATIONAL_PANEL_RESPONSE
+    walk.decide("rapid_review_sent", COORDINATOR)
     walk.on(date(2027, 2, 26)).decide(
         "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr"
     )
@@ -634,6 +649,8 @@ def test_croydon_counts_the_rapid_review_from_the_notification() -> None:
         recommendation="no_further_review",
         attendees=people(*QUORATE),
     )
+    for walk in (liverpool, croydon):  # the 15 working days run to the sending
+        walk.decide("rapid_review_sent", COORDINATOR)
     assert liverpool.state("rapid-review") is DeadlineState.MISSED
     assert croydon.state("rapid-review") is DeadlineState.MET
     # Late or not, the decision is made: both cases go on to wait for the National Panel.

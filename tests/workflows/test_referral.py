@@ -151,6 +151,18 @@ async def through_rapid_review(handle: Handle, cases: Cases) -> None:
         attendees=[p.model_dump(mode="json") for p in (CHAIR, POLICE_MEMBER, HEALTH_MEMBER)],
         possible_national_importance=True,
     )
+    await decide(handle, "rapid_review_sent", COORDINATOR)  # issue #13 item 6
+
+
+#: Recorded before involvement_completed, and before publishing (issue #13 items 9, 10).
+INVOLVED = [
+    ("involvement_recorded", LEAD_REVIEWER, {"milestone": m})
+    for m in ("family_told", "family_views", "practitioners_involved")
+]
+READY_TO_PUBLISH = [
+    ("anonymisation_checked", CHAIR, {}),
+    ("involvement_recorded", LEAD_REVIEWER, {"milestone": "family_shown_report"}),
+]
 
 
 async def add_and_finish_actions(handle: Handle, cases: Cases) -> None:
@@ -218,8 +230,20 @@ async def test_longest_route_rapid_review_cspr_action_plan_to_closed(cases: Case
         by = CHAIR if kind in {"terms_of_reference_agreed", "quality_assured"} else LEAD_REVIEWER
         if kind == "final_report_sent":
             by = BUSINESS_MANAGER
+        if kind == "involvement_completed":
+            for step, person, fields in INVOLVED:
+                await decide(handle, step, person, **fields)
         await decide(handle, kind, by)
-    result = await decide(handle, "published", BUSINESS_MANAGER, location="lscp.example/reviews")
+    for step, person, fields in READY_TO_PUBLISH:
+        await decide(handle, step, person, **fields)
+    until = (await cases.today() + timedelta(days=400)).isoformat()
+    result = await decide(
+        handle,
+        "published",
+        BUSINESS_MANAGER,
+        location="lscp.example/reviews",
+        available_until=until,
+    )
     assert result.stage is Stage.ACTION_PLAN_MONITORING
 
     await add_actions(handle, cases)
@@ -249,6 +273,15 @@ async def test_care_leaver_death_is_notified_but_starts_no_rapid_review(cases: C
     result = await decide(handle, "triage", CHAIR, outcome="serious_incident")
     assert [d.deadline_id for d in result.deadlines] == ["notification"]
     result = await decide(handle, "notification_submitted", COORDINATOR, reference="CL-7")
+    # The partnership decides the next step (issue #13 item 4).
+    assert result.stage is Stage.CARE_LEAVER_NEXT_STEP
+    result = await decide(
+        handle,
+        "care_leaver_next_step",
+        CHAIR,
+        next_step="safeguarding_adults_review",
+        reason="Adult services knew the young person",
+    )
     assert result.stage is Stage.CLOSED
     outcome = await handle.result()
     assert outcome.route is Route.CARE_LEAVER_NOTIFICATION
@@ -324,6 +357,7 @@ async def test_decision_not_to_publish_records_reasons(cases: Cases) -> None:
         ("lead_reviewer_appointed", COORDINATOR, {"lead_reviewer": "R. Lead"}),
         ("terms_of_reference_agreed", CHAIR, {}),
         ("agency_information_received", LEAD_REVIEWER, {}),
+        *INVOLVED,
         ("involvement_completed", LEAD_REVIEWER, {}),
         ("draft_report_received", LEAD_REVIEWER, {}),
         ("quality_assured", CHAIR, {}),
@@ -385,6 +419,30 @@ async def test_reminder_escalation_and_second_escalation_fire_on_time(
     assert not [
         e for e in state.history if e.deadline_id == "triage" and e.kind is HistoryKind.REMINDER
     ]
+
+
+async def test_the_national_panels_response_is_reminded_then_chased(
+    cases: Cases, outbox: Path
+) -> None:
+    """Issue #13 item 6: from the day the Rapid Review is sent, on workflow timers."""
+    handle = await cases.start()
+    await through_rapid_review(handle, cases)
+    state = await status(handle)
+    assert deadline(state, "rapid-review").state == "met"  # met by the sending
+    chase = deadline(state, "panel-response")
+    assert chase.basis.startswith("15 working days after ")
+    await cases.env.sleep(timedelta(days=30))
+    state = await status(handle)
+    fired = {e.kind for e in state.history if e.deadline_id == "panel-response"}
+    assert {HistoryKind.REMINDER, HistoryKind.ESCALATION} <= fired
+    assert deadline(state, "panel-response").state == "overdue"
+    assert [p for p in outbox.iterdir() if "panel-response" in p.name]
+    result = await decide(
+        handle, "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr"
+    )
+    assert result.stage is Stage.CSPR_LEAD_REVIEWER
+    state = await status(handle)
+    assert deadline(state, "panel-response").state == "missed"  # the Panel answered late
 
 
 async def test_late_information_return_is_chased(cases: Cases) -> None:

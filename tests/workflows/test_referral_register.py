@@ -101,6 +101,7 @@ class Life:
             recommendation="local_cspr",
             attendees=[p.model_dump(mode="json") for p in (CHAIR, POLICE_MEMBER, HEALTH_MEMBER)],
         )
+        await d(handle, "rapid_review_sent", COORDINATOR)
         await d(handle, "panel_response", COORDINATOR, panel_agrees=True, outcome="local_cspr")
         await d(
             handle,
@@ -115,13 +116,26 @@ class Life:
             ("lead_reviewer_appointed", COORDINATOR, {"lead_reviewer": "Dr Ivy Lead"}),
             ("terms_of_reference_agreed", CHAIR, {}),
             ("agency_information_received", LEAD_REVIEWER, {}),
+            *(
+                ("involvement_recorded", LEAD_REVIEWER, {"milestone": m})
+                for m in ("family_told", "family_views", "practitioners_involved")
+            ),
             ("involvement_completed", LEAD_REVIEWER, {}),
             ("draft_report_received", LEAD_REVIEWER, {}),
             ("quality_assured", CHAIR, {}),
             ("final_report_sent", COORDINATOR, {}),
+            ("anonymisation_checked", CHAIR, {}),
+            ("involvement_recorded", LEAD_REVIEWER, {"milestone": "family_shown_report"}),
         ):
             await d(handle, kind, by, **extra)
-        await d(handle, "published", BUSINESS_MANAGER, location="https://example.org/reviews")
+        until = (await self.today() + timedelta(days=400)).isoformat()
+        await d(
+            handle,
+            "published",
+            BUSINESS_MANAGER,
+            location="https://example.org/reviews",
+            available_until=until,
+        )
         due = (await self.today() + timedelta(days=60)).isoformat()
         for action_id, agency in (("A1", "police"), ("A2", "health")):
             await d(
