@@ -214,10 +214,12 @@ class Case(CaseFile):
         handler.check(self, decision, today)
 
     def _check_quorum(self, decision: Decision) -> None:
-        """A decision the partnership takes at a meeting needs its quorum present."""
+        """A decision the partnership takes at a meeting needs its quorum present, and one its
+        profile says the partners must agree needs their agreement (`decision_rules`)."""
         s = self.settings
-        if s.quorum_applies(decision.kind):
-            quorum = ", ".join(a.label for a in s.quorum)
+        needed = s.attendance_needed(decision)
+        if needed:
+            quorum = ", ".join(a.label for a in needed)
             if not decision.attendees:
                 raise DecisionRefused(
                     "not_quorate",
@@ -225,13 +227,23 @@ class Case(CaseFile):
                     f"attendees (the quorum is {quorum})",
                 )
             present = {person.agency for person in decision.attendees}
-            missing = [a.label for a in s.quorum if a not in present]
+            missing = [a.label for a in needed if a not in present]
             if missing:
                 raise DecisionRefused(
                     "not_quorate",
                     f"the meeting was not quorate: {', '.join(missing)} not present "
                     f"(the quorum is {quorum})",
                 )
+        agree = s.agreement_needed(decision)
+        agreed = {person.agency for person in decision.agreed_by or []} | {decision.by.agency}
+        unagreed = [a.label for a in agree if a not in agreed]
+        if unagreed:
+            raise DecisionRefused(
+                "not_agreed",
+                f"{s.name}'s partners must agree this {decision.kind.value} decision: "
+                f"{', '.join(unagreed)} not among those who agreed (agreed_by; needed: "
+                f"{', '.join(a.label for a in agree)})",
+            )
 
     def _check_authority(self, decision: Decision) -> None:
         authorities = self.settings.authorities.get(decision.kind, [])
@@ -516,6 +528,18 @@ class Case(CaseFile):
             "review_group": self.settings.review_group,
             "lead_reviewer": (self.cspr.lead_reviewer if self.cspr else None) or "lead reviewer",
         }
+        if (
+            self.stage is Stage.TRIAGE
+            and self.settings.referral_quality_assurance
+            and self.referral_quality_assured_on is None
+        ):
+            tasks.append(
+                Task(
+                    task="Quality-assure the referral (before triage)",
+                    owed_by=f"{self.referral.referrer.agency.label} member of the "
+                    f"{self.settings.review_group}",
+                )
+            )
         waiting = ON_ENTRY[self.stage].waits_for
         if waiting is not None:
             tasks.append(Task(task=waiting.task, owed_by=owners[waiting.owed_by]))

@@ -19,6 +19,7 @@ from safeguarding.settings import MeetingCadence
 class DeadlineKind(StrEnum):
     TRIAGE = "triage"
     NOTIFICATION = "notification"
+    LA_NOTICE = "la_notice"
     RAPID_REVIEW = "rapid_review"
     AGENCY_INFORMATION = "agency_information"
     CSPR_PUBLICATION = "cspr_publication"

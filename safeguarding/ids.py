@@ -88,6 +88,7 @@ class DeadlineId:
 
     TRIAGE = "triage"
     NOTIFICATION = "notification"
+    LA_NOTICE = "la-notice"
     RAPID_REVIEW = "rapid-review"
     CSPR_PUBLICATION = "cspr-publication"
     CSPR_FINAL_REPORT = "cspr-final-report"

@@ -142,6 +142,13 @@ class RapidReviewDecided(DecisionHandler[RapidReviewDecision]):
         for agency, record in case.information.items():
             if record.returned_on is None:
                 case.withdraw_deadline(DeadlineId.information(agency), now, "rapid review decided")
+        if case.route is Route.SERIOUS_CONCERN:
+            # Not notified, so no National Panel response: the review group's own decision
+            # starts the Local CSPR, or leaves learning only (the machine moves the case on).
+            local_review = decision.recommendation is ReviewOutcome.LOCAL_CSPR
+            case.route = Route.LOCAL_CSPR if local_review else Route.LEARNING_ONLY
+            if local_review:
+                case.cspr = CsprRecord(decided_on=day)
 
 
 class PanelResponded(DecisionHandler[PanelResponse]):
@@ -160,14 +167,16 @@ class PanelResponded(DecisionHandler[PanelResponse]):
             case.cspr = CsprRecord(decided_on=day)
 
 
-def rapid_review_deadline(case: CaseFile, start: date) -> DeadlineRequest:
+def rapid_review_deadline(
+    case: CaseFile, start: date, *, statutory: bool = True, title: str = "Rapid Review completed"
+) -> DeadlineRequest:
     s = case.settings
     return DeadlineRequest(
         deadline_id=DeadlineId.RAPID_REVIEW,
         kind=DeadlineKind.RAPID_REVIEW,
-        title="Rapid Review completed",
+        title=title,
         owner=s.review_group,
-        statutory=True,
+        statutory=statutory,
         rule=WorkingDaysAfter(start=start, days=s.rapid_review_working_days),
     )
 
@@ -182,9 +191,22 @@ def rapid_review_from_awareness(case: CaseFile, day: date) -> DeadlineRequest | 
 
 def rapid_review_from_notification(case: CaseFile, day: date) -> DeadlineRequest | None:
     """On entering the Rapid Review, where the partnership counts it from the notification."""
+    if case.route is Route.SERIOUS_CONCERN:
+        return None
     if case.settings.rapid_review_counted_from != "notification":
         return None
     return rapid_review_deadline(case, day)
+
+
+def rapid_review_of_serious_concern(case: CaseFile, day: date) -> DeadlineRequest | None:
+    """On entering the Rapid Review from triage, without a notification (a case of serious
+    concern): the panel meets within the same working days of the triage decision, a local
+    timescale rather than a statutory one."""
+    if case.route is not Route.SERIOUS_CONCERN:
+        return None
+    return rapid_review_deadline(
+        case, day, statutory=False, title="Rapid Review completed (case of serious concern)"
+    )
 
 
 HANDLERS: Handlers = {
