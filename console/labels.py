@@ -59,6 +59,8 @@ DECISION_TITLES: dict[DecisionKind, str] = {
     DecisionKind.ACTION_UPDATED: "Update an action",
     DecisionKind.DEADLINE_EXTENDED: "Extend a deadline",
     DecisionKind.CASE_CLOSED: "Close the case",
+    DecisionKind.REFERRAL_QUALITY_ASSURED: "Referral quality-assured (before triage)",
+    DecisionKind.LA_NOTICE_RECEIVED: "Local authority's notice of the incident received",
 }
 
 DECISION_HELP: dict[DecisionKind, str] = {
@@ -79,6 +81,10 @@ DECISION_HELP: dict[DecisionKind, str] = {
     DecisionKind.ACTION_UPDATED: "Give at least one of status, RAG rating or evidence.",
     DecisionKind.DEADLINE_EXTENDED: "Move a deadline, with the reason and who agreed it.",
     DecisionKind.CASE_CLOSED: "Only when every action is complete or closed by the review group.",
+    DecisionKind.REFERRAL_QUALITY_ASSURED: "The referring agency's member of the review group "
+    "quality-assured the referral form (where the partnership asks for it before triage).",
+    DecisionKind.LA_NOTICE_RECEIVED: "The local authority told the partnership of the incident "
+    "(the date it did).",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -119,6 +125,8 @@ FIELD_LABELS: dict[str, str] = {
     "new_due_on": "New due date",
     "reason": "Reason",
     "agreed_with": "Agreed with",
+    "agreed_by": "Who agreed",
+    "criteria_not_met_reason": "Reason to notify although a statutory criterion is not met",
 }
 
 PEOPLE_HELP = (

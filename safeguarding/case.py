@@ -66,7 +66,7 @@ from safeguarding.notices import Notice
 from safeguarding.referral import Referral, days_late
 from safeguarding.settings import PartnershipSettings
 from safeguarding.stages import ON_ENTRY
-from safeguarding.vocabulary import DecisionKind, Stage
+from safeguarding.vocabulary import Agency, DecisionKind, Stage
 
 __all__ = [
     "RECENT_EVIDENCE",
@@ -726,6 +726,10 @@ def _describe_decision(decision: Decision) -> str:
     details: dict[str, Any] = decision.model_dump(
         mode="json", exclude={"decision_id", "by", "kind", "note"}, exclude_none=True
     )
+    if "agreed_by" in details:  # which partners agreed, by agency (decision_rules)
+        details["agreed_by"] = ", ".join(
+            f"{p['name']} ({Agency(p['agency']).label})" for p in details["agreed_by"]
+        )
     if details:
         parts.append(
             ", ".join(f"{k}={v if k in _IN_FULL else _short(v)}" for k, v in details.items())
