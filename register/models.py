@@ -56,6 +56,13 @@ class CaseRecord(SQLModel, table=True):
     case_of_concern_approach: str | None = None
     runs: int
     history_count: int
+    # Issue #13, items 2, 5 and 7 (migration 0003).
+    where_harmed: str | None = None
+    #: None: a case registered before the answer was recorded here.
+    discussed_with_safeguarding_lead: bool | None = None
+    referral_quality_assured_on: date | None = None
+    notified_outside_criteria: str | None = Field(default=None, sa_type=Text)
+    la_notice_on: date | None = None
 
 
 class ChildRecord(SQLModel, table=True):

@@ -57,6 +57,7 @@ ROUTE_LABELS: dict[str, str] = {
     Route.CASE_OF_CONCERN.value: "Case of Concern",
     Route.OTHER_REVIEW.value: "Other review (audit, local case review...)",
     Route.NO_FURTHER_ACTION.value: "No further action (advice given)",
+    Route.SERIOUS_CONCERN.value: "Case of serious concern (rapid review under way, not notified)",
 }
 
 
@@ -113,6 +114,9 @@ class CaseRow(NamedTuple):
     cspr_decided_on: date | None
     published_on: date | None
     not_published: bool
+    # Issue #13, items 2 and 5.
+    notified_outside_criteria: str | None
+    discussed_with_safeguarding_lead: bool | None
 
 
 class ChildRow(NamedTuple):
@@ -409,6 +413,16 @@ def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
     rows = [
         ("Serious Incident Notifications made", sum(c.notified_on in year for c in cases)),
         (
+            "  although a statutory criterion was not met (reason recorded)",
+            sum(c.notified_on in year and bool(c.notified_outside_criteria) for c in cases),
+        ),
+        (
+            "Referrals not discussed with a safeguarding lead first",
+            sum(
+                c.received_on in year and c.discussed_with_safeguarding_lead is False for c in cases
+            ),
+        ),
+        (
             "Rapid reviews completed",
             sum(c.rapid_review_on in year for c in cases),
         ),
@@ -425,6 +439,10 @@ def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
                 c.rapid_review_on in year and c.rapid_review_recommendation == "no_further_review"
                 for c in cases
             ),
+        ),
+        (
+            "  without a notification (cases of serious concern)",
+            sum(c.rapid_review_on in year and c.notified_on is None for c in cases),
         ),
         (
             "  of possible national importance",
