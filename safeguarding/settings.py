@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from safeguarding.contacts import Contacts
-from safeguarding.decisions import DECISION_MODELS, DecisionBase
+from safeguarding.decisions import DECISION_MODELS, Decision, DecisionBase
 from safeguarding.fields import shape_of
 from safeguarding.model import DomainModel
 from safeguarding.vocabulary import Agency, DecisionKind, OtherReviewType, Role, TriageOutcome
@@ -229,6 +229,11 @@ class DecisionRule(DomainModel):
         return not self.outcomes or str(getattr(decision, "outcome", None)) in self.outcomes
 
 
+def _default_routes() -> list[TriageOutcome]:
+    """Every triage outcome but a Rapid Review without a notification (a local practice)."""
+    return [o for o in TriageOutcome if o is not TriageOutcome.RAPID_REVIEW]
+
+
 class PlanningRules(DomainModel):
     """What planning a deadline needs from the settings: all `plan_deadlines` is sent, rather
     than the whole settings (about 5 KB) with every call."""
@@ -273,10 +278,7 @@ class PartnershipSettings(DomainModel):
     quorum: list[Agency] = Field(default_factory=list)
     #: Which triage outcomes and other review types this partnership uses (a Rapid Review
     #: without a notification only where the profile lists it).
-    routes: list[TriageOutcome] = Field(
-        default_factory=lambda: [o for o in TriageOutcome if o is not TriageOutcome.RAPID_REVIEW],
-        min_length=1,
-    )
+    routes: list[TriageOutcome] = Field(default_factory=lambda: _default_routes(), min_length=1)
     other_review_types: list[OtherReviewType] = Field(default_factory=lambda: list(OtherReviewType))
     #: Referrals are expected within this many days of the incident (a late one is flagged).
     referral_time_limit_days: Annotated[int, Field(ge=0, le=365)] | None = None
@@ -358,7 +360,7 @@ class PartnershipSettings(DomainModel):
             kind in self.meeting_decisions or kind is DecisionKind.RAPID_REVIEW_DECISION
         )
 
-    def attendance_needed(self, decision: DecisionBase) -> list[Agency]:
+    def attendance_needed(self, decision: Decision) -> list[Agency]:
         """The agencies that must attend the meeting taking this decision: the quorum (for a
         meeting decision) and its decision rule's `present`."""
         needed = list(self.quorum) if self.quorum_applies(decision.kind) else []
@@ -367,7 +369,7 @@ class PartnershipSettings(DomainModel):
             needed += [a for a in rule.present if a not in needed]
         return needed
 
-    def agreement_needed(self, decision: DecisionBase) -> list[Agency]:
+    def agreement_needed(self, decision: Decision) -> list[Agency]:
         """The agencies whose agreement this decision must record (its rule's `agree`)."""
         rule = self.decision_rules.get(decision.kind)
         return list(rule.agree) if rule is not None and rule.applies(decision) else []

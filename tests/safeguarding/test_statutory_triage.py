@@ -394,7 +394,7 @@ def test_liverpool_takes_a_case_of_serious_concern_to_a_rapid_review() -> None:
     )
     # No notification, so no National Panel response: straight to the Local CSPR.
     assert w.stage() is Stage.CSPR_LEAD_REVIEWER
-    assert w.case.route is Route.LOCAL_CSPR
+    assert str(w.case.route) == Route.LOCAL_CSPR.value
     assert w.case.cspr is not None and w.case.cspr.decided_on == date(2027, 1, 12)
     assert w.state("rapid-review") is DeadlineState.MET
     assert w.due("cspr-publication") == date(2027, 7, 12)
