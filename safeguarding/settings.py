@@ -384,6 +384,15 @@ class PartnershipSettings(DomainModel):
         rule = self.decision_rules.get(kind)
         return bool(rule and rule.agree)
 
+    def offers(self, kind: DecisionKind) -> bool:
+        """Whether this partnership takes decisions of this kind at all: the steps only some
+        profiles ask for (quality assurance before triage, the local authority's notice)."""
+        if kind is DecisionKind.REFERRAL_QUALITY_ASSURED:
+            return self.referral_quality_assurance
+        if kind is DecisionKind.LA_NOTICE_RECEIVED:
+            return self.la_notice_working_days is not None
+        return True
+
     def participation(self, kind: DecisionKind) -> str | None:
         """Who must attend or agree a decision of this kind, in words (None: nobody)."""
         parts = []

@@ -30,6 +30,13 @@ class Notified(DecisionHandler[NotificationSubmitted]):
 
 
 class LaNotice(DecisionHandler[LaNoticeReceived]):
+    def offered(self, case: CaseFile, decision: LaNoticeReceived) -> None:
+        if not case.settings.offers(decision.kind):
+            raise DecisionRefused(
+                "not_offered",
+                f"{case.settings.name} does not track the local authority's notice",
+            )
+
     def check(self, case: CaseFile, decision: LaNoticeReceived, today: date) -> None:
         if case.la_notice_on is not None:
             raise DecisionRefused(
@@ -39,7 +46,7 @@ class LaNotice(DecisionHandler[LaNoticeReceived]):
         if DeadlineId.LA_NOTICE not in case.deadlines:
             raise DecisionRefused(
                 "conflict",
-                f"{case.settings.name} does not track the local authority's notice on this case",
+                "the local authority's notice is not awaited on this case (not notified)",
             )
 
     def record(

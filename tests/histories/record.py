@@ -444,11 +444,10 @@ async def continue_as_new(r: Recorder) -> Recorded:
 
 async def statutory_triage(r: Recorder) -> Recorded:
     """Issue #13, items 2, 3, 5, 7 and 8 (cases under the statutory edition): Liverpool's case
-    of serious concern, quality-assured before triage, to a Rapid Review without a
-    notification; and a notification outside the criteria with its reason, attended as
-    Liverpool's triage asks, and the local authority's notice to the LSCP."""
+    of serious concern to a Rapid Review without a notification; a notification outside the
+    criteria with its reason, attended as Liverpool's triage asks, and the local authority's
+    notice to the LSCP; Salford's referral quality-assured before triage."""
     concern = await r.refer("LSCP")
-    await r.decide(concern, "referral_quality_assured", HEALTH_MEMBER)
     await r.decide(concern, "triage", CHAIR, outcome="rapid_review", **triage_participants())
     await r.decide(
         concern,
@@ -471,7 +470,16 @@ async def statutory_triage(r: Recorder) -> Recorded:
     )
     await r.decide(notified, "la_notice_received", CSC_MEMBER)
     await r.decide(notified, "notification_submitted", CSC_MEMBER, reference="SIN-2026-0099")
-    return {"serious-concern": concern, "notified-outside-criteria": notified}
+
+    assured = await r.refer("SSCP", harm="other")  # Salford: quality-assured before triage
+    await r.decide(assured, "referral_quality_assured", HEALTH_MEMBER)
+    await r.decide(assured, "triage", CHAIR, outcome="no_further_action", advice="Supervision")
+    await r.finish(assured)
+    return {
+        "serious-concern": concern,
+        "notified-outside-criteria": notified,
+        "quality-assured-before-triage": assured,
+    }
 
 
 ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {

@@ -323,6 +323,9 @@ def test_salford_triage_waits_for_the_prsg_members_quality_assurance() -> None:
 @pytest.mark.parametrize("code", [LIVERPOOL, CROYDON])
 def test_elsewhere_triage_does_not_wait_for_quality_assurance(code: str) -> None:
     w = Walk(code).on(TRIAGE_DAY)
+    refused = w.refuse("referral_quality_assured", HEALTH_MEMBER)
+    assert refused.reason == "not_offered"
+    assert refused.message.endswith("does not quality-assure referrals before triage")
     w.decide(
         "triage",
         BUSINESS_MANAGER,
@@ -358,8 +361,8 @@ def test_elsewhere_the_notice_is_not_tracked(code: str) -> None:
     w = notify(walk(code))
     assert "la-notice" not in w.case.deadlines
     refused = w.refuse("la_notice_received", COORDINATOR)
-    assert refused.reason == "conflict"
-    assert "does not track the local authority's notice" in refused.message
+    assert refused.reason == "not_offered"
+    assert refused.message.endswith("does not track the local authority's notice")
 
 
 def test_a_police_member_cannot_record_the_local_authoritys_notice() -> None:
@@ -419,3 +422,13 @@ def test_a_rapid_review_without_a_notification_is_liverpools_route_only(code: st
         "triage", BUSINESS_MANAGER, outcome="rapid_review", **triage_participants()
     )
     assert refused.reason == "not_offered"
+
+
+def test_a_notice_for_a_case_not_notified_is_refused() -> None:
+    w = walk(LIVERPOOL)
+    w.decide("triage", CHAIR, outcome="rapid_review", attendees=people(*TRIAGE_ATTENDEES))
+    refused = w.refuse("la_notice_received", COORDINATOR)
+    assert refused.reason == "conflict"
+    assert refused.message == (
+        "the local authority's notice is not awaited on this case (not notified)"
+    )
