@@ -318,6 +318,7 @@ async def test_a_decision_on_a_closed_case_is_refused(
                 "decision_id": dict(hidden_fields(form.text))["decision_id"],
                 "outcome": "no_further_action",
                 "advice": "Single-agency advice given.",
+                "attendees": TRIAGE_ATTENDEES,
             },
         )
         assert closed.status_code == 303, closed.text
