@@ -60,15 +60,8 @@ class CaseFile(DomainModel):
     late_referral: bool = False
     other_review_type: OtherReviewType | None = None
     advice: str | None = None
-    #: Before triage, where the profile asks (Salford): the referral quality-assured, by whom.
-    referral_quality_assured_on: date | None = None
-    referral_quality_assured_by: Person | None = None
     notification_reference: str | None = None
     notified_on: date | None = None
-    #: A notification made although a statutory criterion is not met: which, and why.
-    notified_outside_criteria: str | None = None
-    #: The day the local authority told the partnership of the incident (where tracked).
-    la_notice_on: date | None = None
     information: dict[Agency, InformationRecord] = Field(default_factory=dict)
     rapid_review: RapidReviewRecord | None = None
     panel_response: PanelResponseRecord | None = None
@@ -99,6 +92,14 @@ class CaseFile(DomainModel):
     outbox: list[Notice] = Field(default_factory=list)
     #: The professional-disagreement escalations raised on this case (their references).
     escalations: list[str] = Field(default_factory=list)
+    # Issue #13, items 2, 5 and 7.
+    #: Before triage, where the profile asks (Salford): the referral quality-assured, by whom.
+    referral_quality_assured_on: date | None = None
+    referral_quality_assured_by: Person | None = None
+    #: A notification made although a statutory criterion is not met: which, and why.
+    notified_outside_criteria: str | None = None
+    #: The day the local authority told the partnership of the incident (where tracked).
+    la_notice_on: date | None = None
 
     @property
     def closed(self) -> bool:

@@ -19,7 +19,6 @@ from safeguarding.settings import MeetingCadence
 class DeadlineKind(StrEnum):
     TRIAGE = "triage"
     NOTIFICATION = "notification"
-    LA_NOTICE = "la_notice"
     RAPID_REVIEW = "rapid_review"
     AGENCY_INFORMATION = "agency_information"
     CSPR_PUBLICATION = "cspr_publication"
@@ -27,6 +26,8 @@ class DeadlineKind(StrEnum):
     ACTION = "action"
     MEETING = "meeting"
     ESCALATION_STAGE = "escalation_stage"
+    #: Issue #13, item 7: the local authority's notice to the partnership (Liverpool).
+    LA_NOTICE = "la_notice"
 
 
 class DeadlineState(StrEnum):

@@ -88,10 +88,10 @@ class DeadlineId:
 
     TRIAGE = "triage"
     NOTIFICATION = "notification"
-    LA_NOTICE = "la-notice"
     RAPID_REVIEW = "rapid-review"
     CSPR_PUBLICATION = "cspr-publication"
     CSPR_FINAL_REPORT = "cspr-final-report"
+    LA_NOTICE = "la-notice"
 
     _INFORMATION = "information-"
     _ACTION = "action-"

@@ -17,7 +17,11 @@ from safeguarding.vocabulary import DecisionKind, Role, Route, TriageOutcome
 
 class QualityAssured(DecisionHandler[ReferralQualityAssured]):
     def offered(self, case: CaseFile, decision: ReferralQualityAssured) -> None:
-        _offered(case, decision.kind)
+        if not case.settings.offers(decision.kind):
+            raise DecisionRefused(
+                "not_offered",
+                f"{case.settings.name} does not quality-assure referrals before triage",
+            )
 
     def check(self, case: CaseFile, decision: ReferralQualityAssured, today: date) -> None:
         if case.referral_quality_assured_on is not None:
@@ -111,13 +115,6 @@ class Triage(DecisionHandler[TriageDecision]):
                 "Notified although the statutory criteria are not met "
                 f"({'; '.join(unmet)}); reason: {decision.criteria_not_met_reason}",
             )
-
-
-def _offered(case: CaseFile, kind: DecisionKind) -> None:
-    if not case.settings.offers(kind):
-        raise DecisionRefused(
-            "not_offered", f"{case.settings.name} does not quality-assure referrals before triage"
-        )
 
 
 def _unmet(case: CaseFile, decision: TriageDecision) -> list[str]:
