@@ -406,22 +406,25 @@ def _counts(labels: Iterable[str], order: Iterable[str] = ()) -> list[Count]:
     return [Count(k, counted[k]) for k in ordered]
 
 
+def _statutory_triage(cases: list[CaseRow], year: ReportingYear) -> tuple[int, int, int]:
+    """Issue #13: notifications made although a statutory criterion was not met, referrals
+    not discussed with a safeguarding lead first, Rapid Reviews without a notification."""
+    return (
+        sum(c.notified_on in year and bool(c.notified_outside_criteria) for c in cases),
+        sum(c.received_on in year and c.discussed_with_safeguarding_lead is False for c in cases),
+        sum(c.rapid_review_on in year and c.notified_on is None for c in cases),
+    )
+
+
 def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
     """What happened in the year, whenever the case began."""
     cases = data.cases
     by_ref = {c.case_ref: c for c in cases}
+    outside_criteria, undiscussed, serious_concern = _statutory_triage(cases, year)
     rows = [
         ("Serious Incident Notifications made", sum(c.notified_on in year for c in cases)),
-        (
-            "  although a statutory criterion was not met (reason recorded)",
-            sum(c.notified_on in year and bool(c.notified_outside_criteria) for c in cases),
-        ),
-        (
-            "Referrals not discussed with a safeguarding lead first",
-            sum(
-                c.received_on in year and c.discussed_with_safeguarding_lead is False for c in cases
-            ),
-        ),
+        ("  although a statutory criterion was not met (reason recorded)", outside_criteria),
+        ("Referrals not discussed with a safeguarding lead first", undiscussed),
         (
             "Rapid reviews completed",
             sum(c.rapid_review_on in year for c in cases),
@@ -440,10 +443,7 @@ def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
                 for c in cases
             ),
         ),
-        (
-            "  without a notification (cases of serious concern)",
-            sum(c.rapid_review_on in year and c.notified_on is None for c in cases),
-        ),
+        ("  without a notification (cases of serious concern)", serious_concern),
         (
             "  of possible national importance",
             sum(c.rapid_review_on in year and c.possible_national_importance for c in cases),
