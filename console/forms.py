@@ -50,7 +50,7 @@ from safeguarding.referral import (
     referral_problems,
 )
 from safeguarding.settings import PartnershipSettings
-from safeguarding.vocabulary import ActionStatus, Agency, DecisionKind, Role
+from safeguarding.vocabulary import ActionStatus, Agency, DecisionKind, HarmLocation, Role
 
 Widget = Literal[
     "text", "textarea", "date", "number", "select", "yesno", "checkbox", "checkboxes",
@@ -205,7 +205,7 @@ def decision_form(
     model: type[DecisionBase] = DECISION_MODELS[kind]
     common = set(DecisionBase.model_fields)
     specific = [n for n in model.model_fields if n not in common and n != "kind"]
-    order = [*specific, "attendees", "occurred_on", "note"]
+    order = [*specific, "attendees", "agreed_by", "occurred_on", "note"]
     fields: list[FieldSpec] = []
     for name in order:
         info = model.model_fields[name]
@@ -216,21 +216,30 @@ def decision_form(
             required = True
         if name == "attendees":
             meeting = kind is DecisionKind.RAPID_REVIEW_DECISION or settings.needs_meeting(kind)
-            if not meeting and not settings.quorum_applies(kind):
+            if not meeting and not settings.takes_attendees(kind):
                 continue
             required = kind is DecisionKind.RAPID_REVIEW_DECISION or settings.quorum_applies(kind)
+        if name == "agreed_by" and not settings.takes_agreement(kind):
+            continue
         spec = _spec_for(name, info, required)
         if spec is None:
             continue
-        if name == "attendees" and settings.quorum_applies(kind):
+        who = settings.participation(kind)
+        if name == "attendees" and settings.quorum_applies(kind) and who == _quorum_only(settings):
             quorum = ", ".join(a.label for a in settings.quorum)
             spec = _with(spec, help=f"{PEOPLE_HELP} The quorum is {quorum}.")
+        elif name in ("attendees", "agreed_by") and who:
+            spec = _with(spec, help=f"{PEOPLE_HELP} {_sentence(who)}")
         elif name == "attendees":
             spec = _with(spec, help=PEOPLE_HELP)
         spec = _narrow(kind, spec, settings, status, may_close_actions)
         fields.append(spec)
     fields.append(FieldSpec("decision_id", "Decision id", "hidden"))
     return DecisionForm(kind, DECISION_TITLES[kind], DECISION_HELP.get(kind), tuple(fields))
+
+
+def _quorum_only(settings: PartnershipSettings) -> str:
+    return "quorum: " + ", ".join(a.label for a in settings.quorum)
 
 
 def _with(spec: FieldSpec, **changes: Any) -> FieldSpec:
@@ -619,6 +628,15 @@ def _referral_fields(partnerships: list[tuple[str, str]]) -> tuple[FieldSpec, ..
             True,
         ),
         FieldSpec(
+            "where_harmed",
+            "Where the child died or was harmed",
+            "select",
+            False,
+            "Not given: in the local authority's area. A child normally resident here and "
+            "harmed outside England is notified here too.",
+            choices=tuple((h.value, h.label[:1].upper() + h.label[1:]) for h in HarmLocation),
+        ),
+        FieldSpec(
             "summary",
             "Summary",
             "textarea",
@@ -651,8 +669,9 @@ def _referrer_fields() -> tuple[FieldSpec, ...]:
         ),
         FieldSpec(
             "referrer-discussed_with_safeguarding_lead",
-            "Discussed with their safeguarding lead first",
-            "checkbox",
+            "Did the referrer discuss it with their safeguarding lead first?",
+            "yesno",
+            True,
             path=(*referrer, "discussed_with_safeguarding_lead"),
             help=_help(Referrer, "discussed_with_safeguarding_lead"),
         ),
@@ -660,7 +679,8 @@ def _referrer_fields() -> tuple[FieldSpec, ...]:
 
 
 def referral_initial(today: date) -> dict[str, Any]:
-    return {"received_on": today.isoformat(), "referrer-discussed_with_safeguarding_lead": True}
+    # The safeguarding-lead discussion has no default: the person recording it answers.
+    return {"received_on": today.isoformat()}
 
 
 def parse_referral_form(
@@ -716,5 +736,6 @@ def parse_referral_form(
         # The same rule as the command line's: the domain says what is missing.
         problems = referral_problems(referral, settings, today)
     for found in problems:
-        state.add(found.field, _sentence(found.message) or found.message)
+        # The domain names nested fields with dots; the form's names use dashes.
+        state.add(found.field.replace(".", "-"), _sentence(found.message) or found.message)
     return (referral if state.ok else None), state

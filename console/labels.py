@@ -72,6 +72,8 @@ DECISION_TITLES: dict[DecisionKind, str] = {
     DecisionKind.COMMUNICATIONS_NOTIFIED: "Press and communications offices told",
     DecisionKind.ANONYMISATION_CHECKED: "Anonymisation and redaction checked",
     DecisionKind.PARTNERS_RESPONSE_RECORDED: "The partners' response to the findings",
+    DecisionKind.REFERRAL_QUALITY_ASSURED: "Referral quality-assured (before triage)",
+    DecisionKind.LA_NOTICE_RECEIVED: "Local authority's notice of the incident received",
 }
 
 DECISION_HELP: dict[DecisionKind, str] = {
@@ -99,6 +101,10 @@ DECISION_HELP: dict[DecisionKind, str] = {
     DecisionKind.INVOLVEMENT_RECORDED: "One milestone at a time, with its outcome: the family "
     "told, their views, shown the report; the practitioners involved, given feedback.",
     DecisionKind.PUBLISHED: "Where it is published and until when it stays published.",
+    DecisionKind.REFERRAL_QUALITY_ASSURED: "The referring agency's member of the review group "
+    "quality-assured the referral form (where the partnership asks for it before triage).",
+    DecisionKind.LA_NOTICE_RECEIVED: "The local authority told the partnership of the incident "
+    "(the date it did).",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -149,6 +155,8 @@ FIELD_LABELS: dict[str, str] = {
     "milestone": "Milestone",
     "redactions_made": "Redactions were made",
     "published_with_report": "Published with the report",
+    "agreed_by": "Who agreed",
+    "criteria_not_met_reason": "Reason to notify although a statutory criterion is not met",
 }
 
 PEOPLE_HELP = (

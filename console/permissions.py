@@ -49,8 +49,10 @@ def authority_text(kind: DecisionKind, settings: PartnershipSettings) -> str:
 def decisions_now(
     user: User, status: CaseStatus, settings: PartnershipSettings
 ) -> list[DecisionKind]:
-    """Decisions the case allows now that this user may make."""
-    return [k for k in status.decisions_allowed if may_make(user, k, settings)]
+    """Decisions the case allows now that this user may make (and the partnership takes)."""
+    return [
+        k for k in status.decisions_allowed if settings.offers(k) and may_make(user, k, settings)
+    ]
 
 
 def owed(user: User, status: CaseStatus, settings: PartnershipSettings) -> list[DecisionKind]:

@@ -56,6 +56,13 @@ class CaseRecord(SQLModel, table=True):
     case_of_concern_approach: str | None = None
     runs: int
     history_count: int
+    # Issue #13, items 2, 5 and 7 (migration 0003).
+    where_harmed: str | None = None
+    #: None: a case registered before the answer was recorded here.
+    discussed_with_safeguarding_lead: bool | None = None
+    referral_quality_assured_on: date | None = None
+    notified_outside_criteria: str | None = Field(default=None, sa_type=Text)
+    la_notice_on: date | None = None
     # Issue #13 items 1, 4, 6, 9, 10 (migration 0004): the Rapid Review sent to the Panel, the
     # Local CSPR's clock, a care leaver's next step, involvement, and publication.
     rapid_review_sent_on: date | None = None

@@ -57,6 +57,7 @@ ROUTE_LABELS: dict[str, str] = {
     Route.CASE_OF_CONCERN.value: "Case of Concern",
     Route.OTHER_REVIEW.value: "Other review (audit, local case review...)",
     Route.NO_FURTHER_ACTION.value: "No further action (advice given)",
+    Route.SERIOUS_CONCERN.value: "Case of serious concern (rapid review under way, not notified)",
 }
 
 
@@ -113,6 +114,9 @@ class CaseRow(NamedTuple):
     cspr_decided_on: date | None
     published_on: date | None
     not_published: bool
+    # Issue #13, items 2 and 5.
+    notified_outside_criteria: str | None
+    discussed_with_safeguarding_lead: bool | None
 
 
 class ChildRow(NamedTuple):
@@ -402,12 +406,25 @@ def _counts(labels: Iterable[str], order: Iterable[str] = ()) -> list[Count]:
     return [Count(k, counted[k]) for k in ordered]
 
 
+def _statutory_triage(cases: list[CaseRow], year: ReportingYear) -> tuple[int, int, int]:
+    """Issue #13: notifications made although a statutory criterion was not met, referrals
+    not discussed with a safeguarding lead first, Rapid Reviews without a notification."""
+    return (
+        sum(c.notified_on in year and bool(c.notified_outside_criteria) for c in cases),
+        sum(c.received_on in year and c.discussed_with_safeguarding_lead is False for c in cases),
+        sum(c.rapid_review_on in year and c.notified_on is None for c in cases),
+    )
+
+
 def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
     """What happened in the year, whenever the case began."""
     cases = data.cases
     by_ref = {c.case_ref: c for c in cases}
+    outside_criteria, undiscussed, serious_concern = _statutory_triage(cases, year)
     rows = [
         ("Serious Incident Notifications made", sum(c.notified_on in year for c in cases)),
+        ("  although a statutory criterion was not met (reason recorded)", outside_criteria),
+        ("Referrals not discussed with a safeguarding lead first", undiscussed),
         (
             "Rapid reviews completed",
             sum(c.rapid_review_on in year for c in cases),
@@ -426,6 +443,7 @@ def outcomes(data: RegisterData, year: ReportingYear) -> list[Count]:
                 for c in cases
             ),
         ),
+        ("  without a notification (cases of serious concern)", serious_concern),
         (
             "  of possible national importance",
             sum(c.rapid_review_on in year and c.possible_national_importance for c in cases),

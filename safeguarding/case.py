@@ -67,7 +67,7 @@ from safeguarding.notices import Notice
 from safeguarding.referral import Referral, days_late
 from safeguarding.settings import PartnershipSettings
 from safeguarding.stages import ON_ENTRY
-from safeguarding.vocabulary import DecisionKind, Stage
+from safeguarding.vocabulary import Agency, DecisionKind, Stage
 
 __all__ = [
     "RECENT_EVIDENCE",
@@ -215,10 +215,12 @@ class Case(CaseFile):
         handler.check(self, decision, today)
 
     def _check_quorum(self, decision: Decision) -> None:
-        """A decision the partnership takes at a meeting needs its quorum present."""
+        """A decision the partnership takes at a meeting needs its quorum present, and one its
+        profile says the partners must agree needs their agreement (`decision_rules`)."""
         s = self.settings
-        if s.quorum_applies(decision.kind):
-            quorum = ", ".join(a.label for a in s.quorum)
+        needed = s.attendance_needed(decision)
+        if needed:
+            quorum = ", ".join(a.label for a in needed)
             if not decision.attendees:
                 raise DecisionRefused(
                     "not_quorate",
@@ -226,13 +228,23 @@ class Case(CaseFile):
                     f"attendees (the quorum is {quorum})",
                 )
             present = {person.agency for person in decision.attendees}
-            missing = [a.label for a in s.quorum if a not in present]
+            missing = [a.label for a in needed if a not in present]
             if missing:
                 raise DecisionRefused(
                     "not_quorate",
                     f"the meeting was not quorate: {', '.join(missing)} not present "
                     f"(the quorum is {quorum})",
                 )
+        agree = s.agreement_needed(decision)
+        agreed = {person.agency for person in decision.agreed_by or []} | {decision.by.agency}
+        unagreed = [a.label for a in agree if a not in agreed]
+        if unagreed:
+            raise DecisionRefused(
+                "not_agreed",
+                f"{s.name}'s partners must agree this {decision.kind.value} decision: "
+                f"{', '.join(unagreed)} not among those who agreed (agreed_by; needed: "
+                f"{', '.join(a.label for a in agree)})",
+            )
 
     def _check_authority(self, decision: Decision) -> None:
         authorities = self.settings.authorities.get(decision.kind, [])
@@ -530,6 +542,18 @@ class Case(CaseFile):
             "review_group": self.settings.review_group,
             "lead_reviewer": (self.cspr.lead_reviewer if self.cspr else None) or "lead reviewer",
         }
+        if (
+            self.stage is Stage.TRIAGE
+            and self.settings.referral_quality_assurance
+            and self.referral_quality_assured_on is None
+        ):
+            tasks.append(
+                Task(
+                    task="Quality-assure the referral (before triage)",
+                    owed_by=f"{self.referral.referrer.agency.label} member of the "
+                    f"{self.settings.review_group}",
+                )
+            )
         waiting = ON_ENTRY[self.stage].waits_for
         if waiting is not None:
             tasks.append(Task(task=waiting.task, owed_by=owners[waiting.owed_by]))
@@ -717,6 +741,10 @@ def _describe_decision(decision: Decision) -> str:
     details: dict[str, Any] = decision.model_dump(
         mode="json", exclude={"decision_id", "by", "kind", "note"}, exclude_none=True
     )
+    if "agreed_by" in details:  # which partners agreed, by agency (decision_rules)
+        details["agreed_by"] = ", ".join(
+            f"{p['name']} ({Agency(p['agency']).label})" for p in details["agreed_by"]
+        )
     if details:
         parts.append(
             ", ".join(f"{k}={v if k in _IN_FULL else _short(v)}" for k, v in details.items())

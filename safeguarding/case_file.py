@@ -30,7 +30,7 @@ from safeguarding.case_records import (
 )
 from safeguarding.clock import uk_today
 from safeguarding.deadlines import Deadline, DeadlineState
-from safeguarding.decisions import Decision
+from safeguarding.decisions import Decision, Person
 from safeguarding.model import DomainModel
 from safeguarding.notices import Notice
 from safeguarding.referral import Referral
@@ -101,6 +101,14 @@ class CaseFile(DomainModel):
     panel_information: dict[str, PanelInformationRecord] = Field(default_factory=dict)
     national_review: NationalReviewRecord | None = None
     care_leaver_step: CareLeaverStepRecord | None = None
+    # Issue #13, items 2, 5 and 7.
+    #: Before triage, where the profile asks (Salford): the referral quality-assured, by whom.
+    referral_quality_assured_on: date | None = None
+    referral_quality_assured_by: Person | None = None
+    #: A notification made although a statutory criterion is not met: which, and why.
+    notified_outside_criteria: str | None = None
+    #: The day the local authority told the partnership of the incident (where tracked).
+    la_notice_on: date | None = None
 
     @property
     def closed(self) -> bool:
@@ -117,6 +125,8 @@ class CaseFile(DomainModel):
         }
         if self.edition == FIRST_EDITION:
             facts.add(machine.Fact.FIRST_EDITION)
+        if self.notified_on is None:
+            facts.add(machine.Fact.NOT_NOTIFIED)
         if all(a.status.finished for a in self.actions.values()):
             facts.add(machine.Fact.ALL_ACTIONS_FINISHED)
         # Issue #13 items 4, 6, 9, 10.
@@ -194,6 +204,7 @@ def _why(decision: Decision) -> str | None:
         getattr(decision, "reasons", None),
         getattr(decision, "reason", None),
         getattr(decision, "advice", None),
+        getattr(decision, "criteria_not_met_reason", None),
     ):
         if isinstance(text, str) and text:
             return text if len(text) <= 500 else text[:497] + "..."

@@ -30,6 +30,8 @@ class DeadlineKind(StrEnum):
     PANEL_RESPONSE = "panel_response"
     PANEL_INFORMATION = "panel_information"
     NATIONAL_REVIEW_CONTRIBUTION = "national_review_contribution"
+    #: Issue #13, item 7: the local authority's notice to the partnership (Liverpool).
+    LA_NOTICE = "la_notice"
 
 
 class DeadlineState(StrEnum):

@@ -79,6 +79,12 @@ class DecisionBase(DomainModel):
         max_length=40,
         description="who attended, for a decision taken at a meeting (quorum is checked)",
     )
+    agreed_by: list[Person] | None = Field(
+        None,
+        max_length=40,
+        description="who agreed the decision, for one the partnership's profile says its "
+        "partners must agree (whoever makes it agrees for their own agency)",
+    )
     via: Via | None = Field(
         None, description="the interface it was sent from: set by sro and the console"
     )
@@ -98,9 +104,18 @@ class TriageDecision(DecisionBase):
         description="day the local authority became aware (serious incident); "
         "defaults to the referral's",
     )
+    criteria_not_met_reason: LongText | None = Field(
+        None,
+        description="serious_incident only: why the incident is notified although a statutory "
+        "criterion is not met (e.g. on the National Panel's advice)",
+    )
 
     @model_validator(mode="after")
     def _conditional_fields(self) -> TriageDecision:
+        if self.criteria_not_met_reason and self.outcome is not TriageOutcome.SERIOUS_INCIDENT:
+            raise ValueError(
+                "criteria_not_met_reason only applies when the outcome is serious_incident"
+            )
         if self.outcome is TriageOutcome.OTHER_REVIEW and self.review_type is None:
             raise ValueError("review_type is required when the outcome is other_review")
         if self.outcome is not TriageOutcome.OTHER_REVIEW and self.review_type is not None:
@@ -361,6 +376,24 @@ class PartnersResponseRecorded(DecisionBase):
     )
 
 
+# ---- Issue #13, items 5 and 7: the referral quality-assured before triage (Salford); the
+# local authority's notice of the incident to the partnership (Liverpool).
+
+
+class ReferralQualityAssured(DecisionBase):
+    """The referring agency's review-group member quality-assured the referral form (Salford:
+    "have it Quality Assured by your PRSG member"), before triage."""
+
+    kind: Literal[DecisionKind.REFERRAL_QUALITY_ASSURED] = DecisionKind.REFERRAL_QUALITY_ASSURED
+
+
+class LaNoticeReceived(DecisionBase):
+    """The local authority told the partnership of the incident (Liverpool: within the same 5
+    working days as the notification); `occurred_on` is the day it did."""
+
+    kind: Literal[DecisionKind.LA_NOTICE_RECEIVED] = DecisionKind.LA_NOTICE_RECEIVED
+
+
 Decision = Annotated[
     TriageDecision
     | NotificationSubmitted
@@ -388,7 +421,9 @@ Decision = Annotated[
     | InvolvementRecorded
     | CommunicationsNotified
     | AnonymisationChecked
-    | PartnersResponseRecorded,
+    | PartnersResponseRecorded
+    | ReferralQualityAssured
+    | LaNoticeReceived,
     Field(discriminator="kind"),
 ]
 
@@ -429,6 +464,8 @@ DECISION_MODELS: dict[DecisionKind, type[DecisionBase]] = {
     DecisionKind.COMMUNICATIONS_NOTIFIED: CommunicationsNotified,
     DecisionKind.ANONYMISATION_CHECKED: AnonymisationChecked,
     DecisionKind.PARTNERS_RESPONSE_RECORDED: PartnersResponseRecorded,
+    DecisionKind.REFERRAL_QUALITY_ASSURED: ReferralQualityAssured,
+    DecisionKind.LA_NOTICE_RECEIVED: LaNoticeReceived,
 }
 
 #: Upper bound on a decision's encoded size, so a hostile sender cannot bloat a case's history.

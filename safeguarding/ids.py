@@ -93,6 +93,7 @@ class DeadlineId:
     CSPR_FINAL_REPORT = "cspr-final-report"
     #: Issue #13 item 6: the National Panel's response to the Rapid Review (chased when late).
     PANEL_RESPONSE = "panel-response"
+    LA_NOTICE = "la-notice"
 
     _INFORMATION = "information-"
     _ACTION = "action-"

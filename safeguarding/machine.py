@@ -27,6 +27,7 @@ class Fact(StrEnum):
     CARE_LEAVER = "care leaver (18-24)"
     NOT_CARE_LEAVER = "child under 18"
     ALL_ACTIONS_FINISHED = "every action complete or closed by the review group"
+    NOT_NOTIFIED = "not notified (a case of serious concern)"
     #: A case opened before the statutory-fidelity rules (`CaseFile.edition`): it keeps the
     #: transitions it opened with.
     FIRST_EDITION = "opened under the first rules"
@@ -106,6 +107,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.TRIAGE, D.TRIAGE, S.CASE_OF_CONCERN, _on("outcome", TriageOutcome.CASE_OF_CONCERN)),
     _t(S.TRIAGE, D.TRIAGE, S.OTHER_REVIEW, _on("outcome", TriageOutcome.OTHER_REVIEW)),
     _t(S.TRIAGE, D.TRIAGE, S.CLOSED, _on("outcome", TriageOutcome.NO_FURTHER_ACTION)),
+    # A case of serious concern goes to a Rapid Review without a notification (Liverpool).
+    _t(S.TRIAGE, D.TRIAGE, S.RAPID_REVIEW, _on("outcome", TriageOutcome.RAPID_REVIEW)),
+    # Where the profile asks, the referring agency's member quality-assures the referral first.
+    _t(S.TRIAGE, D.REFERRAL_QUALITY_ASSURED, S.TRIAGE),
     # A care leaver's death is notified and tracked, but starts no rapid review.
     _t(
         S.SERIOUS_INCIDENT_NOTIFICATION,
@@ -149,11 +154,36 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Rapid review: information requests and returns, then the decision.
     _t(S.RAPID_REVIEW, D.INFORMATION_REQUESTED, S.RAPID_REVIEW),
     _t(S.RAPID_REVIEW, D.INFORMATION_RETURNED, S.RAPID_REVIEW),
+    # Without a notification (a case of serious concern) there is no National Panel response to
+    # wait for: the first transition whose guards hold is taken, so these come first.
+    _t(
+        S.RAPID_REVIEW,
+        D.RAPID_REVIEW_DECISION,
+        S.CSPR_LEAD_REVIEWER,
+        Guard(fact=Fact.NOT_NOTIFIED),
+        _on("recommendation", ReviewOutcome.LOCAL_CSPR),
+    ),
+    _t(
+        S.RAPID_REVIEW,
+        D.RAPID_REVIEW_DECISION,
+        S.ACTION_PLAN_MONITORING,
+        Guard(fact=Fact.NOT_NOTIFIED),
+        _on("recommendation", ReviewOutcome.NO_FURTHER_REVIEW),
+    ),
     _t(S.RAPID_REVIEW, D.RAPID_REVIEW_DECISION, S.NATIONAL_PANEL_RESPONSE),
     # Issue #13 item 6: the Rapid Review sent to the Panel, and the Panel's requests meanwhile.
     _t(S.NATIONAL_PANEL_RESPONSE, D.RAPID_REVIEW_SENT, S.NATIONAL_PANEL_RESPONSE),
     _t(S.NATIONAL_PANEL_RESPONSE, D.PANEL_INFORMATION_REQUESTED, S.NATIONAL_PANEL_RESPONSE),
     _t(S.NATIONAL_PANEL_RESPONSE, D.PANEL_INFORMATION_SENT, S.NATIONAL_PANEL_RESPONSE),
+    # The local authority's own notice of the incident to the partnership, where tracked.
+    *(
+        _t(stage, D.LA_NOTICE_RECEIVED, stage)
+        for stage in (
+            S.SERIOUS_INCIDENT_NOTIFICATION,
+            S.RAPID_REVIEW,
+            S.NATIONAL_PANEL_RESPONSE,
+        )
+    ),
     _t(
         S.NATIONAL_PANEL_RESPONSE,
         D.PANEL_RESPONSE,

@@ -79,6 +79,14 @@ class CaseRow(_Row):
     #: snapshot's version. The register applies a snapshot's rows only if it is at least as new
     #: as the one it holds (a late retry of an older snapshot changes nothing).
     history_count: int
+    # Issue #13, items 2, 5 and 7: where the child was harmed, the safeguarding-lead discussion,
+    # the referral quality-assured before triage, a notification made outside the criteria
+    # (which, and why), the local authority's notice to the partnership.
+    where_harmed: str | None
+    discussed_with_safeguarding_lead: bool | None
+    referral_quality_assured_on: date | None
+    notified_outside_criteria: str | None
+    la_notice_on: date | None
     # Issue #13 items 1, 4, 6, 9, 10: the day the Rapid Review was sent to the National Panel;
     # the day a Local CSPR's 6 months count from and the decision that started them
     # (rapid_review_decision, decision_changed_after_panel_response, or panel_response for
@@ -270,6 +278,11 @@ def case_row(case: Case) -> CaseRow:
         ),
         runs=case.runs,
         history_count=case.history_count,
+        where_harmed=referral.where_harmed.value if referral.where_harmed else None,
+        discussed_with_safeguarding_lead=referral.referrer.discussed_with_safeguarding_lead,
+        referral_quality_assured_on=case.referral_quality_assured_on,
+        notified_outside_criteria=case.notified_outside_criteria,
+        la_notice_on=case.la_notice_on,
         **statutory_columns(case),
     )
 

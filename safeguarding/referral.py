@@ -23,7 +23,7 @@ from safeguarding import horizon
 from safeguarding.decisions import LongText, ShortText, explain_validation_error
 from safeguarding.model import DomainModel
 from safeguarding.settings import PartnershipSettings
-from safeguarding.vocabulary import Agency
+from safeguarding.vocabulary import Agency, HarmLocation
 
 PartnershipCode = Annotated[
     str,
@@ -79,9 +79,17 @@ class Referrer(DomainModel):
 
     name: ShortText
     agency: Agency
+    #: Must be answered on a new referral (`referral_problems`); the default only reads the
+    #: referrals of cases opened before it had to be.
     discussed_with_safeguarding_lead: bool = Field(
         True, description="the referrer discussed the case with their safeguarding lead first"
     )
+
+    @property
+    def answered_discussion(self) -> bool:
+        """Whether the referral said if the referrer discussed it with their safeguarding lead
+        (rather than taking the default)."""
+        return "discussed_with_safeguarding_lead" in self.model_fields_set
 
 
 class Referral(DomainModel):
@@ -100,6 +108,12 @@ class Referral(DomainModel):
     )
     harm: Literal["death", "serious_harm", "other"]
     abuse_or_neglect_suspected: bool
+    where_harmed: HarmLocation | None = Field(
+        None,
+        description="where the child died or was seriously harmed: in_area (the local "
+        "authority's area), outside_england_normally_resident, or elsewhere; not given: the "
+        "area's own",
+    )
     children: list[Child] = Field(min_length=1, max_length=MAX_CHILDREN)
     agencies_involved: list[Agency] = Field(default_factory=list, max_length=20)
     summary: LongText = Field(description="what happened, in the referrer's words")
@@ -205,7 +219,8 @@ def referral_problems(
 ) -> list[ReferralProblem]:
     """Everything that stops a referral opening a case with this partnership on `today`,
     beyond the shape its model checks: an implausible received date, the wrong partnership's
-    settings, and a late referral (past the partnership's time limit after the incident)
+    settings, the safeguarding-lead discussion not answered (yes or no: no default for a new
+    referral), and a late referral (past the partnership's time limit after the incident)
     without its reason. Empty: complete. Every interface asks this before it starts a case."""
     problems = []
     received = received_problem(referral, today)
@@ -216,6 +231,14 @@ def referral_problems(
             ReferralProblem(
                 "partnership",
                 f"{referral.partnership} is not {settings.name} ({settings.code})",
+            )
+        )
+    if not referral.referrer.answered_discussion:
+        problems.append(
+            ReferralProblem(
+                "referrer.discussed_with_safeguarding_lead",
+                "say whether the referrer discussed the case with their safeguarding lead "
+                "first (yes or no)",
             )
         )
     late = days_late(referral, settings.referral_time_limit_days)
@@ -230,6 +253,29 @@ def referral_problems(
             )
         )
     return problems
+
+
+def notification_criteria_unmet(referral: Referral) -> list[str]:
+    """The statutory criteria for a Serious Incident Notification (Children Act 2004, s.16C(1))
+    that the referral does not meet, each in words; empty: notifiable. A child: abuse or neglect
+    known or suspected, and the child died or was seriously harmed in the local authority's
+    area, or outside England while normally resident in it (`where_harmed`; not given: the
+    area's own). A care leaver under 25: their death."""
+    if referral.care_leaver:
+        if referral.harm != "death":
+            return [f"a care leaver's death is notified, not {referral.harm.replace('_', ' ')}"]
+        return []
+    unmet = []
+    if not referral.abuse_or_neglect_suspected:
+        unmet.append("abuse or neglect is not known or suspected")
+    if referral.harm not in ("death", "serious_harm"):
+        unmet.append("the child neither died nor was seriously harmed")
+    if referral.where_harmed is HarmLocation.ELSEWHERE:
+        unmet.append(
+            "the child was harmed neither in the local authority's area nor outside England "
+            "while normally resident in it"
+        )
+    return unmet
 
 
 def days_late(referral: Referral, limit_days: int | None) -> int | None:

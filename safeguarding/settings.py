@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from safeguarding.contacts import Contacts
+from safeguarding.decisions import DECISION_MODELS, Decision, DecisionBase
+from safeguarding.fields import shape_of
 from safeguarding.model import DomainModel
 from safeguarding.vocabulary import Agency, DecisionKind, OtherReviewType, Role, TriageOutcome
 
@@ -94,6 +96,14 @@ def default_authorities() -> dict[DecisionKind, list[Authority]]:
         DecisionKind.COMMUNICATIONS_NOTIFIED: [_a(_C, _BM)],
         DecisionKind.ANONYMISATION_CHECKED: [_a(_CH, _BM)],
         DecisionKind.PARTNERS_RESPONSE_RECORDED: [_a(_CH, _BM)],
+        # Issue #13, item 5: the referring agency's member of the review group (checked on the
+        # case), or the chair or business manager where the agency has none.
+        DecisionKind.REFERRAL_QUALITY_ASSURED: [_a(_P, _CH, _BM)],
+        # Issue #13, item 7: the local authority's notice, recorded as the notification is.
+        DecisionKind.LA_NOTICE_RECEIVED: [
+            _a(_C, _BM),
+            _a(_P, _CH, agencies=(Agency.CHILDRENS_SOCIAL_CARE,)),
+        ],
     }
 
 
@@ -207,6 +217,34 @@ class EscalationPolicy(DomainModel):
         return self.stages[number - 1]
 
 
+class DecisionRule(DomainModel):
+    """Who must take part in one kind of decision, beyond who may make it (`authorities`): the
+    agencies that must attend the meeting that takes it (listed in its `attendees`) and those
+    whose agreement it must record (its `agreed_by`; whoever makes it agrees for their own
+    agency). With `outcomes`, only a decision with one of those outcomes (Croydon: a triage
+    that notifies)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    present: list[Agency] = Field(default_factory=list, max_length=12)
+    agree: list[Agency] = Field(default_factory=list, max_length=12)
+    outcomes: list[str] = Field(default_factory=list, max_length=12)
+
+    @model_validator(mode="after")
+    def _something(self) -> DecisionRule:
+        if not self.present and not self.agree:
+            raise ValueError("a decision rule names who must be present or who must agree")
+        return self
+
+    def applies(self, decision: DecisionBase) -> bool:
+        return not self.outcomes or str(getattr(decision, "outcome", None)) in self.outcomes
+
+
+def _default_routes() -> list[TriageOutcome]:
+    """Every triage outcome but a Rapid Review without a notification (a local practice)."""
+    return [o for o in TriageOutcome if o is not TriageOutcome.RAPID_REVIEW]
+
+
 class PlanningRules(DomainModel):
     """What planning a deadline needs from the settings: all `plan_deadlines` is sent, rather
     than the whole settings (about 5 KB) with every call."""
@@ -249,8 +287,9 @@ class PartnershipSettings(DomainModel):
     meeting_decisions: list[DecisionKind] = Field(default_factory=list)
     #: Agencies that must be present for a decision taken at a meeting (empty: no quorum rule).
     quorum: list[Agency] = Field(default_factory=list)
-    #: Which triage outcomes and other review types this partnership uses.
-    routes: list[TriageOutcome] = Field(default_factory=lambda: list(TriageOutcome), min_length=1)
+    #: Which triage outcomes and other review types this partnership uses (a Rapid Review
+    #: without a notification only where the profile lists it).
+    routes: list[TriageOutcome] = Field(default_factory=lambda: _default_routes(), min_length=1)
     other_review_types: list[OtherReviewType] = Field(default_factory=lambda: list(OtherReviewType))
     #: Referrals are expected within this many days of the incident (a late one is flagged).
     referral_time_limit_days: Annotated[int, Field(ge=0, le=365)] | None = None
@@ -292,6 +331,18 @@ class PartnershipSettings(DomainModel):
     #: anything else. Read when each notice is sent. See safeguarding/contacts.py.
     contacts: Contacts = Field(default_factory=dict)
 
+    # Issue #13, items 3, 5 and 7.
+    #: Per decision: who must attend it and who must agree it, beyond the meeting quorum
+    #: (`DecisionRule`; Croydon: the three partners agree what is notified).
+    decision_rules: dict[DecisionKind, DecisionRule] = Field(default_factory=dict)
+    #: The referring agency's review-group member quality-assures the referral before triage
+    #: (Salford's PRSG member): triage waits for `referral_quality_assured`.
+    referral_quality_assurance: bool = False
+    #: The local authority tells the partnership of a notifiable incident within this many
+    #: working days of becoming aware (Liverpool: 5), a deadline of children's social care's
+    #: (none: not tracked).
+    la_notice_working_days: WorkingDays | None = None
+
     @field_validator("authorities", mode="after")
     @classmethod
     def _over_defaults(
@@ -308,6 +359,16 @@ class PartnershipSettings(DomainModel):
             raise ValueError("meeting_decisions need review_group_meetings (the cadence)")
         if self.quorum and not self.meeting_decisions:
             raise ValueError("a quorum applies to meeting_decisions; none are listed")
+        for kind, rule in self.decision_rules.items():
+            outcome = DECISION_MODELS[kind].model_fields.get("outcome")
+            if rule.outcomes and outcome is None:
+                raise ValueError(f"decision_rules.{kind.value}: a {kind.value} has no outcome")
+            unknown = [o for o in rule.outcomes if outcome and o not in shape_of(outcome).choices]
+            if unknown:
+                raise ValueError(
+                    f"decision_rules.{kind.value}.outcomes: {', '.join(unknown)} is not a "
+                    f"{kind.value} outcome"
+                )
         return self
 
     def planning_rules(self) -> PlanningRules:
@@ -324,6 +385,53 @@ class PartnershipSettings(DomainModel):
         return bool(self.quorum) and (
             kind in self.meeting_decisions or kind is DecisionKind.RAPID_REVIEW_DECISION
         )
+
+    def attendance_needed(self, decision: Decision) -> list[Agency]:
+        """The agencies that must attend the meeting taking this decision: the quorum (for a
+        meeting decision) and its decision rule's `present`."""
+        needed = list(self.quorum) if self.quorum_applies(decision.kind) else []
+        rule = self.decision_rules.get(decision.kind)
+        if rule is not None and rule.applies(decision):
+            needed += [a for a in rule.present if a not in needed]
+        return needed
+
+    def agreement_needed(self, decision: Decision) -> list[Agency]:
+        """The agencies whose agreement this decision must record (its rule's `agree`)."""
+        rule = self.decision_rules.get(decision.kind)
+        return list(rule.agree) if rule is not None and rule.applies(decision) else []
+
+    def takes_attendees(self, kind: DecisionKind) -> bool:
+        """Whether a decision of this kind may need its attendees listed (for forms)."""
+        rule = self.decision_rules.get(kind)
+        return self.quorum_applies(kind) or bool(rule and rule.present)
+
+    def takes_agreement(self, kind: DecisionKind) -> bool:
+        """Whether a decision of this kind may need who agreed it (for forms)."""
+        rule = self.decision_rules.get(kind)
+        return bool(rule and rule.agree)
+
+    def offers(self, kind: DecisionKind) -> bool:
+        """Whether this partnership takes decisions of this kind at all: the steps only some
+        profiles ask for (quality assurance before triage, the local authority's notice)."""
+        if kind is DecisionKind.REFERRAL_QUALITY_ASSURED:
+            return self.referral_quality_assurance
+        if kind is DecisionKind.LA_NOTICE_RECEIVED:
+            return self.la_notice_working_days is not None
+        return True
+
+    def participation(self, kind: DecisionKind) -> str | None:
+        """Who must attend or agree a decision of this kind, in words (None: nobody)."""
+        parts = []
+        if self.quorum_applies(kind):
+            parts.append("quorum: " + ", ".join(a.label for a in self.quorum))
+        rule = self.decision_rules.get(kind)
+        if rule is not None:
+            when = f" (when the outcome is {' or '.join(rule.outcomes)})" if rule.outcomes else ""
+            if rule.present:
+                parts.append(f"present{when}: " + ", ".join(a.label for a in rule.present))
+            if rule.agree:
+                parts.append(f"agreed by{when}: " + ", ".join(a.label for a in rule.agree))
+        return "; ".join(parts) or None
 
     def escalation_audience(self) -> str:
         return f"{self.review_group_chair}; {self.business_manager}"

@@ -17,10 +17,11 @@ from typing import Literal
 from safeguarding.case_file import CaseFile
 from safeguarding.deadlines import DeadlineRequest
 from safeguarding.handlers.cspr import publication_deadline
-from safeguarding.handlers.notification import notification_deadline
+from safeguarding.handlers.notification import la_notice_deadline, notification_deadline
 from safeguarding.handlers.rapid_review import (
     rapid_review_from_awareness,
     rapid_review_from_notification,
+    rapid_review_of_serious_concern,
 )
 from safeguarding.handlers.triage import triage_deadline
 from safeguarding.vocabulary import Stage
@@ -51,9 +52,11 @@ ON_ENTRY: dict[Stage, OnEntry] = {
     S.REFERRAL_RECEIVED: OnEntry(),
     S.TRIAGE: OnEntry(opens=(triage_deadline,)),
     S.SERIOUS_INCIDENT_NOTIFICATION: OnEntry(
-        opens=(notification_deadline, rapid_review_from_awareness)
+        opens=(notification_deadline, rapid_review_from_awareness, la_notice_deadline)
     ),
-    S.RAPID_REVIEW: OnEntry(opens=(rapid_review_from_notification,)),
+    S.RAPID_REVIEW: OnEntry(
+        opens=(rapid_review_from_notification, rapid_review_of_serious_concern)
+    ),
     S.NATIONAL_PANEL_RESPONSE: OnEntry(
         waits_for=StageTask("Record the National Panel's response", "coordinator")
     ),

@@ -148,6 +148,10 @@ class DecisionKind(StrEnum):
     COMMUNICATIONS_NOTIFIED = "communications_notified"
     ANONYMISATION_CHECKED = "anonymisation_checked"
     PARTNERS_RESPONSE_RECORDED = "partners_response_recorded"
+    # Issue #13, items 5 and 7: the referral quality-assured before triage (Salford), the local
+    # authority's notice to the partnership (Liverpool).
+    REFERRAL_QUALITY_ASSURED = "referral_quality_assured"
+    LA_NOTICE_RECEIVED = "la_notice_received"
 
     @property
     def label(self) -> str:
@@ -159,6 +163,9 @@ class TriageOutcome(StrEnum):
     CASE_OF_CONCERN = "case_of_concern"
     OTHER_REVIEW = "other_review"
     NO_FURTHER_ACTION = "no_further_action"
+    #: Issue #13, item 8: a case of serious concern that is not notified goes to a Rapid Review
+    #: panel all the same (Liverpool); only where the profile's `routes` offer it.
+    RAPID_REVIEW = "rapid_review"
 
 
 class OtherReviewType(StrEnum):
@@ -215,6 +222,36 @@ class Route(StrEnum):
     CASE_OF_CONCERN = "case_of_concern"
     OTHER_REVIEW = "other_review"
     NO_FURTHER_ACTION = "no_further_action"
+    #: Issue #13, item 8: a Rapid Review without a notification (a case of serious concern),
+    #: under way.
+    SERIOUS_CONCERN = "serious_concern"
+
+
+# Issue #13, item 2: where the child was harmed, for the notification criteria.
+class HarmLocation(StrEnum):
+    """Where the child died or was seriously harmed, as the notification duty asks (Children Act
+    2004, s.16C(1)): in the local authority's area, or outside England while normally resident
+    in it. Anywhere else the duty is another local authority's."""
+
+    IN_AREA = "in_area"
+    OUTSIDE_ENGLAND_NORMALLY_RESIDENT = "outside_england_normally_resident"
+    ELSEWHERE = "elsewhere"
+
+    @property
+    def label(self) -> str:
+        return HARM_LOCATION_LABELS[self]
+
+
+HARM_LOCATION_LABELS: dict[HarmLocation, str] = {
+    HarmLocation.IN_AREA: "in the local authority's area",
+    HarmLocation.OUTSIDE_ENGLAND_NORMALLY_RESIDENT: (
+        "outside England, while normally resident in the local authority's area"
+    ),
+    HarmLocation.ELSEWHERE: (
+        "elsewhere (another area of England, or outside England while not normally resident "
+        "in the area)"
+    ),
+}
 
 
 # Issue #13 items 4 and 9.

@@ -77,6 +77,7 @@ _REFERRAL_FLAGS = (
     "la_aware_on",
     "harm",
     "abuse_or_neglect_suspected",
+    "where_harmed",
     "referrer_name",
     "referrer_agency",
     "discussed_with_safeguarding_lead",
@@ -118,7 +119,14 @@ def referral_payload(args: argparse.Namespace, today: date) -> dict[str, Any]:
         return dict(loaded)
 
     raw: dict[str, Any] = {"received_on": args.received_on or today.isoformat()}
-    simple = ("partnership", "incident_on", "la_aware_on", "harm", "abuse_or_neglect_suspected")
+    simple = (
+        "partnership",
+        "incident_on",
+        "la_aware_on",
+        "harm",
+        "abuse_or_neglect_suspected",
+        "where_harmed",
+    )
     for name in simple:
         if getattr(args, name) is not None:
             raw[name] = getattr(args, name)
@@ -170,7 +178,13 @@ def check_partnership_rules(referral: Referral, today: date) -> None:
 
 
 #: Where the command line takes a field the domain says is missing.
-_FLAG_HINTS = {"late_reason": " (--late-reason, or late_reason in the file)"}
+_FLAG_HINTS = {
+    "late_reason": " (--late-reason, or late_reason in the file)",
+    "referrer.discussed_with_safeguarding_lead": (
+        " (--discussed-with-safeguarding-lead or --no-discussed-with-safeguarding-lead, or "
+        "referrer.discussed_with_safeguarding_lead in the file)"
+    ),
+}
 
 
 def _static_details(referral: Referral) -> str:

@@ -80,7 +80,8 @@ def cmd_kinds(args: argparse.Namespace) -> int:
         print()
         print(
             "Every kind also takes: decision_id (default: fresh), by* (--by-name --by-role "
-            "--by-agency, or SRO_USER_NAME/ROLE/AGENCY), occurred_on, note."
+            "--by-agency, or SRO_USER_NAME/ROLE/AGENCY), occurred_on, note; and attendees and "
+            "agreed_by where the partnership's profile asks who attended or agreed."
         )
         print(horizon.describe())
         print(f"Details: {PROG} kinds KIND    Send: {PROG} decide CASE_REF KIND [flags]")

@@ -51,6 +51,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _add_refer(commands: Subcommands) -> None:
     from safeguarding.referral import Referral  # the referral model: only `sro refer` builds it
+    from safeguarding.vocabulary import HarmLocation
 
     harms: tuple[str, ...] = get_args(Referral.model_fields["harm"].annotation)
 
@@ -80,7 +81,14 @@ def _add_refer(commands: Subcommands) -> None:
     refer.add_argument(
         "--discussed-with-safeguarding-lead",
         action=argparse.BooleanOptionalAction,
-        help="the referrer discussed it with their safeguarding lead (default: yes)",
+        help="required: the referrer discussed it with their safeguarding lead first "
+        "(--no-discussed-with-safeguarding-lead: they did not)",
+    )
+    refer.add_argument(
+        "--where-harmed",
+        choices=[h.value for h in HarmLocation],
+        help="where the child died or was harmed (default: in the area); "
+        "outside_england_normally_resident is notifiable too",
     )
     refer.add_argument(
         "--child",

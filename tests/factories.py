@@ -74,12 +74,33 @@ POLICE_MEMBER = Person(name="Pat Police", role=Role.PANEL_MEMBER, agency=Agency.
 HEALTH_MEMBER = Person(name="Hal Health", role=Role.PANEL_MEMBER, agency=Agency.HEALTH)
 CSC_MEMBER = Person(name="Sam Social", role=Role.PANEL_MEMBER, agency=Agency.CHILDRENS_SOCIAL_CARE)
 LEAD_REVIEWER = Person(name="Lee Reviewer", role=Role.LEAD_REVIEWER, agency=Agency.INDEPENDENT)
+LEGAL_MEMBER = Person(name="Lou Legal", role=Role.PANEL_MEMBER, agency=Agency.LEGAL)
+
+#: Who any shipped profile asks to attend a triage (Liverpool: the three partners and the LSCP
+#: Safeguarding Manager) and to agree one (Croydon, Salford: the three partners), and to attend
+#: a Rapid Review (Liverpool's core membership, with Legal Services and the LSCP's officers).
+TRIAGE_ATTENDEES = (CHAIR, HEALTH_MEMBER, CSC_MEMBER, BUSINESS_MANAGER)
+PARTNERS = (CHAIR, HEALTH_MEMBER, CSC_MEMBER)
+RAPID_REVIEW_CORE = (CHAIR, HEALTH_MEMBER, CSC_MEMBER, LEGAL_MEMBER, COORDINATOR)
+
+
+def people(*persons: Person) -> list[dict[str, Any]]:
+    return [p.model_dump(mode="json") for p in persons]
+
+
+def triage_participants() -> dict[str, Any]:
+    """Attendees and agreement that satisfy every shipped profile's triage rules."""
+    return {"attendees": people(*TRIAGE_ATTENDEES), "agreed_by": people(*PARTNERS)}
 
 
 def referral(received_on: date, **overrides: Any) -> Referral:
     data: dict[str, Any] = {
         "partnership": "ENGLAND",
-        "referrer": {"name": "Rita Referrer", "agency": "health"},
+        "referrer": {
+            "name": "Rita Referrer",
+            "agency": "health",
+            "discussed_with_safeguarding_lead": True,
+        },
         "received_on": received_on.isoformat(),
         "harm": "serious_harm",
         "abuse_or_neglect_suspected": True,
@@ -197,6 +218,8 @@ _SAMPLE_FIELDS: dict[DecisionKind, dict[str, Any]] = {
     DecisionKind.COMMUNICATIONS_NOTIFIED: {"agencies": ["police", "health"]},
     DecisionKind.ANONYMISATION_CHECKED: {"redactions_made": True},
     DecisionKind.PARTNERS_RESPONSE_RECORDED: {"summary": "The partners accept every finding."},
+    DecisionKind.REFERRAL_QUALITY_ASSURED: {},
+    DecisionKind.LA_NOTICE_RECEIVED: {},
 }
 
 

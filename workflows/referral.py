@@ -72,6 +72,8 @@ REFUSAL_TYPES = {
     "conflict": "Conflict",
     "not_offered": "RouteNotOffered",
     "not_quorate": "NotQuorate",
+    "not_agreed": "NotAgreed",
+    "criteria_not_met": "CriteriaNotMet",
 }
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)

@@ -130,9 +130,10 @@ class RapidReviewDecided(DecisionHandler[RapidReviewDecision]):
         now: datetime,
         effects: Effects,
     ) -> None:
-        if case.edition < STATUTORY_EDITION:
+        if case.edition < STATUTORY_EDITION or case.route is Route.SERIOUS_CONCERN:
             # Issue #13 item 6: from the statutory edition the 15 working days run to the Rapid
-            # Review's sending to the National Panel (`rapid_review_sent`).
+            # Review's sending to the National Panel (`rapid_review_sent`); a case of serious
+            # concern was not notified, so its review is done when decided.
             case.meet_deadline(DeadlineId.RAPID_REVIEW, day, now)
         case.rapid_review = RapidReviewRecord(
             decided_on=day,
@@ -146,6 +147,17 @@ class RapidReviewDecided(DecisionHandler[RapidReviewDecision]):
         for agency, record in case.information.items():
             if record.returned_on is None:
                 case.withdraw_deadline(DeadlineId.information(agency), now, "rapid review decided")
+        if case.route is Route.SERIOUS_CONCERN:
+            # Not notified, so no National Panel response: the review group's own decision
+            # starts the Local CSPR, or leaves learning only (the machine moves the case on).
+            local_review = decision.recommendation is ReviewOutcome.LOCAL_CSPR
+            case.route = Route.LOCAL_CSPR if local_review else Route.LEARNING_ONLY
+            if local_review:
+                # Issue #13 item 1: the review group's decision initiates the review, and starts
+                # its 6 months.
+                case.cspr = CsprRecord(
+                    decided_on=day, clock_from=day, initiated_by=CLOCK_FROM_RAPID_REVIEW
+                )
 
 
 class PanelResponded(DecisionHandler[PanelResponse]):
@@ -227,18 +239,21 @@ def lcspr_clock(case: CaseFile, decision: PanelResponse, day: date) -> tuple[dat
     return decision.decision_changed_on or day, CLOCK_FROM_CHANGED_DECISION
 
 
-def rapid_review_deadline(case: CaseFile, start: date) -> DeadlineRequest:
+def rapid_review_deadline(
+    case: CaseFile, start: date, *, statutory: bool = True, title: str | None = None
+) -> DeadlineRequest:
     s = case.settings
     return DeadlineRequest(
         deadline_id=DeadlineId.RAPID_REVIEW,
         kind=DeadlineKind.RAPID_REVIEW,
-        title=(
+        title=title
+        or (
             "Rapid Review completed and sent to the National Panel"
             if case.edition >= STATUTORY_EDITION
             else "Rapid Review completed"
         ),
         owner=s.review_group,
-        statutory=True,
+        statutory=statutory,
         rule=WorkingDaysAfter(start=start, days=s.rapid_review_working_days),
     )
 
@@ -253,9 +268,22 @@ def rapid_review_from_awareness(case: CaseFile, day: date) -> DeadlineRequest | 
 
 def rapid_review_from_notification(case: CaseFile, day: date) -> DeadlineRequest | None:
     """On entering the Rapid Review, where the partnership counts it from the notification."""
+    if case.route is Route.SERIOUS_CONCERN:
+        return None
     if case.settings.rapid_review_counted_from != "notification":
         return None
     return rapid_review_deadline(case, day)
+
+
+def rapid_review_of_serious_concern(case: CaseFile, day: date) -> DeadlineRequest | None:
+    """On entering the Rapid Review from triage, without a notification (a case of serious
+    concern): the panel meets within the same working days of the triage decision, a local
+    timescale rather than a statutory one."""
+    if case.route is not Route.SERIOUS_CONCERN:
+        return None
+    return rapid_review_deadline(
+        case, day, statutory=False, title="Rapid Review completed (case of serious concern)"
+    )
 
 
 HANDLERS: Handlers = {

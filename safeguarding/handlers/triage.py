@@ -1,16 +1,52 @@
-"""Triage: the review group screens a referral and chooses its route."""
+"""Triage: the review group screens a referral and chooses its route; before it, where the
+profile asks, the referring agency's member quality-assures the referral."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from safeguarding.case_file import CaseFile
-from safeguarding.case_records import DecisionRefused, Effects
+from safeguarding.case_file import STATUTORY_EDITION, CaseFile
+from safeguarding.case_records import DecisionRefused, Effects, HistoryKind
 from safeguarding.deadlines import DeadlineKind, DeadlineRequest, NextMeeting, WorkingDaysAfter
-from safeguarding.decisions import TriageDecision
+from safeguarding.decisions import ReferralQualityAssured, TriageDecision
 from safeguarding.handlers.base import DecisionHandler, Handlers
 from safeguarding.ids import DeadlineId
-from safeguarding.vocabulary import DecisionKind, Route, TriageOutcome
+from safeguarding.referral import notification_criteria_unmet
+from safeguarding.vocabulary import DecisionKind, Role, Route, TriageOutcome
+
+
+class QualityAssured(DecisionHandler[ReferralQualityAssured]):
+    def offered(self, case: CaseFile, decision: ReferralQualityAssured) -> None:
+        if not case.settings.offers(decision.kind):
+            raise DecisionRefused(
+                "not_offered",
+                f"{case.settings.name} does not quality-assure referrals before triage",
+            )
+
+    def check(self, case: CaseFile, decision: ReferralQualityAssured, today: date) -> None:
+        if case.referral_quality_assured_on is not None:
+            raise DecisionRefused(
+                "conflict",
+                f"the referral was already quality-assured on {case.referral_quality_assured_on}",
+            )
+        referring = case.referral.referrer.agency
+        if decision.by.role is Role.PANEL_MEMBER and decision.by.agency != referring:
+            raise DecisionRefused(
+                "not_authorised",
+                f"{decision.by.describe()} may quality-assure only their own agency's "
+                f"referrals; this one is from {referring.label}",
+            )
+
+    def record(
+        self,
+        case: CaseFile,
+        decision: ReferralQualityAssured,
+        day: date,
+        now: datetime,
+        effects: Effects,
+    ) -> None:
+        case.referral_quality_assured_on = day
+        case.referral_quality_assured_by = decision.by
 
 
 class Triage(DecisionHandler[TriageDecision]):
@@ -34,6 +70,21 @@ class Triage(DecisionHandler[TriageDecision]):
     def check(self, case: CaseFile, decision: TriageDecision, today: date) -> None:
         if decision.la_aware_on and decision.la_aware_on > today:
             raise DecisionRefused("invalid", "la_aware_on is in the future")
+        s = case.settings
+        if s.referral_quality_assurance and case.referral_quality_assured_on is None:
+            raise DecisionRefused(
+                "guard_failed",
+                f"{s.name} has each referral quality-assured by the referring agency's member "
+                f"of the {s.review_group} before triage: record referral_quality_assured first",
+            )
+        unmet = _unmet(case, decision)
+        if unmet and not decision.criteria_not_met_reason:
+            raise DecisionRefused(
+                "criteria_not_met",
+                "the statutory criteria for a Serious Incident Notification are not met: "
+                f"{'; '.join(unmet)}. Notify only with criteria_not_met_reason (e.g. on the "
+                "National Panel's advice)",
+            )
 
     def record(
         self, case: CaseFile, decision: TriageDecision, day: date, now: datetime, effects: Effects
@@ -46,12 +97,32 @@ class Triage(DecisionHandler[TriageDecision]):
             TriageOutcome.SERIOUS_INCIDENT: Route.CARE_LEAVER_NOTIFICATION
             if case.referral.care_leaver
             else Route.SERIOUS_INCIDENT,
+            TriageOutcome.RAPID_REVIEW: Route.SERIOUS_CONCERN,
             TriageOutcome.CASE_OF_CONCERN: Route.CASE_OF_CONCERN,
             TriageOutcome.OTHER_REVIEW: Route.OTHER_REVIEW,
             TriageOutcome.NO_FURTHER_ACTION: Route.NO_FURTHER_ACTION,
         }[decision.outcome]
         case.other_review_type = decision.review_type
         case.advice = decision.advice
+        unmet = _unmet(case, decision)
+        if unmet and decision.criteria_not_met_reason:
+            case.notified_outside_criteria = (
+                f"{'; '.join(unmet)}. Reason: {decision.criteria_not_met_reason}"
+            )
+            case.log(
+                now,
+                HistoryKind.NOTICE,
+                "Notified although the statutory criteria are not met "
+                f"({'; '.join(unmet)}); reason: {decision.criteria_not_met_reason}",
+            )
+
+
+def _unmet(case: CaseFile, decision: TriageDecision) -> list[str]:
+    """The notification criteria a serious-incident triage does not meet (cases under the
+    statutory edition's rules only: older cases keep the rules they opened with)."""
+    if decision.outcome is not TriageOutcome.SERIOUS_INCIDENT or case.edition < STATUTORY_EDITION:
+        return []
+    return notification_criteria_unmet(case.referral)
 
 
 def triage_deadline(case: CaseFile, day: date) -> DeadlineRequest:
@@ -70,4 +141,7 @@ def triage_deadline(case: CaseFile, day: date) -> DeadlineRequest:
     )
 
 
-HANDLERS: Handlers = {DecisionKind.TRIAGE: Triage()}
+HANDLERS: Handlers = {
+    DecisionKind.REFERRAL_QUALITY_ASSURED: QualityAssured(),
+    DecisionKind.TRIAGE: Triage(),
+}

@@ -44,7 +44,7 @@ from activities.notifications import (
 )
 from safeguarding.case import DecisionResult, Notice
 from safeguarding.clock import uk_today
-from tests.factories import CHAIR, decision, referral
+from tests.factories import CHAIR, decision, referral, triage_participants
 from tests.safeguarding.test_contacts import PERSONAL, notices_of_every_kind
 from workflows.referral import ReferralInput, ReferralOptions, ReferralWorkflow, workflow_id
 
@@ -536,7 +536,7 @@ async def test_an_overdue_deadline_emails_the_reminder_and_the_escalation_once_e
     try:
         await handle.execute_update(
             "decide",
-            decision("triage", CHAIR, outcome="serious_incident"),
+            decision("triage", CHAIR, outcome="serious_incident", **triage_participants()),
             result_type=DecisionResult,
         )
         await env.sleep(timedelta(days=20))

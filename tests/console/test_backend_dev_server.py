@@ -40,6 +40,7 @@ from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
 from safeguarding.profiles import load_profiles
 from tests.console.conftest import PASSWORD, csrf_of
+from tests.console.test_pages import TRIAGE_ATTENDEES
 from tests.factories import referral
 
 pytestmark = pytest.mark.integration
@@ -214,6 +215,7 @@ async def test_a_case_still_opening_is_a_503_and_opens_later(
             data={
                 "csrf_token": csrf_of(form.text),
                 "outcome": "serious_incident",
+                "attendees": TRIAGE_ATTENDEES,
                 "decision_id": "console-" + "a" * 24,
             },
         )
@@ -253,6 +255,7 @@ async def test_worker_down_keeps_the_decision_id_and_a_resend_applies_once(
             "csrf_token": csrf_of(form.text),
             "decision_id": decision_id,
             "outcome": "serious_incident",
+            "attendees": TRIAGE_ATTENDEES,
             "note": "Discussed at triage.",
         },
     )
@@ -315,6 +318,7 @@ async def test_a_decision_on_a_closed_case_is_refused(
                 "decision_id": dict(hidden_fields(form.text))["decision_id"],
                 "outcome": "no_further_action",
                 "advice": "Single-agency advice given.",
+                "attendees": TRIAGE_ATTENDEES,
             },
         )
         assert closed.status_code == 303, closed.text

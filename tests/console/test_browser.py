@@ -37,7 +37,8 @@ from safeguarding.case import CaseStatus, DecisionResult
 from safeguarding.clock import uk_today
 from safeguarding.deadlines import DeadlineState
 from safeguarding.profiles import load_profiles
-from tests.factories import action_fields, referral
+from tests.console.test_pages import TRIAGE_ATTENDEES
+from tests.factories import action_fields, referral, triage_participants
 from workflows.referral import workflow_id
 
 pytestmark = pytest.mark.integration
@@ -89,6 +90,8 @@ class Stack:
                 await asyncio.sleep(0.2)
 
     async def decide(self, case_ref: str, kind: str, by: dict[str, str], **fields: Any) -> None:
+        if kind == "triage":  # attended and agreed as every shipped profile asks
+            fields = {**triage_participants(), **fields}
         body = {"kind": kind, "decision_id": f"test-{uuid.uuid4().hex}", "by": by, **fields}
         handle = self.client.get_workflow_handle(workflow_id(case_ref))
         await handle.execute_update(
@@ -243,6 +246,7 @@ async def test_a_coordinator_refers_after_seeing_a_validation_error(
     await page.locator("#f-abuse_or_neglect_suspected-yes").check()
     await page.get_by_label("Referrer's name (required)").fill("Rita Shah")
     await page.get_by_label("Referrer's agency (required)").select_option("health")
+    await page.locator("#f-referrer-discussed_with_safeguarding_lead-yes").check()
     await page.locator("#f-children-0-name").fill("A.B.")
     await page.locator("#f-children-0-age_years").fill("3")
     await page.get_by_label("Police", exact=True).check()
@@ -290,6 +294,7 @@ async def test_a_panel_member_records_triage_and_sees_the_new_deadline(
     await assert_accessible_forms(page)
     await shoot(page, "my-decisions")
     await section.get_by_label("Outcome").select_option("serious_incident")
+    await section.get_by_label("Who attended").fill(TRIAGE_ATTENDEES)  # Liverpool's triage
     await section.get_by_label("Note").fill("Discussed at weekly triage.")
     await section.get_by_role("button", name="Record: Triage decision").click()
 

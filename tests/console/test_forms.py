@@ -253,9 +253,34 @@ def test_referral_problems_by_field(profiles: dict[str, PartnershipSettings]) ->
             "The referral is 13 day(s) past Salford Safeguarding Children Partnership's limit",
         ),
         "children-0-name": (referral_data(**{"children-0-name": "-"}), "Required."),
+        # The safeguarding-lead discussion has no default: it must be answered.
+        "referrer-discussed_with_safeguarding_lead": (
+            referral_data(**{"referrer-discussed_with_safeguarding_lead": "-"}),
+            "Say whether the referrer discussed the case with their safeguarding lead first",
+        ),
     }
     for field, (data, message) in cases.items():
         form_data = FormData(list(data.items()))
         referral, state = parse_referral_form(sections, form_data, today, profiles)
         assert referral is None, field
         assert state.errors.get(field, "").startswith(message), (field, state.errors, state.general)
+
+
+def test_triage_forms_ask_who_attended_and_who_agreed(
+    profiles: dict[str, PartnershipSettings],
+) -> None:
+    """Issue #13, item 3: the form asks what the partnership's decision rules need."""
+    croydon = decision_form(DecisionKind.TRIAGE, profiles["CSCP"])
+    agreed = croydon.field("agreed_by")
+    assert agreed is not None and agreed.widget == "people" and not agreed.required
+    assert agreed.help is not None
+    assert "Agreed by (when the outcome is serious incident): Children's Social Care" in agreed.help
+    assert croydon.field("attendees") is None
+    assert croydon.field("criteria_not_met_reason") is not None
+    liverpool = decision_form(DecisionKind.TRIAGE, profiles["LSCP"])
+    attendees = liverpool.field("attendees")
+    assert attendees is not None and attendees.help is not None
+    assert "Present: Police, Health (ICB)" in attendees.help
+    assert liverpool.field("agreed_by") is None
+    outcomes = liverpool.field("outcome")
+    assert outcomes is not None and "rapid_review" in [c[0] for c in outcomes.choices]

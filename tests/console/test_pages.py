@@ -17,7 +17,14 @@ from safeguarding.vocabulary import Route, Stage
 from tests.console.a11y import broken_descriptions, duplicate_ids, unlabelled_controls
 from tests.console.conftest import NOW, Clock, csrf_of
 from tests.console.fakes import FakeBackend
-from tests.factories import CHAIR, COORDINATOR, POLICE_MEMBER, action_fields, referral
+from tests.factories import (
+    CHAIR,
+    COORDINATOR,
+    POLICE_MEMBER,
+    action_fields,
+    referral,
+    triage_participants,
+)
 
 TODAY = date(2026, 11, 20)
 CHILD = "Child A"
@@ -32,7 +39,16 @@ def start(backend: FakeBackend, **overrides: object) -> str:
     return asyncio.run(backend.start(referral(received, **overrides)))  # type: ignore[arg-type]
 
 
+#: Liverpool's triage is attended by the three partners and the LSCP Safeguarding Manager.
+TRIAGE_ATTENDEES = (
+    "Dana Chair, chair, police\nHal Health, panel member, health\n"
+    "Sam Social, panel member, childrens social care\nBea Manager, business manager, partnership"
+)
+
+
 def decide(backend: FakeBackend, case_ref: str, kind: str, by: object, **fields: object) -> None:
+    if kind == "triage":  # attended and agreed as every shipped profile asks
+        fields = {**triage_participants(), **fields}
     body = {"kind": kind, "decision_id": f"{kind}-{len(backend.sent)}", "by": by, **fields}
     asyncio.run(backend.decide(case_ref, body))
 
@@ -236,7 +252,12 @@ def test_a_panel_member_records_triage(as_user: Client, backend: FakeBackend) ->
         client,
         "/my-decisions",
         f"/cases/{case_ref}/decide/triage",
-        {"outcome": "serious_incident", "back": "my", "by-name": "Someone Else"},
+        {
+            "outcome": "serious_incident",
+            "back": "my",
+            "by-name": "Someone Else",
+            "attendees": TRIAGE_ATTENDEES,
+        },
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/my-decisions"
@@ -340,6 +361,7 @@ def test_a_referral_with_problems_starts_nothing(as_user: Client, backend: FakeB
         "abuse_or_neglect_suspected": "yes",
         "referrer-name": "Rita Shah",
         "referrer-agency": "health",
+        "referrer-discussed_with_safeguarding_lead": "yes",
         "children-0-name": "A.B.",
         "children-0-age_years": "3",
     }

@@ -13,7 +13,7 @@ import pytest
 from console.display import finalize, neutralise
 from tests.console.conftest import csrf_of
 from tests.console.fakes import FakeBackend
-from tests.console.test_pages import Client, chair, decide, start
+from tests.console.test_pages import TRIAGE_ATTENDEES, Client, chair, decide, start
 
 # --------------------------------------------------------------------------- the author
 
@@ -32,6 +32,7 @@ def test_the_author_is_the_signed_in_user_whatever_the_form_says(
             data={
                 "csrf_token": csrf_of(page.text),
                 "outcome": "serious_incident",
+                "attendees": TRIAGE_ATTENDEES,
                 "by": json.dumps(someone_else),
                 "by-name": "Dana Chair",
                 "by.name": "Dana Chair",

@@ -22,7 +22,7 @@ from gateway.refs import new_case_ref, workflow_id
 from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
 from security.codec import ENCODING
-from tests.factories import CHAIR, decision, referral
+from tests.factories import CHAIR, decision, referral, triage_participants
 
 pytestmark = pytest.mark.integration
 
@@ -75,9 +75,9 @@ async def test_decide_by_method_sends_an_encrypted_raw_value(
     await opened(cases, case_ref)
     assert (await cases.referral(case_ref)) == made
 
-    body: dict[str, Any] = decision("triage", CHAIR, outcome="serious_incident").model_dump(
-        mode="json", exclude_none=True
-    )
+    body: dict[str, Any] = decision(
+        "triage", CHAIR, outcome="serious_incident", **triage_participants()
+    ).model_dump(mode="json", exclude_none=True)
     result = await cases.decide(case_ref, body)
     assert result.decision_id == body["decision_id"] and not result.duplicate
     # The decision id is the Update id: sent again, the server answers with the first result.

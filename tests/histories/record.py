@@ -60,10 +60,13 @@ from tests.factories import (
     HEALTH_MEMBER,
     LEAD_REVIEWER,
     POLICE_MEMBER,
+    RAPID_REVIEW_CORE,
     decision,
     eventually,
     opened_status,
+    people,
     referral,
+    triage_participants,
 )
 from workflows import search_attributes as sa
 from workflows.escalation import (
@@ -517,6 +520,46 @@ async def continue_as_new(r: Recorder) -> Recorded:
     return {"continue-as-new": handle}
 
 
+async def statutory_triage(r: Recorder) -> Recorded:
+    """Issue #13, items 2, 3, 5, 7 and 8 (cases under the statutory edition): Liverpool's case
+    of serious concern to a Rapid Review without a notification; a notification outside the
+    criteria with its reason, attended as Liverpool's triage asks, and the local authority's
+    notice to the LSCP; Salford's referral quality-assured before triage."""
+    concern = await r.refer("LSCP")
+    await r.decide(concern, "triage", CHAIR, outcome="rapid_review", **triage_participants())
+    await r.decide(
+        concern,
+        "rapid_review_decision",
+        CHAIR,
+        recommendation="no_further_review",
+        attendees=people(*RAPID_REVIEW_CORE),
+    )
+    await r.decide(concern, "case_closed", CHAIR, attendees=people(*RAPID_REVIEW_CORE))
+    await r.finish(concern)
+
+    notified = await r.refer("LSCP", abuse_or_neglect_suspected=False)
+    await r.decide(
+        notified,
+        "triage",
+        CHAIR,
+        outcome="serious_incident",
+        criteria_not_met_reason="Notified on the National Panel's advice",
+        **triage_participants(),
+    )
+    await r.decide(notified, "la_notice_received", CSC_MEMBER)
+    await r.decide(notified, "notification_submitted", CSC_MEMBER, reference="SIN-2026-0099")
+
+    assured = await r.refer("SSCP", harm="other")  # Salford: quality-assured before triage
+    await r.decide(assured, "referral_quality_assured", HEALTH_MEMBER)
+    await r.decide(assured, "triage", CHAIR, outcome="no_further_action", advice="Supervision")
+    await r.finish(assured)
+    return {
+        "serious-concern": concern,
+        "notified-outside-criteria": notified,
+        "quality-assured-before-triage": assured,
+    }
+
+
 ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "local-cspr": local_cspr,
     "care-leaver": care_leaver,
@@ -530,6 +573,7 @@ ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     # Issue #13: the statutory edition's new paths (cases opened before it replay above).
     "care-leaver-next-step": care_leaver_next_step,
     "statutory-cspr": statutory_cspr,
+    "serious-concern": statutory_triage,
 }
 
 

@@ -22,7 +22,7 @@ from temporalio.common import TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from safeguarding.clock import uk_local, uk_today
-from tests.factories import CHAIR, EVENTUALLY_TIMEOUT, decision, referral
+from tests.factories import CHAIR, EVENTUALLY_TIMEOUT, decision, referral, triage_participants
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.referral import (
@@ -113,7 +113,8 @@ async def test_case_is_searchable_by_stage_without_personal_data(
         )
         try:
             await handle.execute_update(
-                "decide", decision("triage", CHAIR, outcome="serious_incident")
+                "decide",
+                decision("triage", CHAIR, outcome="serious_incident", **triage_participants()),
             )
 
             described = await eventually(

@@ -53,7 +53,10 @@ from tests.factories import (
     CSC_MEMBER,
     HEALTH_MEMBER,
     POLICE_MEMBER,
+    RAPID_REVIEW_CORE,
+    people,
     referral,
+    triage_participants,
 )
 from tests.reliability.stack import Mailbox, wait_for
 from workflows import search_attributes as sa
@@ -64,7 +67,8 @@ AGENCIES = ("police", "health", "childrens_social_care")
 
 #: A rapid review, start to closure: (kind, who, fields).
 PLAN: list[tuple[str, Person, dict[str, Any]]] = [
-    ("triage", CHAIR, {"outcome": "serious_incident"}),
+    # Attended as Liverpool's triage asks (the partners and the LSCP Safeguarding Manager).
+    ("triage", CHAIR, {"outcome": "serious_incident", **triage_participants()}),
     # Text the rules accept but a database or terminal might choke on (NUL, escapes, RTL).
     (
         "notification_submitted",
@@ -78,7 +82,8 @@ PLAN: list[tuple[str, Person, dict[str, Any]]] = [
     (
         "rapid_review_decision",
         CHAIR,
-        {"recommendation": "no_further_review", "attendees": [CHAIR.model_dump(mode="json")]},
+        # Liverpool's Rapid Review core membership attends.
+        {"recommendation": "no_further_review", "attendees": people(*RAPID_REVIEW_CORE)},
     ),
     ("rapid_review_sent", COORDINATOR, {}),
     ("panel_response", COORDINATOR, {"panel_agrees": True, "outcome": "no_further_review"}),

@@ -58,7 +58,7 @@ from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import DecisionKind, Role, Stage
 from starter import cli
 from tests.conftest import binary
-from tests.factories import CHAIR, EVENTUALLY_TIMEOUT, referral
+from tests.factories import CHAIR, EVENTUALLY_TIMEOUT, referral, triage_participants
 from tests.reliability.hostile import (
     ANY_CHARACTER,
     RECEIVED_ON,
@@ -434,7 +434,8 @@ async def test_after_all_that_the_case_is_unharmed(open_case: OpenCase) -> None:
     assert await open_case.workflow_task_failures() == []
     result = await open_case.handle.execute_update(
         "decide",
-        valid_decision(DecisionKind.TRIAGE, "h-valid-at-last"),
+        # Attended as Liverpool's triage asks.
+        {**valid_decision(DecisionKind.TRIAGE, "h-valid-at-last"), **triage_participants()},
         result_type=DecisionResult,
     )
     assert result.stage is Stage.SERIOUS_INCIDENT_NOTIFICATION

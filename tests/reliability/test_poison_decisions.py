@@ -34,6 +34,13 @@ from tests.reliability.test_bad_input import examples
 
 TODAY = date(2026, 11, 20)
 SETTINGS = PartnershipSettings()
+#: A partnership that takes the steps only some profiles ask for (issue #13: Salford's quality
+#: assurance before triage, Liverpool's local authority's notice and serious-concern reviews).
+STATUTORY = PartnershipSettings(
+    referral_quality_assurance=True,
+    la_notice_working_days=5,
+    routes=["serious_incident", "rapid_review", "no_further_action"],
+)
 CALENDAR = WorkingCalendar(SETTINGS.closure_days)
 ROUTES: dict[str, Callable[[date], list[routes.Step]]] = {
     "longest": routes.longest_steps,
@@ -46,7 +53,25 @@ ROUTES: dict[str, Callable[[date], list[routes.Step]]] = {
         *routes.longest_steps(today)[:18],  # to the final report sent
         ("not_published", routes.BUSINESS_MANAGER, {"reasons": "It would identify the family"}),
     ],
+    "statutory_triage": lambda today: [
+        ("referral_quality_assured", routes.HEALTH_MEMBER, {}),
+        ("triage", routes.CHAIR, {"outcome": "serious_incident"}),
+        ("la_notice_received", routes.COORDINATOR, {}),
+        ("notification_submitted", routes.CSC_MEMBER, {"reference": "SIN-2026-0042"}),
+    ],
+    "serious_concern": lambda today: [
+        ("referral_quality_assured", routes.HEALTH_MEMBER, {}),
+        ("triage", routes.CHAIR, {"outcome": "rapid_review"}),
+        (
+            "rapid_review_decision",
+            routes.CHAIR,
+            {"recommendation": "no_further_review", "attendees": [routes.CHAIR]},
+        ),
+        ("case_closed", routes.CHAIR, {}),
+    ],
 }
+#: The settings each route runs under (the shipped defaults unless named here).
+SETTINGS_OF = {"statutory_triage": STATUTORY, "serious_concern": STATUTORY}
 #: Positions on every route: (route, index of the decision due there).
 POSITIONS = [(name, i) for name, steps in ROUTES.items() for i in range(len(steps(TODAY)))]
 
@@ -79,8 +104,9 @@ def date_fields(kind: DecisionKind) -> list[str]:
 def driven(route: str, upto: int) -> tuple[Case, datetime]:
     """A case walked along `route` up to (not including) step `upto`."""
     now = uk_moment(TODAY, time(10))
+    settings = SETTINGS_OF.get(route, SETTINGS)
     made = routes.referral("ENGLAND", TODAY, care_leaver=route == "care_leaver")
-    case, effects = Case.open("LSCP-2026-0A1B2C", made, SETTINGS, now)
+    case, effects = Case.open("LSCP-2026-0A1B2C", made, settings, now)
     plan(case, effects.deadline_requests, now)
     for n, step in enumerate(ROUTES[route](TODAY)[:upto]):
         send(case, to_decision(step, f"walk-{n}"), now)

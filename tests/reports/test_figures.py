@@ -47,9 +47,12 @@ def test_annual_counts_by_route_and_outcome(data: figures.RegisterData) -> None:
     ]
     assert {c.label.strip(): c.count for c in fig.outcomes} == {
         "Serious Incident Notifications made": 3,
+        "although a statutory criterion was not met (reason recorded)": 0,
+        "Referrals not discussed with a safeguarding lead first": 0,
         "Rapid reviews completed": 3,
         "recommending a Local CSPR": 1,
         "recommending no further review": 2,
+        "without a notification (cases of serious concern)": 0,
         "of possible national importance": 1,
         "National Panel responses": 4,  # F's came in April 2026
         "agreeing with the partnership's decision": 4,
@@ -161,3 +164,43 @@ def test_upcoming_deadlines_for_the_calendar(data: figures.RegisterData) -> None
         (REF["A"], "Action A2", date(2027, 6, 30)),
     ]
     assert entries[0].uid == f"{REF['A']}.action-A1@safeguarding-review-orchestrator"
+
+
+def test_annual_outcomes_show_the_statutory_triage() -> None:
+    """Issue #13: notifications outside the criteria (their reason recorded), referrals not
+    discussed with a safeguarding lead, and Rapid Reviews without a notification."""
+
+    def case(ref: str, **fields: object) -> figures.CaseRow:
+        base: dict[str, object] = {f: None for f in figures.CaseRow._fields}
+        base |= {
+            "case_ref": ref,
+            "partnership": "LSCP",
+            "stage": "rapid_review",
+            "route": "serious_incident",
+            "received_on": date(2026, 5, 1),
+            "harm": "serious_harm",
+            "possible_national_importance": False,
+            "national_review": False,
+            "not_published": False,
+        }
+        return figures.CaseRow(**(base | fields))  # type: ignore[arg-type]
+
+    data = figures.RegisterData(
+        cases=[
+            case(
+                "LSCP-2026-000001",
+                notified_on=date(2026, 5, 5),
+                notified_outside_criteria="abuse or neglect is not known or suspected. Reason: x",
+                discussed_with_safeguarding_lead=False,
+            ),
+            case("LSCP-2026-000002", rapid_review_on=date(2026, 6, 1), route="learning_only"),
+            case("LSCP-2026-000003", discussed_with_safeguarding_lead=True),
+        ]
+    )
+    counts = {c.label.strip(): c.count for c in figures.outcomes(data, YEAR)}
+    assert counts["although a statutory criterion was not met (reason recorded)"] == 1
+    assert counts["Referrals not discussed with a safeguarding lead first"] == 1
+    assert counts["without a notification (cases of serious concern)"] == 1
+    assert figures.route_label("serious_concern") == (
+        "Case of serious concern (rapid review under way, not notified)"
+    )

@@ -942,7 +942,7 @@ def test_wrong_stage_names_the_allowed_decisions() -> None:
     assert refused.reason == "wrong_stage"
     assert refused.message == (
         "a notification_submitted decision is not allowed at stage 'Triage'; "
-        "allowed here: triage, deadline_extended"
+        "allowed here: triage, referral_quality_assured, deadline_extended"
     )
 
 
@@ -1441,6 +1441,7 @@ def test_status_lists_tasks_with_who_owes_them_and_the_next_deadline() -> None:
     assert status.route is Route.SERIOUS_INCIDENT
     assert status.decisions_allowed == [
         DecisionKind.NOTIFICATION_SUBMITTED,
+        DecisionKind.LA_NOTICE_RECEIVED,
         DecisionKind.DEADLINE_EXTENDED,
     ]
     assert [(t.task, t.owed_by, t.due_on, t.state) for t in status.tasks] == [

@@ -18,7 +18,15 @@ from safeguarding.profiles import load_profiles, profile_for
 from safeguarding.referral import Referral
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import Agency
-from tests.factories import BUSINESS_MANAGER, CHAIR, COORDINATOR, CSC_MEMBER, decision, referral
+from tests.factories import (
+    BUSINESS_MANAGER,
+    CHAIR,
+    COORDINATOR,
+    CSC_MEMBER,
+    decision,
+    referral,
+    triage_participants,
+)
 
 RECEIVED = date(2026, 11, 2)  # a Monday
 LSCP = profile_for("LSCP")
@@ -79,6 +87,10 @@ class NoticeMaker:
 
     def decide(self, case: Case, day: date, kind: str, **fields: Any) -> None:
         now = uk_moment(day, time(11))
+        if kind == "triage":  # attended and agreed as every shipped profile asks
+            fields = {**triage_participants(), **fields}
+            if self.settings.referral_quality_assurance:  # Salford: quality-assured first
+                self.decide(case, day, "referral_quality_assured")
         made = decision(kind, fields.pop("by", BUSINESS_MANAGER), **fields)
         case.check(made, now)
         self.carry_out(case, case.apply(made, now, "update"), now)

@@ -264,7 +264,7 @@ def test_decision_at_the_wrong_stage_names_the_allowed_decisions() -> None:
     assert message == refused.value.message
     assert "notification_submitted" in message
     assert "'Triage'" in message
-    assert "allowed here: triage, deadline_extended" in message
+    assert "allowed here: triage, referral_quality_assured, deadline_extended" in message
 
 
 def test_wrong_stage_in_rapid_review_lists_its_decisions() -> None:
@@ -273,7 +273,7 @@ def test_wrong_stage_in_rapid_review_lists_its_decisions() -> None:
     assert refused.value.reason == "wrong_stage"
     assert (
         "allowed here: information_requested, information_returned, rapid_review_decision, "
-        "deadline_extended" in refused.value.message
+        "la_notice_received, deadline_extended" in refused.value.message
     )
 
 
@@ -324,7 +324,11 @@ def test_deadline_extended_is_allowed_in_every_open_stage_and_stays_put(stage: S
 
 
 def test_decisions_allowed_are_listed_once_in_declaration_order() -> None:
-    assert decisions_allowed(S.TRIAGE) == [D.TRIAGE, D.DEADLINE_EXTENDED]
+    assert decisions_allowed(S.TRIAGE) == [
+        D.TRIAGE,
+        D.REFERRAL_QUALITY_ASSURED,
+        D.DEADLINE_EXTENDED,
+    ]
     assert decisions_allowed(S.CSPR_PUBLICATION) == [
         D.PUBLICATION_PLANNED,
         D.PUBLISHED,

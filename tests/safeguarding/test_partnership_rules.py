@@ -32,9 +32,12 @@ from tests.factories import (
     HEALTH_MEMBER,
     LEAD_REVIEWER,
     POLICE_MEMBER,
+    RAPID_REVIEW_CORE,
     action_fields,
     decision,
+    people,
     referral,
+    triage_participants,
 )
 
 LIVERPOOL, CROYDON, SALFORD = "LSCP", "CSCP", "SSCP"
@@ -48,10 +51,6 @@ QUORATE = (CHAIR, HEALTH_MEMBER, CSC_MEMBER)
 @pytest.fixture(autouse=True)
 def _shipped_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SRO_PROFILES", raising=False)
-
-
-def people(*persons: Person) -> list[dict[str, Any]]:
-    return [p.model_dump(mode="json") for p in persons]
 
 
 def same_referral(code: str, **overrides: Any) -> Referral:
@@ -129,13 +128,21 @@ class Walk:
 
     def meeting_attendees(self) -> dict[str, Any]:
         """Attendees for a decision taken at a meeting (any partnership accepts them)."""
-        return {"attendees": people(*QUORATE)}
+        return {"attendees": people(*RAPID_REVIEW_CORE)}
+
+    def quality_assured(self) -> Walk:
+        """Where the profile asks (Salford), the referring agency's member quality-assures the
+        referral (the referral is from health)."""
+        if self.settings.referral_quality_assurance:
+            self.on(date(2026, 12, 21)).decide("referral_quality_assured", HEALTH_MEMBER)
+        return self
 
     # ---- the serious incident route, step by step (each step does the ones before it)
 
     def triaged(self, outcome: str = "serious_incident", **fields: Any) -> Walk:
+        self.quality_assured()
         return self.on(date(2026, 12, 22)).decide(
-            "triage", BUSINESS_MANAGER, outcome=outcome, **fields
+            "triage", BUSINESS_MANAGER, outcome=outcome, **{**triage_participants(), **fields}
         )
 
     def notified(self) -> Walk:
@@ -226,7 +233,13 @@ def test_triage_is_owed_by_each_partnerships_own_panel(
     status = walk.case.status(walk.now)
     assert status.partnership == code
     assert status.partnership_name == walk.settings.name
-    assert [(t.task, t.owed_by) for t in status.tasks] == [("Triage decision", owner)]
+    # Salford's referral is quality-assured by the referring agency's PRSG member first.
+    first = (
+        [("Quality-assure the referral (before triage)", f"Health (ICB) member of the {group}")]
+        if (group := walk.settings.review_group) and walk.settings.referral_quality_assurance
+        else []
+    )
+    assert [(t.task, t.owed_by) for t in status.tasks] == [("Triage decision", owner), *first]
     assert walk.settings.name in walk.case.operator_details(walk.now)
 
 
@@ -317,7 +330,11 @@ def test_a_seriously_good_outcome_review_is_a_salford_review_only() -> None:
         )
         # The reviews it does hold are accepted.
         walk.decide(
-            "triage", BUSINESS_MANAGER, outcome="other_review", review_type="local_case_review"
+            "triage",
+            BUSINESS_MANAGER,
+            outcome="other_review",
+            review_type="local_case_review",
+            **triage_participants(),
         )
         assert walk.stage() is Stage.OTHER_REVIEW
 
@@ -526,7 +543,7 @@ def test_croydon_quorum_leaves_decisions_outside_meetings_alone() -> None:
     assert croydon.stage() is Stage.RAPID_REVIEW
 
 
-@pytest.mark.parametrize("code", [LIVERPOOL, SALFORD])
+@pytest.mark.parametrize("code", [SALFORD])
 def test_without_a_quorum_rule_any_attendance_will_do(code: str) -> None:
     walk = Walk(code).notified().on(date(2027, 1, 12))
     walk.decide(
@@ -616,7 +633,10 @@ def test_croydon_triage_is_the_business_managers_screening() -> None:
 def test_elsewhere_the_chair_or_a_panel_member_triages(code: str) -> None:
     for person in (CHAIR, POLICE_MEMBER):
         walk = (
-            Walk(code).on(date(2026, 12, 22)).decide("triage", person, outcome="serious_incident")
+            Walk(code)
+            .quality_assured()
+            .on(date(2026, 12, 22))
+            .decide("triage", person, outcome="serious_incident", **triage_participants())
         )
         assert walk.stage() is Stage.SERIOUS_INCIDENT_NOTIFICATION
         assert walk.state("triage") is DeadlineState.MET
@@ -641,7 +661,10 @@ def test_croydon_counts_the_rapid_review_from_the_notification() -> None:
     assert liverpool.due("rapid-review") == date(2027, 1, 14)
     # A rapid review on Fri 15 Jan is late in Liverpool and in time in Croydon.
     liverpool.on(date(2027, 1, 15)).decide(
-        "rapid_review_decision", CHAIR, recommendation="no_further_review", attendees=people(CHAIR)
+        "rapid_review_decision",
+        CHAIR,
+        recommendation="no_further_review",
+        attendees=people(*RAPID_REVIEW_CORE),
     )
     croydon.on(date(2027, 1, 15)).decide(
         "rapid_review_decision",

@@ -106,7 +106,8 @@ def test_england_keeps_every_default() -> None:
     # The statutory clock, with no local rules.
     assert england.notification_working_days == 5
     assert england.rapid_review_working_days == 15
-    assert england.routes == list(TriageOutcome)
+    # A Rapid Review without a notification is local practice (Liverpool's), not the default.
+    assert england.routes == [o for o in TriageOutcome if o is not TriageOutcome.RAPID_REVIEW]
     assert england.meeting_decisions == []
     assert england.quorum == []
     assert england.referral_time_limit_days is None

@@ -57,6 +57,7 @@ from tests.factories import (
     eventually,
     opened_status,
     referral,
+    triage_participants,
 )
 from worker import WORKFLOWS
 
@@ -226,7 +227,9 @@ async def test_no_personal_data_outside_the_encrypted_payloads(
         business_manager = Person(
             name="Bea Manager", role=Role.BUSINESS_MANAGER, agency=Agency.PARTNERSHIP
         )
-        await decide("triage", business_manager, outcome="serious_incident")
+        await decide(  # Croydon's three partners agree a notification
+            "triage", business_manager, outcome="serious_incident", **triage_participants()
+        )
         # A signal that is refused: recorded in the case's history (a payload).
         await case.signal(
             "decision", decision("published", CHAIR, location="x").model_dump(mode="json")

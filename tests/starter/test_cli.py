@@ -24,7 +24,7 @@ from safeguarding.profiles import profile_for
 from safeguarding.vocabulary import DecisionKind, Stage
 from starter import case_status, cases, session
 from starter import flags as cli_flags
-from tests.factories import CHAIR, decision, referral, sample_fields
+from tests.factories import CHAIR, decision, referral, sample_fields, triage_participants
 from tests.gateway_fakes import fake_converter, message_name, plain
 
 #: Every test here runs on one frozen clock (tests/clock.py): `today()` and the command line's
@@ -192,6 +192,7 @@ REFERRAL_FLAGS = [
     "Rita Referrer",
     "--referrer-agency",
     "health",
+    "--discussed-with-safeguarding-lead",
     "--child",
     "Child A:3",
     "--child",
@@ -548,7 +549,7 @@ def test_render_status() -> None:
     calendar = WorkingCalendar(settings.closure_days)
     requests = effects.deadline_requests
     case.open_deadlines(requests, [plan_deadline(r, settings, calendar) for r in requests], now)
-    triage = decision("triage", CHAIR, outcome="serious_incident")
+    triage = decision("triage", CHAIR, outcome="serious_incident", **triage_participants())
     case.check(triage, now)
     effects = case.apply(triage, now, "update")
     requests = effects.deadline_requests
@@ -559,7 +560,10 @@ def test_render_status() -> None:
     assert "Serious Incident Notification [serious_incident_notification]" in text
     assert re.search(r"met 2026-11-23\s+Triage decision", text)
     assert re.search(r"on track\s+Serious Incident Notification", text)
-    assert "Decisions allowed now: notification_submitted, deadline_extended" in text
+    assert (
+        "Decisions allowed now: notification_submitted, la_notice_received, deadline_extended"
+        in text
+    )
     assert "2026-11-23 09:30  decision" in text
     assert "Child A" not in text
 
@@ -603,7 +607,11 @@ def test_kinds_lists_every_kind(run: Run) -> None:
     assert code == 0
     listed = [line.split()[0] for line in out.splitlines()[1 : 1 + len(DecisionKind)]]
     assert listed == [k.value for k in DecisionKind]
-    assert re.search(r"^triage\s+outcome\*, review_type, advice, la_aware_on$", out, re.M)
+    assert re.search(
+        r"^triage\s+outcome\*, review_type, advice, la_aware_on, criteria_not_met_reason$",
+        out,
+        re.M,
+    )
 
 
 def test_kinds_for_one_kind(run: Run) -> None:

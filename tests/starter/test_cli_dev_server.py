@@ -23,6 +23,14 @@ from tests.clock import uk_years_since
 from tests.factories import EVENTUALLY_TIMEOUT, referral
 from workflows import search_attributes as sa
 
+#: Liverpool's triage is attended by the three partners and the LSCP Safeguarding Manager.
+TRIAGE_ATTENDEES = [
+    "--attendee", "Dana Chair:chair:police",
+    "--attendee", "Hal Health:panel_member:health",
+    "--attendee", "Sam Social:panel_member:childrens_social_care",
+    "--attendee", "Bea Manager:business_manager:partnership",
+]  # fmt: skip
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +112,7 @@ async def test_refer_decide_status_list(
         out = ok(
             await sro(
                 "decide", case_ref, "triage", "--outcome", "serious_incident",
-                "--decision-id", "triage-1",
+                "--decision-id", "triage-1", *TRIAGE_ATTENDEES,
             )
         )  # fmt: skip
         assert out.splitlines()[0] == "triage recorded; stage is now Serious Incident Notification"
@@ -114,7 +122,7 @@ async def test_refer_decide_status_list(
         ok(
             await sro(
                 "decide", case_ref, "triage", "--outcome", "serious_incident",
-                "--decision-id", "triage-1",
+                "--decision-id", "triage-1", *TRIAGE_ATTENDEES,
             )
         )  # fmt: skip
 

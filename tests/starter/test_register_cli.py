@@ -23,7 +23,14 @@ from register import crud, db, models
 from safeguarding.case import DecisionResult
 from safeguarding.clock import uk_today
 from starter import cli
-from tests.factories import CHAIR, CSC_MEMBER, EVENTUALLY_TIMEOUT, decision, referral
+from tests.factories import (
+    CHAIR,
+    CSC_MEMBER,
+    EVENTUALLY_TIMEOUT,
+    decision,
+    referral,
+    triage_participants,
+)
 from tests.register.seeding import REF, seed
 from workflows.referral import ReferralInput, ReferralOptions, ReferralWorkflow, workflow_id
 
@@ -207,10 +214,17 @@ async def test_rebuild_from_the_workflows_reproduces_the_rows(
 
     async with worker.build_worker(client, queue):
         closed = await start()
-        await decide(closed, "triage", CHAIR, outcome="no_further_action", advice="Advice given")
+        await decide(
+            closed,
+            "triage",
+            CHAIR,
+            outcome="no_further_action",
+            advice="Advice given",
+            **triage_participants(),
+        )
         await closed.result()
         running = await start()
-        await decide(running, "triage", CHAIR, outcome="serious_incident")
+        await decide(running, "triage", CHAIR, outcome="serious_incident", **triage_participants())
         await decide(running, "notification_submitted", CSC_MEMBER, reference="SIN-9")
         refs = [closed.id.removeprefix("referral-"), running.id.removeprefix("referral-")]
 

@@ -31,9 +31,12 @@ from tests.factories import (
     CHAIR,
     COORDINATOR,
     CSC_MEMBER,
+    RAPID_REVIEW_CORE,
     decision,
     opened_status,
+    people,
     referral,
+    triage_participants,
 )
 from workflows.referral import (
     ReferralInput,
@@ -69,6 +72,8 @@ class Partnerships:
             task_queue=self.queue,
         )
         self.handles.append(handle)
+        if profile_for(partnership).referral_quality_assurance:  # Salford: before triage
+            await decide(handle, "referral_quality_assured", BUSINESS_MANAGER)
         return handle
 
 
@@ -91,6 +96,8 @@ async def partnerships(
 
 
 async def decide(handle: Handle, kind: str, by: Person, **fields: Any) -> DecisionResult:
+    if kind == "triage":  # attended and agreed as every shipped profile asks
+        fields = {**triage_participants(), **fields}
     result: DecisionResult = await handle.execute_update(
         "decide", decision(kind, by, **fields), result_type=DecisionResult
     )
@@ -256,3 +263,74 @@ async def test_liverpool_monitors_multi_agency_plans_in_its_qa_group(
     closed = await decide(handle, "case_closed", CHAIR)
     assert closed.stage is Stage.CLOSED
     assert (await handle.result()).route is Route.OTHER_REVIEW
+
+
+# ---------------------------------------------------------------- issue #13 (statutory triage)
+
+
+async def test_the_statutory_triage_rules_refuse_through_the_workflow(
+    partnerships: Partnerships,
+) -> None:
+    """Croydon's partners agree a notification; the statutory criteria are tested (a reason
+    recorded notifies all the same); Salford's triage waits for quality assurance."""
+    croydon = await partnerships.refer("CSCP", abuse_or_neglect_suspected=False)
+    refused = await refusal(
+        croydon, "triage", BUSINESS_MANAGER, outcome="serious_incident", agreed_by=[]
+    )
+    assert refused.type == "NotAgreed"
+    assert "Police not among those who agreed" in refused.message
+    refused = await refusal(croydon, "triage", BUSINESS_MANAGER, outcome="serious_incident")
+    assert refused.type == "CriteriaNotMet"
+    assert "abuse or neglect is not known or suspected" in refused.message
+    reason = "Notified on the National Panel's advice"
+    result = await decide(
+        croydon,
+        "triage",
+        BUSINESS_MANAGER,
+        outcome="serious_incident",
+        criteria_not_met_reason=reason,
+    )
+    assert result.stage is Stage.SERIOUS_INCIDENT_NOTIFICATION
+    notes = [h.text for h in (await status(croydon)).history if h.kind is HistoryKind.NOTICE]
+    assert any(reason in text for text in notes)
+
+    today = uk_today(await partnerships.env.get_current_time())
+    salford = await partnerships.env.client.start_workflow(
+        ReferralWorkflow.run,
+        ReferralInput(
+            case_ref=f"SSCP-{today.year}-{uuid.uuid4().hex[:6].upper()}",
+            referral=referral(today, partnership="SSCP"),
+            options=ReferralOptions(search_attributes=False),
+        ),
+        id=workflow_id(f"SSCP-{today.year}-{uuid.uuid4().hex[:6].upper()}"),
+        task_queue=partnerships.queue,
+    )
+    partnerships.handles.append(salford)
+    refused = await refusal(salford, "triage", CHAIR, outcome="no_further_action", advice="a")
+    assert refused.type == "GuardFailed" and "referral_quality_assured" in refused.message
+
+
+async def test_liverpool_serious_concern_and_the_local_authoritys_notice(
+    partnerships: Partnerships,
+) -> None:
+    liverpool = await partnerships.refer("LSCP")
+    result = await decide(liverpool, "triage", CHAIR, outcome="rapid_review")
+    assert result.stage is Stage.RAPID_REVIEW
+    assert [d.deadline_id for d in result.deadlines] == ["rapid-review"]
+    result = await decide(
+        liverpool,
+        "rapid_review_decision",
+        CHAIR,
+        recommendation="no_further_review",
+        attendees=people(*RAPID_REVIEW_CORE),
+    )
+    assert result.stage is Stage.ACTION_PLAN_MONITORING
+    assert (await status(liverpool)).route is Route.LEARNING_ONLY
+
+    notified = await partnerships.refer("LSCP")
+    result = await decide(notified, "triage", CHAIR, outcome="serious_incident")
+    assert "la-notice" in [d.deadline_id for d in result.deadlines]
+    result = await decide(notified, "la_notice_received", CSC)
+    assert result.stage is Stage.SERIOUS_INCIDENT_NOTIFICATION
+    met = {d.deadline_id: d.state.value for d in (await status(notified)).deadlines}
+    assert met["la-notice"] == "met"

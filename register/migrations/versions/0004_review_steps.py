@@ -3,7 +3,7 @@ Review sent to the National Panel, the Local CSPR's clock, a care leaver's next 
 and practitioners' involvement, and publication.
 
 Revision ID: 0004
-Revises: 0002 (re-chained after 0003 when merged)
+Revises: 0003
 Create Date: 2026-12-04
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
