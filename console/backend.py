@@ -276,7 +276,7 @@ def _row(workflow_id: str, execution: Any) -> CaseRow:
         route=_member(Route, route),
         running=execution.status is not None and execution.status.name == "RUNNING",
         started_at=execution.start_time,
-        next_deadline_on=next_deadline.date() if next_deadline else None,
+        next_deadline_on=sa.due_on(next_deadline) if next_deadline else None,
         overdue=attrs.get(sa.OVERDUE),
     )
 

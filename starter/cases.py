@@ -408,6 +408,7 @@ async def cmd_list(args: argparse.Namespace) -> int:
         async for execution in cases.list(query, limit=args.limit):
             attrs = execution.typed_search_attributes
             next_deadline = attrs.get(sa.NEXT_DEADLINE)
+            due = sa.due_on(next_deadline).isoformat() if next_deadline else None
             rows.append(
                 {
                     "case_ref": case_ref_of(execution.id),
@@ -416,7 +417,7 @@ async def cmd_list(args: argparse.Namespace) -> int:
                     "stage": attrs.get(sa.REVIEW_STAGE),
                     "route": attrs.get(sa.REVIEW_ROUTE),
                     "partnership": attrs.get(sa.PARTNERSHIP),
-                    "next_deadline": next_deadline.date().isoformat() if next_deadline else None,
+                    "next_deadline": due,
                     "overdue": attrs.get(sa.OVERDUE),
                     "started_at": execution.start_time.isoformat(),
                 }

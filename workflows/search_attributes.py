@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio.common import SearchAttributeKey
+
+from safeguarding.clock import uk_local
 
 REVIEW_STAGE = SearchAttributeKey.for_keyword("ReviewStage")
 REVIEW_ROUTE = SearchAttributeKey.for_keyword("ReviewRoute")
@@ -32,6 +35,14 @@ _TYPE_NAMES = {
     OVERDUE.name: "Bool",
     ESCALATION_STAGE.name: "Int",
 }
+
+
+def due_on(next_deadline: datetime) -> date:
+    """The due day a `NextDeadline` value stands for. It holds the moment the deadline is
+    missed, the UK midnight that ends its due day, so the due day is the UK day just before it.
+    (A case not woken since the upgrade may still hold the due day's own start, until its next
+    alert or decision publishes again: it shows a day early until then.)"""
+    return uk_local(next_deadline - timedelta(seconds=1)).date()
 
 
 def dev_server_flags() -> list[str]:

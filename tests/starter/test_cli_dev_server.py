@@ -168,7 +168,9 @@ async def test_refer_decide_status_list(
         assert attrs.get(sa.PARTNERSHIP) == "LSCP"
         next_deadline = attrs.get(sa.NEXT_DEADLINE)
         assert next_deadline is not None
-        assert next_deadline.date().isoformat() == notification["due_on"]
+        # The moment the deadline is missed: the UK midnight that ends its due day.
+        assert sa.due_on(next_deadline).isoformat() == notification["due_on"]
+        assert next_deadline > datetime.fromisoformat(notification["due_on"]).replace(tzinfo=UTC)
         assert attrs.get(sa.OVERDUE) is False
 
         # ------------------------------------------------------------ list (eventually consistent)
