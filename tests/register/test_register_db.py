@@ -22,7 +22,7 @@ def all_rows(url: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_migrations_build_exactly_the_models_schema(register_url: str) -> None:
-    assert db.current_revision(register_url) == db.head_revision() == "0002"
+    assert db.current_revision(register_url) == db.head_revision() == "0007"
     with db.engine(register_url).connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, models.SQLModel.metadata) == []
