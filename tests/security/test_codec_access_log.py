@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,8 @@ from register import access_log
 from security import codec_server
 from tests.security.test_codec_server import CODEC, TOKEN, UI, body, plain, sealed
 
-CASE = "LSCP-2026-7F3A9C"
+#: A case of its own: the register is shared by the tests of one process.
+CASE = f"LSCP-2026-{secrets.token_hex(3).upper()}"
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -59,12 +60,14 @@ def test_free_text_is_withheld_when_the_view_cannot_be_recorded(
 def test_sro_register_access_log_exports_a_cases_log(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    case_ref = "LSCP-2026-7F3A9C"
+    case_ref = f"LSCP-2026-{secrets.token_hex(3).upper()}"  # the register is the process's
     viewer = access_log.Viewer("cora", "coordinator", "partnership")
     assert access_log.record(
         viewer, [case_ref], via="console", data=("referral",), what="case page"
     )
-    assert access_log.record(viewer, ["LSCP-2026-000001"], via="console", data=("x",), what="other")
+    assert access_log.record(
+        viewer, [case_ref.replace("LSCP", "CSCP")], via="console", data=("x",), what="other"
+    )
     assert cli.run(["register", "access-log", "--case", case_ref.lower(), "--format", "json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert (row["case_ref"], row["username"], row["what"]) == (case_ref, "cora", "case page")
