@@ -4,7 +4,8 @@ data is recorded in the register's access log (issue 14)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -103,3 +104,26 @@ def test_only_the_business_manager_reads_a_cases_access_log(
     for username in ("cora", "rob", "pat"):
         assert as_user(username).get(f"/cases/{case_ref}/access-log").status_code == 403
     assert f"/cases/{case_ref}/access-log" not in as_user("cora").get(f"/cases/{case_ref}").text
+
+
+def test_the_register_summarys_themes_only_for_roles_that_see_personal_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The themes are the action plans' recommendations: free text, across many cases.
+    from console import reports
+    from register import db
+    from tests.register.seeding import FRONT_DOOR, seed
+
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    db.upgrade(url)
+    with db.session(url) as session:
+        seed(session)
+    try:
+        shown = reports.register_reports(None, date(2027, 1, 10), personal=True)
+        hidden = reports.register_reports(None, date(2027, 1, 10), personal=False)
+    finally:
+        db.forget(url)
+    assert FRONT_DOOR in repr(shown.documents)
+    assert FRONT_DOOR not in repr(hidden.documents)
+    assert reports.THEMES_HIDDEN in repr(hidden.documents)
