@@ -17,36 +17,31 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
-from register import db
+from register import access_write, db
+from register.access_write import FREE_TEXT, PAYLOADS, REFERRAL, Viewer
 from register.models import AccessRecord
+
+__all__ = [
+    "COLUMNS",
+    "FREE_TEXT",
+    "PAYLOADS",
+    "REFERRAL",
+    "Viewer",
+    "as_dicts",
+    "entries",
+    "record",
+    "to_csv",
+    "to_json",
+]
 
 log = logging.getLogger("register.access_log")
 
-#: Kinds of data a view may show.
-REFERRAL = "referral"  # the child's details, the summary, the referrer
-FREE_TEXT = "free_text"  # notes, reasons, findings, evidence, action descriptions
-PAYLOADS = "payloads"  # decrypted workflow payloads (anything the case holds)
-
 #: Columns of the export, in order.
 COLUMNS = ("at", "case_ref", "username", "role", "agency", "via", "data", "what")
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is looking, as the interface knows them."""
-
-    username: str
-    role: str | None = None
-    agency: str | None = None
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def record(
@@ -61,19 +56,13 @@ def record(
 ) -> bool:
     """Record one view per case; True once written. False (logged, never raised) when the
     register cannot take it: the caller must then withhold the personal data."""
-    at = _naive_utc(now())
     rows = [
         AccessRecord(
-            at=at,
-            case_ref=ref,
-            username=viewer.username[:80],
-            role=viewer.role[:40] if viewer.role else None,
-            agency=viewer.agency[:40] if viewer.agency else None,
-            via=via[:20],
-            data=",".join(data)[:200],
-            what=what[:200],
+            at=at, case_ref=ref, username=user, role=role, agency=agency, via=v, data=d, what=w
         )
-        for ref in dict.fromkeys(case_refs)
+        for at, ref, user, role, agency, v, d, w in access_write.rows(
+            viewer, case_refs, via=via, data=data, what=what, at=now()
+        )
     ]
     try:
         db.ensure_schema(url)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import getpass
 import sys
+from datetime import UTC, datetime
 
 from config import settings
-from register import access_log
-from register.access_log import FREE_TEXT, Viewer
+from register import access_write
+from register.access_write import FREE_TEXT, Viewer
 from safeguarding.case_records import CaseStatus
 from safeguarding.personal import HIDDEN, history_text_is_personal
 
@@ -29,14 +30,19 @@ def shown(status: CaseStatus, what: str = "sro status") -> CaseStatus:
     """The status to show: as it is once the view is recorded, else without its free text."""
     if not _has_free_text(status):
         return status
-    if access_log.record(viewer(), [status.case_ref], via="sro", data=(FREE_TEXT,), what=what):
-        return status
-    print(
-        "sro: the access log cannot be written (is the register reachable?): the case's free "
-        "text is withheld",
-        file=sys.stderr,
+    new = access_write.rows(
+        viewer(), [status.case_ref], via="sro", data=(FREE_TEXT,), what=what, at=datetime.now(UTC)
     )
-    return withheld(status)
+    try:
+        access_write.insert(new)
+    except Exception as err:
+        problem = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        print(
+            f"sro: the access log cannot be written ({problem}): the case's free text is withheld",
+            file=sys.stderr,
+        )
+        return withheld(status)
+    return status
 
 
 def _has_free_text(status: CaseStatus) -> bool:
