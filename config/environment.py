@@ -266,6 +266,23 @@ class Settings(BaseSettings):
         "SRO_TEMPORAL_PORT", "the dev stack's Temporal server port", shown="7233"
     )
     ui_port: int | None = _field("SRO_UI_PORT", "the dev stack's Web UI port", shown="8233")
+    dev_retention_days: int = _field(
+        "SRO_DEV_RETENTION_DAYS",
+        "how many days the dev stack's namespace keeps a closed case's workflow history (the "
+        "register keeps the case: see [Namespace retention](#namespace-retention))",
+        30,
+        shown="30",
+    )
+
+    @field_validator("dev_retention_days", mode="before")
+    @classmethod
+    def _retention_days(cls, value: Any) -> Any:
+        text = str(value).strip()
+        if not text.isdigit() or not 1 <= int(text) <= 3650:
+            raise ValueError(
+                f"SRO_DEV_RETENTION_DAYS must be a whole number of days, 1 to 3650, not {text!r}"
+            )
+        return int(text)
 
     @field_validator("max_cached_workflows", mode="before")
     @classmethod

@@ -268,8 +268,10 @@ def _narrow(
         return _with(spec, widget="select", choices=choices, help=None)
     if kind is DecisionKind.ACTION_UPDATED and spec.name == "action_id":
         unfinished = [a for a in status.actions if not ActionStatus(a.status).finished]
+        # Named by id, agency and due date: the description may name the child or family
+        # (safeguarding/personal.py), and forms are offered without asking who may see it.
         choices = tuple(
-            (a.action_id, f"{a.action_id}: {_short(a.description)} ({a.lead_agency.label})")
+            (a.action_id, f"{a.action_id} ({a.lead_agency.label}, due {a.due_on})")
             for a in unfinished
         )
         return _with(spec, widget="select", choices=choices, help=None)
@@ -285,10 +287,6 @@ def _narrow(
         if waiting:
             return _with(spec, choices=tuple(c for c in spec.choices if c[0] in waiting))
     return spec
-
-
-def _short(text: str, limit: int = 50) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def new_decision_id() -> str:

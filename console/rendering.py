@@ -18,6 +18,7 @@ from console.forms import Section
 from console.labels import DECISION_TITLES, option_label
 from safeguarding.clock import uk_local
 from safeguarding.deadlines import DeadlineState
+from safeguarding.personal import HIDDEN, history_text_is_personal
 from safeguarding.referral import Referral
 from safeguarding.vocabulary import DecisionKind, Route, Stage
 
@@ -57,6 +58,8 @@ def make_templates(settings: ConsoleSettings) -> Jinja2Templates:
         demo_users=settings.demo_users,
         referral_facts=referral_facts,
         section_open=section_open,
+        hidden_text=HIDDEN,
+        history_text_is_personal=history_text_is_personal,
     )
     return templates
 

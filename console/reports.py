@@ -9,6 +9,7 @@ it is reported in one line; the rest of the page still works.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +18,10 @@ from typing import Any
 
 from console.backend import CaseRow
 
+THEMES_HIDDEN = (
+    "Hidden: personal data. The themes are the action plans' recommendations, free text that "
+    "may name a child or family: shown only to coordinators, business managers and chairs."
+)
 #: The bi-monthly summary looks back this far.
 SUMMARY_DAYS = 61
 
@@ -57,9 +62,10 @@ def register_available() -> bool:
         return False
 
 
-def register_reports(partnership: str | None, today: date) -> RegisterView:
+def register_reports(partnership: str | None, today: date, personal: bool = False) -> RegisterView:
     """The register's summary and annual documents for one partnership (None: all). Blocking
-    (database reads): call it in a thread."""
+    (database reads): call it in a thread. Without `personal`, the summary's themes (the
+    action plans' recommendations: free text, safeguarding/personal.py) are left out."""
     if not register_available():
         return RegisterView(configured=False)
     try:
@@ -71,15 +77,27 @@ def register_reports(partnership: str | None, today: date) -> RegisterView:
         db.ensure_schema()
         with db.session() as session:  # the figures read the rows while the session is open
             data = figures.load(session, partnership, reports=["summary", "annual"])
+            summary = figures.summary(data, since, today, partnership)
+            if not personal:
+                summary = dataclasses.replace(
+                    summary,
+                    themes=[],
+                    reviews=[dataclasses.replace(r, themes=[]) for r in summary.reviews],
+                )
             docs = [
-                documents.summary_document(figures.summary(data, since, today, partnership)),
+                documents.summary_document(summary),
                 documents.annual_document(figures.annual(data, year, today, partnership)),
             ]
     except Exception as err:
         return RegisterView(
             configured=True, problem=f"The register could not be read ({type(err).__name__})."
         )
-    return RegisterView(configured=True, documents=[_document(d) for d in docs])
+    shown = [_document(d) for d in docs]
+    if not personal:
+        for section in shown[0].sections:
+            if section.heading == "Themes":
+                section.paragraphs = [THEMES_HIDDEN]
+    return RegisterView(configured=True, documents=shown)
 
 
 def _document(doc: Any) -> ReportDocument:

@@ -223,8 +223,32 @@ class ConsoleSession(SQLModel, table=True):
     data: str = Field(default="{}", sa_type=Text)
 
 
+class AccessRecord(SQLModel, table=True):
+    """One view of a case's personal data: who (username, role, agency as the interface knows
+    them), when, which case, which kind of data and through what (issue 14; DATA-PROTECTION.md).
+    Not a projection: the console, `sro status` and the codec server write it. It never holds
+    the child's personal data: only a case reference, a professional's account and kinds."""
+
+    __tablename__ = "access_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=DateTime, index=True)
+    #: None: the codec server decoded payloads it could not tie to a case.
+    case_ref: str | None = Field(default=None, index=True, max_length=40)
+    username: str = Field(index=True, max_length=80)
+    role: str | None = Field(default=None, max_length=40)
+    agency: str | None = Field(default=None, max_length=40)
+    #: console, sro or codec.
+    via: str = Field(max_length=20)
+    #: Which kind of data was shown, comma-separated: referral, free_text, payloads.
+    data: str = Field(max_length=200)
+    #: Where: the page or command ("case page", "action plan", "sro status", "decode 3").
+    what: str = Field(max_length=200)
+
+
 __all__ = [
     "PROJECTED_TABLES",
+    "AccessRecord",
     "ActionRecord",
     "CaseRecord",
     "ChildRecord",

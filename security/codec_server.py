@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import hmac
 import logging
+import re
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from google.protobuf import json_format
@@ -42,6 +44,8 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
 from config import SettingsError, settings
+from register import access_log as register_access_log
+from register.access_log import PAYLOADS, Viewer
 from security import console_sign_in, provider_tokens
 from security.codec import DecryptionError, EncryptionCodec
 from security.console_sign_in import ConsoleSignIn, Reader
@@ -55,6 +59,40 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger(f"{__name__}.access")
 MAX_BODY = 4 * 1024 * 1024
 DEFAULT_PORT = 8234
+
+
+#: A case reference inside a decoded payload (not an escalation's: `LSCP-ESC-...`).
+_CASE_REF = re.compile(rb"(?<![A-Z0-9_-])[A-Z][A-Z0-9_]*-[0-9]{4}-[0-9A-F]{6}(?![0-9A-Za-z])")
+
+
+def principal(who: str) -> Viewer:
+    """Who a decode is for, from what `Access.allowed` says ("user=cora role=coordinator",
+    "by=shared_token", "by=local_user"). Single sign-on can build a `Viewer` itself instead and
+    pass it to `record_decoded`."""
+    fields = dict(part.split("=", 1) for part in who.split() if "=" in part)
+    if "user" in fields:
+        return Viewer(fields["user"], fields.get("role"), fields.get("agency"))
+    if fields.get("by") == "local_user":
+        return Viewer(f"local user {getpass.getuser()}", "operator")
+    return Viewer("codec token", "operator")
+
+
+def record_decoded(viewer: Viewer, decoded: Sequence[object]) -> bool:
+    """Record a decode for the Web UI in the register's access log (issue 14): who, when, the
+    cases the payloads name (the Web UI does not say which case it asks about: the payloads'
+    own case references, or none). False when it cannot be written: the decode is then refused
+    (fail-closed, DATA-PROTECTION.md)."""
+    refs: list[str | None] = []
+    for payload in decoded:
+        data = getattr(payload, "data", b"")
+        refs += [m.decode() for m in _CASE_REF.findall(data)] if isinstance(data, bytes) else []
+    return register_access_log.record(
+        viewer,
+        refs or [None],
+        via="codec",
+        data=(PAYLOADS,),
+        what=f"decode {len(decoded)} payload(s) for the Web UI",
+    )
 
 
 def token_file() -> Path:
@@ -208,6 +246,11 @@ def build_app(
                 result = Payloads(payloads=await transform(payloads))  # type: ignore[arg-type]
             except (json_format.ParseError, DecryptionError) as err:
                 return access.cors(request, JSONResponse({"error": str(err)}, status_code=400))
+            if name == "decode" and not await asyncio.to_thread(
+                record_decoded, principal(why), list(result.payloads)
+            ):
+                unlogged = {"error": "the access log cannot be written now: nothing decoded"}
+                return access.cors(request, JSONResponse(unlogged, status_code=503))
             access_log.info("endpoint=%s payloads=%d %s", name, len(payloads.payloads), why)
             return access.cors(
                 request,

@@ -8,6 +8,7 @@ its rendering (starter/cases.py).
 from __future__ import annotations
 
 import argparse
+import asyncio
 from datetime import timedelta
 
 from gateway.errors import Closed, GatewayError, NoAnswer, NotFound, NotReady
@@ -163,6 +164,9 @@ async def cmd_status(args: argparse.Namespace) -> int:
         ) from None
     except GatewayError as err:
         raise case_error(err, case_ref, args.timeout) from None
+    from starter.access import shown  # the database stack, only once there is a case to show
+
+    status = await asyncio.to_thread(shown, status)
     if args.json:
         print(status.model_dump_json(indent=2))
     else:

@@ -74,6 +74,7 @@ from gateway.connection import connect
 from security.codec_server import codec_token, token_file
 from security.files import private_data_dir
 from security.keys import key_ring_from_env
+from starter.retention import set_retention
 from workflows import search_attributes
 
 HOST = "127.0.0.1"
@@ -440,7 +441,9 @@ async def start_up(
     settings: Settings, server: Child, with_worker: bool, stopper: Stopper
 ) -> Child | None:
     client = await wait_for_server(server, settings, stopper)
+    kept = await set_retention(client, environment().dev_retention_days)
     say(f"Temporal dev server is up on {settings.address} (search attributes registered).")
+    say(f"Closed cases' histories are kept {kept.days} days (SRO_DEV_RETENTION_DAYS).")
     if not with_worker:
         return None
     worker = Child(

@@ -334,6 +334,19 @@ def _add_register(commands: Subcommands) -> None:
     )
     sub(register_commands, "upgrade", help="run the migrations up to the newest schema")
     sub(register_commands, "info", help="where the register is, its schema revision and rows")
+    access = sub(
+        register_commands,
+        "access-log",
+        help="who has been shown a case's personal data (CSV or JSON)",
+        description="Export a case's access log: every view of its personal data in the "
+        "console, by `sro status` and decoded for the Temporal Web UI (who, when, which kind "
+        "of data, where). It holds no personal data of the child.",
+    )
+    access.add_argument("--case", dest="case_ref", required=True, metavar="CASE_REF")
+    access.add_argument("--format", choices=("csv", "json"), default="csv")
+    access.add_argument(
+        "--out", type=Path, metavar="FILE", help="write to this file (default: standard output)"
+    )
     rebuild = sub(
         register_commands,
         "rebuild",

@@ -3,6 +3,7 @@
     sro register upgrade                       migrate the register to the newest schema
     sro register rebuild [--partnership CODE]  re-project every case from its workflow
     sro register info                          where the register is, its revision, row counts
+    sro register access-log --case REF         who has been shown the case's personal data
     sro report summary --since DATE            bi-monthly review summary (.md .html .csv)
     sro report annual --year 2026-27           annual report figures (.md .html .csv + chart PNG)
     sro report calendar --out deadlines.ics    upcoming deadlines and meetings (iCalendar)
@@ -29,7 +30,7 @@ from config import settings
 from gateway.cases import CaseClient, executions
 from gateway.errors import GatewayError
 from gateway.refs import REFERRAL_WORKFLOW_TYPE, case_ref_of, workflow_id
-from register import crud, db
+from register import access_log, crud, db
 from reports import calendar as ics
 from reports import documents, figures
 from safeguarding.clock import uk_today
@@ -51,6 +52,8 @@ async def dispatch(args: argparse.Namespace) -> int:
         if args.command == "register":
             if args.register_command == "rebuild":
                 return await cmd_rebuild(args)
+            if args.register_command == "access-log":
+                return await asyncio.to_thread(cmd_access_log, args)
             return await asyncio.to_thread(
                 cmd_upgrade if args.register_command == "upgrade" else cmd_info
             )
@@ -74,6 +77,20 @@ def _today() -> date:
 
 
 # ====================================================================== register
+
+
+def cmd_access_log(args: argparse.Namespace) -> int:
+    """Export a case's access log (issue 14) as CSV or JSON."""
+    case_ref = normalise_case_ref(args.case_ref)
+    rows = access_log.entries(case_ref)
+    text = access_log.to_json(rows) if args.format == "json" else access_log.to_csv(rows)
+    if args.out is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(f"{len(rows)} access(es) to {case_ref} written to {args.out}")
+    return 0
 
 
 def cmd_upgrade() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from console import permissions, timeline
+from console import access, permissions, timeline
 from console.backend import CaseFilter, CaseRow
 from console.deps import (
     Backend,
@@ -13,6 +13,7 @@ from console.deps import (
     ConsoleState,
     CurrentUser,
     load_status,
+    refuse_role,
     visible_codes,
 )
 from console.forms import initial_values
@@ -111,6 +112,10 @@ async def case_page(
     kinds = permissions.decisions_now(user, status, settings_)
     forms = [(kind, console.form_for(user, kind, status)) for kind in kinds]
     decisions = [h for h in status.history if h.kind in (HistoryKind.DECISION, HistoryKind.REFUSED)]
+    personal = permissions.sees_personal_data(user, status, referral)
+    withheld = personal and not await access.record_view(
+        console, user, status.case_ref, (access.REFERRAL, access.FREE_TEXT), "case page"
+    )
     return render(
         request,
         "case.html",
@@ -118,7 +123,9 @@ async def case_page(
             "title": f"Case {status.case_ref}",
             "status": status,
             "referral": referral,
-            "personal": permissions.sees_personal_data(user, status, referral),
+            "personal": personal and not withheld,
+            "withheld": access.WITHHELD if withheld else None,
+            "access_log": access.may_read_log(user),
             "timeline": timeline.render(status, console.now()),
             "forms": [(k, f, initial_values(f)) for k, f in forms],
             "owed": permissions.owed(user, status, settings_),
@@ -132,9 +139,18 @@ async def case_page(
 
 @router.get("/cases/{case_ref}/actions", response_class=HTMLResponse)
 async def action_plan(
-    request: Request, case_ref: str, user: CurrentUser, console: Console
+    request: Request, case_ref: str, user: CurrentUser, console: Console, backend: Backend
 ) -> Response:
     status = await load_status(console, user, case_ref)
+    referral = await backend.referral(case_ref)
+    personal = permissions.sees_personal_data(user, status, referral)
+    withheld = (
+        personal
+        and bool(status.actions)
+        and not await access.record_view(
+            console, user, status.case_ref, (access.FREE_TEXT,), "action plan"
+        )
+    )
     settings_ = console.settings_for(status.partnership)
     now_allowed = permissions.decisions_now(user, status, settings_)
     add_form = None
@@ -147,6 +163,8 @@ async def action_plan(
         {
             "title": f"Action plan — case {status.case_ref}",
             "status": status,
+            "personal": personal and not withheld,
+            "withheld": access.WITHHELD if withheld else None,
             "rows": rows,
             "counts": _action_counts(rows),
             "add_form": add_form,
@@ -182,3 +200,19 @@ def _action_counts(rows: list[tuple[Action, bool, bool]]) -> dict[str, int]:
         "amber": sum(1 for a in actions if a.rag and a.rag.value == "amber"),
         "green": sum(1 for a in actions if a.rag and a.rag.value == "green"),
     }
+
+
+@router.get("/cases/{case_ref}/access-log", response_class=HTMLResponse)
+async def access_log_page(
+    request: Request, case_ref: str, user: CurrentUser, console: Console
+) -> Response:
+    """Who has seen the case's personal data: for business managers."""
+    if not access.may_read_log(user):
+        raise refuse_role(user, "read a case's access log (business managers do)")
+    status = await load_status(console, user, case_ref)
+    rows = await access.read_log(console, status.case_ref)
+    return render(
+        request,
+        "access_log.html",
+        {"title": f"Access log — case {status.case_ref}", "status": status, "rows": rows},
+    )

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from console import reports
+from console import permissions, reports
 from console.backend import CaseFilter
 from console.deps import Backend, Console, CurrentUser, visible_codes
 from console.rendering import render
@@ -27,7 +27,10 @@ async def reports_page(
     if chosen is None and not every and codes:
         chosen = next((c for c in user.partnerships if c in dict(codes)), codes[0][0])
     # The register is read with a blocking driver: off the event loop.
-    register = await asyncio.to_thread(reports.register_reports, chosen, uk_today(console.now()))
+    personal = user.role in permissions.PERSONAL_DATA_ROLES  # the themes span many cases
+    register = await asyncio.to_thread(
+        reports.register_reports, chosen, uk_today(console.now()), personal
+    )
     return render(
         request,
         "reports.html",

@@ -27,6 +27,7 @@ ROUTES: dict[tuple[str, str], tuple[bool, bool]] = {
     ("GET", "/cases"): (True, False),
     ("GET", "/cases/{case_ref}"): (True, False),
     ("GET", "/cases/{case_ref}/actions"): (True, False),
+    ("GET", "/cases/{case_ref}/access-log"): (True, False),
     ("GET", "/cases/{case_ref}/decide/{kind_text}"): (True, False),
     ("POST", "/cases/{case_ref}/decide/{kind_text}"): (True, True),
     ("GET", "/my-decisions"): (True, False),

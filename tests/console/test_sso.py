@@ -23,7 +23,7 @@ from console.users import ConsoleRole
 from safeguarding.vocabulary import Agency
 from tests.console.conftest import Clock, csrf_of
 from tests.console.fakes import FakeBackend
-from tests.console.test_pages import check_page, post_form, start
+from tests.console.test_pages import TRIAGE_ATTENDEES, check_page, post_form, start
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, Provider, run_provider
 
 MAPPING = """\
@@ -159,7 +159,12 @@ def test_a_decision_is_recorded_under_the_name_the_provider_gives(
         client,
         "/my-decisions",
         f"/cases/{case_ref}/decide/triage",
-        {"outcome": "serious_incident", "back": "my", "by-name": "Someone Else"},
+        {
+            "outcome": "serious_incident",
+            "back": "my",
+            "by-name": "Someone Else",
+            "attendees": TRIAGE_ATTENDEES,  # the triage quorum the partnership asks for
+        },
     )
     assert response.status_code == 303, response.text
     assert backend.sent[-1]["by"] == {

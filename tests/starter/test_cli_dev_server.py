@@ -207,3 +207,20 @@ async def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
     assert result.stderr == (
         "error: cannot reach Temporal at 127.0.0.1:1: Connection refused — is `make run` running?\n"
     )
+
+
+async def test_the_dev_stack_sets_the_namespace_retention_deliberately(
+    dev_server_env: WorkflowEnvironment,
+) -> None:
+    # `temporal server start-dev` has no retention flag; `make run` sets it after start-up.
+    from datetime import timedelta
+
+    from starter.retention import retention, set_retention
+
+    client = dev_server_env.client
+    before = await retention(client)
+    try:
+        assert await set_retention(client, 30) == timedelta(days=30)
+        assert await retention(client) == timedelta(days=30)
+    finally:
+        await set_retention(client, max(1, before.days))

@@ -140,11 +140,11 @@ def test_upgrade_and_info(
     url = f"sqlite:///{tmp_path / 'new' / 'register.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     code, printed, _ = sro(capsys, "register", "upgrade")
-    assert code == 0 and "migrated from empty to 0004" in printed
+    assert code == 0 and "migrated from empty to 0007" in printed
     code, printed, _ = sro(capsys, "register", "upgrade")
-    assert "at the newest revision (0004)" in printed
+    assert "at the newest revision (0007)" in printed
     code, printed, _ = sro(capsys, "register", "info")
-    assert "Revision: 0004" in printed and "cases" in printed
+    assert "Revision: 0007" in printed and "cases" in printed
     db.forget(url)
 
 
