@@ -22,6 +22,7 @@ from safeguarding.case_records import (
     HistoryEntry,
     HistoryKind,
     InformationRecord,
+    LearningOutputRecord,
     PanelResponseRecord,
     RapidReviewRecord,
 )
@@ -92,6 +93,8 @@ class CaseFile(DomainModel):
     outbox: list[Notice] = Field(default_factory=list)
     #: The professional-disagreement escalations raised on this case (their references).
     escalations: list[str] = Field(default_factory=list)
+    #: Issue 13, item 11: the learning outputs planned from the case's review, by id.
+    learning: dict[str, LearningOutputRecord] = Field(default_factory=dict)
 
     @property
     def closed(self) -> bool:
@@ -110,7 +113,17 @@ class CaseFile(DomainModel):
             facts.add(machine.Fact.FIRST_EDITION)
         if all(a.status.finished for a in self.actions.values()):
             facts.add(machine.Fact.ALL_ACTIONS_FINISHED)
+        if self.learning_done_for_closure():
+            facts.add(machine.Fact.LEARNING_DISSEMINATED)
         return frozenset(facts)
+
+    def learning_done_for_closure(self) -> bool:
+        """Issue 13, item 11: the case may close as far as its learning goes. Only a case under
+        the statutory rules whose profile says so (`learning_before_closure`) waits for every
+        learning output to be disseminated."""
+        if self.edition < STATUTORY_EDITION or not self.settings.learning_before_closure:
+            return True
+        return all(output.disseminated for output in self.learning.values())
 
     def log(
         self,

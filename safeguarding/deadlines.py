@@ -26,6 +26,9 @@ class DeadlineKind(StrEnum):
     ACTION = "action"
     MEETING = "meeting"
     ESCALATION_STAGE = "escalation_stage"
+    # Issue 13, item 11: a learning output disseminated by its due date, and its re-audit.
+    LEARNING = "learning"
+    LEARNING_IMPACT = "learning_impact"
 
 
 class DeadlineState(StrEnum):

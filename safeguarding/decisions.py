@@ -18,6 +18,8 @@ from safeguarding.vocabulary import (
     Agency,
     CaseOfConcernApproach,
     DecisionKind,
+    LearningKind,
+    LearningSource,
     OtherReviewType,
     PlanScope,
     Rag,
@@ -249,6 +251,42 @@ class CaseClosed(DecisionBase):
     kind: Literal[DecisionKind.CASE_CLOSED] = DecisionKind.CASE_CLOSED
 
 
+# ------------------------------------------------------------ issue 13, item 11: the learning loop
+
+
+class LearningPlanned(DecisionBase):
+    kind: Literal[DecisionKind.LEARNING_PLANNED] = DecisionKind.LEARNING_PLANNED
+    learning_id: Identifier = Field(description="the output's id within the case, e.g. B1")
+    output: LearningKind = Field(
+        description="what the learning becomes: briefing (7-minute briefing), training, "
+        "newsletter (item) or audit"
+    )
+    title: ShortText = Field(description="its title, e.g. 'Safe sleep'")
+    source: LearningSource | None = Field(
+        None,
+        description="the review the learning came from: rapid_review, cspr, case_of_concern or "
+        "other_review (defaults to the case's route)",
+    )
+    due_on: date = Field(description="when the learning group is to have disseminated it")
+
+
+class LearningDisseminated(DecisionBase):
+    kind: Literal[DecisionKind.LEARNING_DISSEMINATED] = DecisionKind.LEARNING_DISSEMINATED
+    learning_id: Identifier
+    reach: LongText | None = Field(
+        None, description="who it went to, e.g. 'all SPRG agencies; 240 practitioners'"
+    )
+    reaudit_due_on: date | None = Field(
+        None, description="when its impact on practice is to be re-audited (opens a deadline)"
+    )
+
+
+class LearningImpactRecorded(DecisionBase):
+    kind: Literal[DecisionKind.LEARNING_IMPACT_RECORDED] = DecisionKind.LEARNING_IMPACT_RECORDED
+    learning_id: Identifier
+    impact: LongText = Field(description="what the re-audit or impact check found")
+
+
 Decision = Annotated[
     TriageDecision
     | NotificationSubmitted
@@ -266,7 +304,10 @@ Decision = Annotated[
     | ActionAdded
     | ActionUpdated
     | DeadlineExtended
-    | CaseClosed,
+    | CaseClosed
+    | LearningPlanned
+    | LearningDisseminated
+    | LearningImpactRecorded,
     Field(discriminator="kind"),
 ]
 
@@ -297,6 +338,9 @@ DECISION_MODELS: dict[DecisionKind, type[DecisionBase]] = {
     DecisionKind.ACTION_UPDATED: ActionUpdated,
     DecisionKind.DEADLINE_EXTENDED: DeadlineExtended,
     DecisionKind.CASE_CLOSED: CaseClosed,
+    DecisionKind.LEARNING_PLANNED: LearningPlanned,
+    DecisionKind.LEARNING_DISSEMINATED: LearningDisseminated,
+    DecisionKind.LEARNING_IMPACT_RECORDED: LearningImpactRecorded,
 }
 
 #: Upper bound on a decision's encoded size, so a hostile sender cannot bloat a case's history.

@@ -29,6 +29,8 @@ class Fact(StrEnum):
     #: A case opened before the statutory-fidelity rules (`CaseFile.edition`): it keeps the
     #: transitions it opened with.
     FIRST_EDITION = "opened under the first rules"
+    #: Issue 13, item 11 (`CaseFile.learning_done_for_closure`).
+    LEARNING_DISSEMINATED = "every learning output disseminated (where the profile requires it)"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,22 @@ CSPR_STAGES: tuple[Stage, ...] = (*tuple(m[0] for m in CSPR_MILESTONES), S.CSPR_
 #: Decisions allowed at every stage but `closed`, without moving the case.
 IN_ANY_OPEN_STAGE: frozenset[DecisionKind] = frozenset({D.DEADLINE_EXTENDED})
 
+#: Issue 13, item 11: learning outputs are planned, disseminated and their impact recorded in
+#: every stage from the review that found the learning (the Rapid Review's decision, the Local
+#: CSPR, a Case of Concern or another review) until the case closes, without moving the case.
+LEARNING_DECISIONS: tuple[DecisionKind, ...] = (
+    D.LEARNING_PLANNED,
+    D.LEARNING_DISSEMINATED,
+    D.LEARNING_IMPACT_RECORDED,
+)
+LEARNING_STAGES: tuple[Stage, ...] = (
+    S.NATIONAL_PANEL_RESPONSE,
+    *CSPR_STAGES,
+    S.CASE_OF_CONCERN_REVIEW,
+    S.OTHER_REVIEW,
+    S.ACTION_PLAN_MONITORING,
+)
+
 TRANSITIONS: tuple[Transition, ...] = (
     _t(S.REFERRAL_RECEIVED, None, S.TRIAGE),
     # Triage: the outcome chooses the route.
@@ -142,7 +160,15 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Action plan monitoring to closure.
     _t(S.ACTION_PLAN_MONITORING, D.ACTION_ADDED, S.ACTION_PLAN_MONITORING),
     _t(S.ACTION_PLAN_MONITORING, D.ACTION_UPDATED, S.ACTION_PLAN_MONITORING),
-    _t(S.ACTION_PLAN_MONITORING, D.CASE_CLOSED, S.CLOSED, Guard(fact=Fact.ALL_ACTIONS_FINISHED)),
+    _t(
+        S.ACTION_PLAN_MONITORING,
+        D.CASE_CLOSED,
+        S.CLOSED,
+        Guard(fact=Fact.ALL_ACTIONS_FINISHED),
+        Guard(fact=Fact.LEARNING_DISSEMINATED),
+    ),
+    # The learning loop (drawn as a note, not as a loop on each stage).
+    *(_t(stage, kind, stage) for stage in LEARNING_STAGES for kind in LEARNING_DECISIONS),
 )
 
 INITIAL_STAGE = S.REFERRAL_RECEIVED
@@ -229,10 +255,16 @@ def mermaid() -> str:
         lines.append(f'    state "{stage.label}" as {stage.value}')
     lines.append(f"    [*] --> {INITIAL_STAGE.value}")
     for t in TRANSITIONS:
+        if t.decision in LEARNING_DECISIONS:
+            continue
         lines.append(f"    {t.source.value} --> {t.target.value} : {t.label()}")
     lines.append(f"    {FINAL_STAGE.value} --> [*]")
     anytime = ", ".join(sorted(k.value for k in IN_ANY_OPEN_STAGE))
     lines.append(f"    note right of {FINAL_STAGE.value}")
     lines.append(f"        In every stage but closed: {anytime}")
+    lines.append("    end note")
+    learning = ", ".join(k.value for k in LEARNING_DECISIONS)
+    lines.append(f"    note right of {S.ACTION_PLAN_MONITORING.value}")
+    lines.append(f"        From the National Panel response, the review and here: {learning}")
     lines.append("    end note")
     return "\n".join(lines) + "\n"

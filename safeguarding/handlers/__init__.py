@@ -12,6 +12,7 @@ from safeguarding.handlers import (
     case_of_concern,
     common,
     cspr,
+    learning,
     notification,
     other_review,
     rapid_review,
@@ -28,6 +29,7 @@ ROUTES = (
     other_review,
     action_plan,
     common,
+    learning,
 )
 
 

@@ -659,8 +659,8 @@ def test_a_milestone_out_of_order_is_refused_naming_what_is_allowed() -> None:
     assert "draft_report_received" in refused.message
     assert "Local CSPR: agree terms of reference" in refused.message
     assert (
-        "allowed here: terms_of_reference_agreed, publication_planned, deadline_extended"
-        in refused.message
+        "allowed here: terms_of_reference_agreed, publication_planned, learning_planned, "
+        "learning_disseminated, learning_impact_recorded, deadline_extended" in refused.message
     )
 
 

@@ -15,6 +15,7 @@ from safeguarding.machine import (
     CSPR_STAGES,
     FINAL_STAGE,
     INITIAL_STAGE,
+    LEARNING_DECISIONS,
     TRANSITIONS,
     Fact,
     Guard,
@@ -30,7 +31,7 @@ from tests.factories import CHAIR, decision, sample_fields
 S, D = Stage, DecisionKind
 CHILD = frozenset({Fact.NOT_CARE_LEAVER})
 CARE_LEAVER = frozenset({Fact.CARE_LEAVER})
-DONE = frozenset({Fact.NOT_CARE_LEAVER, Fact.ALL_ACTIONS_FINISHED})
+DONE = frozenset({Fact.NOT_CARE_LEAVER, Fact.ALL_ACTIONS_FINISHED, Fact.LEARNING_DISSEMINATED})
 
 
 def sample(kind: DecisionKind, **overrides: Any) -> Decision:
@@ -323,16 +324,19 @@ def test_deadline_extended_is_allowed_in_every_open_stage_and_stays_put(stage: S
 
 def test_decisions_allowed_are_listed_once_in_declaration_order() -> None:
     assert decisions_allowed(S.TRIAGE) == [D.TRIAGE, D.DEADLINE_EXTENDED]
+    learning = [D.LEARNING_PLANNED, D.LEARNING_DISSEMINATED, D.LEARNING_IMPACT_RECORDED]
     assert decisions_allowed(S.CSPR_PUBLICATION) == [
         D.PUBLICATION_PLANNED,
         D.PUBLISHED,
         D.NOT_PUBLISHED,
+        *learning,
         D.DEADLINE_EXTENDED,
     ]
     assert decisions_allowed(S.ACTION_PLAN_MONITORING) == [
         D.ACTION_ADDED,
         D.ACTION_UPDATED,
         D.CASE_CLOSED,
+        *learning,
         D.DEADLINE_EXTENDED,
     ]
 
@@ -363,7 +367,10 @@ def test_transition_labels() -> None:
     assert "automatic" in labels
     assert "triage [outcome = serious_incident]" in labels
     assert "notification_submitted [care leaver (18-24)]" in labels
-    assert "case_closed [every action complete or closed by the review group]" in labels
+    assert (
+        "case_closed [every action complete or closed by the review group, every learning output "
+        "disseminated (where the profile requires it)]" in labels
+    )
     assert "published" in labels
 
 
@@ -374,13 +381,16 @@ def test_mermaid_draws_every_stage_and_every_transition() -> None:
     assert diagram.endswith("\n")
     for stage in Stage:
         assert f'    state "{stage.label}" as {stage.value}' in lines
-    for t in TRANSITIONS:
+    drawn = [t for t in TRANSITIONS if t.decision not in LEARNING_DECISIONS]
+    for t in drawn:
         assert f"    {t.source.value} --> {t.target.value} : {t.label()}" in lines
     assert f"    [*] --> {INITIAL_STAGE.value}" in lines
     assert f"    {FINAL_STAGE.value} --> [*]" in lines
     assert "In every stage but closed: deadline_extended" in diagram
+    # The learning loop is a note, not a loop drawn on each of its stages (issue 13, item 11).
+    assert "learning_planned, learning_disseminated, learning_impact_recorded" in diagram
     transition_lines = [line for line in lines if " : " in line]
-    assert len(transition_lines) == len(TRANSITIONS)
+    assert len(transition_lines) == len(drawn)
 
 
 def test_sample_decisions_cover_every_kind() -> None:
