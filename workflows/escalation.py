@@ -37,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
     from security.marks import UNSEALED, Unsealed
     from workflows import search_attributes as sa
     from workflows.delivery import deliver
-    from workflows.register_projection import REGISTER_LOCAL_RETRY
     from workflows.referral import (
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
@@ -48,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         EscalationNote,
         workflow_id,
     )
+    from workflows.register_projection import REGISTER_LOCAL_RETRY
 
 REFUSAL_TYPES = {"wrong_stage": "WrongStage", "conflict": "Conflict"}
 #: Issue 13, item 12: escalations write themselves to the register; runs started before replay

@@ -515,10 +515,10 @@ async def test_the_escalation_writes_itself_to_the_register(escalations: Escalat
     await handle.result()  # it ends only once the register holds it as it ended
 
     with db.session() as session:
-        (row,) = crud.rows(session, "escalations", crud.table("escalations").c.escalation_ref == ref)
-        stages = crud.rows(
-            session, "escalation_stages", crud.table("escalation_stages").c.escalation_ref == ref
-        )
+        ours = crud.table("escalations").c.escalation_ref == ref
+        (row,) = crud.rows(session, "escalations", ours)
+        its_stages = crud.table("escalation_stages").c.escalation_ref == ref
+        stages = crud.rows(session, "escalation_stages", its_stages)
     assert (row["partnership"], row["stage"], row["oversight_from_stage"]) == ("CSCP", 3, 3)
     assert row["overseen"] and row["resolved_at"] is not None
     assert row["resolved_by_name"] == SOCIAL_WORKER.name
