@@ -59,6 +59,10 @@ DECISION_TITLES: dict[DecisionKind, str] = {
     DecisionKind.ACTION_UPDATED: "Update an action",
     DecisionKind.DEADLINE_EXTENDED: "Extend a deadline",
     DecisionKind.CASE_CLOSED: "Close the case",
+    # Issue 13, item 11: the learning loop.
+    DecisionKind.LEARNING_PLANNED: "Plan a learning output",
+    DecisionKind.LEARNING_DISSEMINATED: "Learning output disseminated",
+    DecisionKind.LEARNING_IMPACT_RECORDED: "Record a learning output's impact (re-audit)",
 }
 
 DECISION_HELP: dict[DecisionKind, str] = {
@@ -78,7 +82,13 @@ DECISION_HELP: dict[DecisionKind, str] = {
     "date and an outcome measure.",
     DecisionKind.ACTION_UPDATED: "Give at least one of status, RAG rating or evidence.",
     DecisionKind.DEADLINE_EXTENDED: "Move a deadline, with the reason and who agreed it.",
-    DecisionKind.CASE_CLOSED: "Only when every action is complete or closed by the review group.",
+    DecisionKind.CASE_CLOSED: "Only when every action is complete or closed by the review group"
+    " (and, where the partnership says so, every learning output disseminated).",
+    DecisionKind.LEARNING_PLANNED: "Learning from the review becomes an output the learning "
+    "group owns: a 7-minute briefing, training, a newsletter item or an audit, due by a date.",
+    DecisionKind.LEARNING_DISSEMINATED: "Record that the learning group disseminated it; give a "
+    "re-audit date to track its impact on practice.",
+    DecisionKind.LEARNING_IMPACT_RECORDED: "What the re-audit or impact check found.",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -119,6 +129,14 @@ FIELD_LABELS: dict[str, str] = {
     "new_due_on": "New due date",
     "reason": "Reason",
     "agreed_with": "Agreed with",
+    # Issue 13, item 11.
+    "learning_id": "Learning output id",
+    "output": "What the learning becomes",
+    "title": "Title",
+    "source": "The review it came from",
+    "reach": "Who it reached",
+    "reaudit_due_on": "Re-audit due",
+    "impact": "Impact found",
 }
 
 PEOPLE_HELP = (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.routes import auth, cases, decisions, health, referrals, reports
+from console.routes import auth, cases, decisions, escalations, health, referrals, reports
 
 #: One router per resource; their order is the order routes are matched in.
-RESOURCES = (health, auth, cases, decisions, referrals, reports)
+RESOURCES = (health, auth, cases, decisions, referrals, reports, escalations)
 
 api_router = APIRouter()
 for _resource in RESOURCES:
