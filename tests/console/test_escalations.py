@@ -4,14 +4,18 @@ resolving it, each as the signed-in user; read-only users only look."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from console.escalations import EscalationFilter, escalations_query
+from safeguarding.case import Case
 from tests.console.conftest import csrf_of
 from tests.console.fakes import FakeBackend
+from tests.factories import CHAIR, COORDINATOR, decision, referral
 
 CONCERN = "Disagree about closing the case of Kayden-Lee Example."
 
@@ -166,3 +170,21 @@ def test_the_listing_query_is_limited_to_the_users_partnerships() -> None:
     assert "Partnership = '-'" in escalations_query(EscalationFilter(visible=()), None)
     one = escalations_query(EscalationFilter(partnership="CSCP", visible=("CSCP",)), None)
     assert "Partnership = 'CSCP'" in one and " OR " not in one
+
+
+def test_the_case_page_shows_its_learning_outputs(as_user: AsUser, backend: FakeBackend) -> None:
+    """Issue 13, item 11, on the case page."""
+    case_ref = "LSCP-2026-0A1B2C"
+    made = referral(date(2026, 11, 2), partnership="LSCP", harm="other")
+    backend.cases[case_ref], _ = Case.open(case_ref, made, backend.profiles["LSCP"], backend.now())
+    planned = {"learning_id": "B1", "output": "briefing", "title": "Safe sleep"}
+    for kind, by, fields in (
+        ("triage", CHAIR, {"outcome": "other_review", "review_type": "multi_agency_audit"}),
+        ("other_review_completed", CHAIR, {"findings": "Done"}),
+        ("learning_planned", COORDINATOR, {**planned, "due_on": "2027-01-15"}),
+    ):
+        asyncio.run(backend.decide(case_ref, decision(kind, by, **fields).model_dump(mode="json")))
+    page = as_user("cora").get(f"/cases/{case_ref}")
+    assert page.status_code == 200
+    assert 'data-learning="B1"' in page.text and "7-minute briefing" in page.text
+    assert "LSCP Learning &amp; Development Group" in page.text
