@@ -58,31 +58,37 @@ class _Deadline(Protocol):
 
 
 def available(name: str) -> str | None:
-    """The register column that holds this date, if any."""
+    """The first register column that holds this date, if any."""
     columns = CaseRecord.__table__.c  # type: ignore[attr-defined]
     return next((c for c in DATE_COLUMNS[name] if c in columns), None)
 
 
 def load_national(connection: Connection, partnership: str | None = None) -> list[NationalCase]:
+    """Each case's dates: for each, the first of its columns (`DATE_COLUMNS`) the register has
+    and that holds a value for the case (a row written before a newer column existed falls back
+    to an older one)."""
     c = CaseRecord.__table__.c  # type: ignore[attr-defined]
-    chosen: dict[str, Any] = {name: available(name) for name in DATE_COLUMNS}
-    stmt = select(
-        c.case_ref,
-        c.care_leaver,
-        c.not_published,
-        *(c[column] for column in chosen.values() if column is not None),
-    ).order_by(c.case_ref)
+    chosen: dict[str, list[str]] = {
+        name: [column for column in columns if column in c]
+        for name, columns in DATE_COLUMNS.items()
+    }
+    wanted = sorted({column for columns in chosen.values() for column in columns})
+    stmt = select(c.case_ref, c.care_leaver, c.not_published, *(c[w] for w in wanted))
     if partnership is not None:
         stmt = stmt.where(c.partnership == partnership)
     found = []
-    for row in connection.execute(stmt):
+    for row in connection.execute(stmt.order_by(c.case_ref)):
         values = row._mapping
+        dates: dict[str, Any] = {
+            name: next((values[col] for col in columns if values[col] is not None), None)
+            for name, columns in chosen.items()
+        }
         found.append(
             NationalCase(
                 case_ref=values["case_ref"],
                 care_leaver=values["care_leaver"],
                 not_published=values["not_published"],
-                **{name: values[col] if col else None for name, col in chosen.items()},
+                **dates,
             )
         )
     return found

@@ -46,6 +46,27 @@ ROUTES: dict[str, Callable[[date], list[routes.Step]]] = {
         *routes.longest_steps(today)[:14],
         ("not_published", routes.BUSINESS_MANAGER, {"reasons": "It would identify the family"}),
     ],
+    # Issue 13, item 11: the learning loop, after another review's findings.
+    "learning": lambda today: [
+        *routes.other_review_steps(today)[:2],
+        (
+            "learning_planned",
+            routes.COORDINATOR,
+            {
+                "learning_id": "B1",
+                "output": "briefing",
+                "title": "Safe sleep",
+                "due_on": (today + timedelta(days=30)).isoformat(),
+            },
+        ),
+        (
+            "learning_disseminated",
+            routes.COORDINATOR,
+            {"learning_id": "B1", "reaudit_due_on": (today + timedelta(days=90)).isoformat()},
+        ),
+        ("learning_impact_recorded", routes.CHAIR, {"learning_id": "B1", "impact": "Better"}),
+        ("case_closed", routes.CHAIR, {}),
+    ],
 }
 #: Positions on every route: (route, index of the decision due there).
 POSITIONS = [(name, i) for name, steps in ROUTES.items() for i in range(len(steps(TODAY)))]

@@ -1,5 +1,6 @@
-"""Issue 13, item 12: professional disagreements in the console: the list with the review
-group's oversight threshold (Croydon: stage 3 and above), raising one, moving it on and
+"""Issue 13, items 11 and 12 in the console: a case's learning outputs (on its page, and owed
+while one awaits dissemination or its re-audit); professional disagreements: the list with the
+review group's oversight threshold (Croydon: stage 3 and above), raising one, moving it on and
 resolving it, each as the signed-in user; read-only users only look."""
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from console import permissions
 from console.escalations import EscalationFilter, escalations_query
+from console.users import ConsoleRole, User
 from safeguarding.case import Case
+from safeguarding.vocabulary import Agency, DecisionKind
 from tests.console.conftest import csrf_of
 from tests.console.fakes import FakeBackend
 from tests.factories import CHAIR, COORDINATOR, decision, referral
@@ -188,3 +192,43 @@ def test_the_case_page_shows_its_learning_outputs(as_user: AsUser, backend: Fake
     assert page.status_code == 200
     assert 'data-learning="B1"' in page.text and "7-minute briefing" in page.text
     assert "LSCP Learning &amp; Development Group" in page.text
+
+
+def test_learning_is_owed_only_while_an_output_awaits_it(backend: FakeBackend) -> None:
+    case_ref = "LSCP-2026-0A1B2D"
+    made = referral(date(2026, 11, 2), partnership="LSCP", harm="other")
+    case, _ = Case.open(case_ref, made, backend.profiles["LSCP"], backend.now())
+    backend.cases[case_ref] = case
+    for kind, by, fields in (
+        ("triage", CHAIR, {"outcome": "other_review", "review_type": "multi_agency_audit"}),
+        ("other_review_completed", CHAIR, {"findings": "Done"}),
+    ):
+        asyncio.run(backend.decide(case_ref, decision(kind, by, **fields).model_dump(mode="json")))
+    cora = User.model_construct(
+        username="cora",
+        display_name="Cora Coordinator",
+        role=ConsoleRole.COORDINATOR,
+        agency=Agency.PARTNERSHIP,
+        partnerships=["*"],
+        password_hash="x" * 40,
+    )
+    settings = backend.profiles["LSCP"]
+    learning = {
+        DecisionKind.LEARNING_PLANNED,
+        DecisionKind.LEARNING_DISSEMINATED,
+        DecisionKind.LEARNING_IMPACT_RECORDED,
+    }
+
+    def owed() -> set[DecisionKind]:
+        return set(permissions.owed(cora, case.status(backend.now()), settings)) & learning
+
+    assert owed() == set()
+    planned = {"learning_id": "B1", "output": "briefing", "title": "Safe sleep"}
+    body = decision("learning_planned", COORDINATOR, **planned, due_on="2027-01-15")
+    asyncio.run(backend.decide(case_ref, body.model_dump(mode="json")))
+    assert owed() == {DecisionKind.LEARNING_DISSEMINATED}
+    body = decision(
+        "learning_disseminated", COORDINATOR, learning_id="B1", reaudit_due_on="2027-06-01"
+    )
+    asyncio.run(backend.decide(case_ref, body.model_dump(mode="json")))
+    assert owed() == {DecisionKind.LEARNING_IMPACT_RECORDED}
