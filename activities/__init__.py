@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from activities.deadlines import plan_deadlines
     from activities.notifications import send_notice
     from activities.partnerships import load_partnership_settings
-    from activities.register import record_case
+    from activities.register import record_case, record_escalation
 
     ALL_ACTIVITIES: list[Callable[..., Any]]
 
@@ -25,6 +25,7 @@ _DEFINED_IN = {
     "plan_deadlines": "activities.deadlines",
     "send_notice": "activities.notifications",
     "record_case": "activities.register",
+    "record_escalation": "activities.register",
 }
 
 
@@ -44,5 +45,6 @@ __all__ = [
     "load_partnership_settings",
     "plan_deadlines",
     "record_case",
+    "record_escalation",
     "send_notice",
 ]

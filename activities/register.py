@@ -26,13 +26,28 @@ from concurrent.futures import Future
 
 from temporalio import activity
 
-from activities.register_io import RECORD_CASE, RecordCaseInput, RecordCaseResult
+from activities.register_io import (
+    RECORD_CASE,
+    RECORD_ESCALATION,
+    RecordCaseInput,
+    RecordCaseResult,
+    RecordEscalationInput,
+    RecordEscalationResult,
+)
 from register import crud, db
 from safeguarding.projection import CaseSnapshot
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RecordCaseInput", "RecordCaseResult", "record", "record_case"]
+__all__ = [
+    "RecordCaseInput",
+    "RecordCaseResult",
+    "RecordEscalationInput",
+    "RecordEscalationResult",
+    "record",
+    "record_case",
+    "record_escalation",
+]
 
 #: Most snapshots written in one shared transaction.
 MAX_BATCH = 64
@@ -132,3 +147,28 @@ async def record_case(input: RecordCaseInput) -> RecordCaseResult:
         "" if result.current else "; a newer snapshot was already there",
     )
     return result
+
+
+# --------------------------------------------------------------------- issue 13, item 12
+
+
+def record_escalation_now(input: RecordEscalationInput, url: str | None = None) -> bool:
+    """Write an escalation's rows (blocking); False if a newer snapshot was there."""
+    resolved = db.database_url(url)
+    db.ensure_schema(resolved)
+    with db.session(resolved) as session:
+        return crud.record_escalation(session, input.snapshot)
+
+
+@activity.defn(name=RECORD_ESCALATION)
+async def record_escalation(input: RecordEscalationInput) -> RecordEscalationResult:
+    current = await asyncio.to_thread(record_escalation_now, input)
+    ref = input.snapshot.escalation.escalation_ref
+    # The reference and the stage only: never the concern.
+    log.info(
+        "register: escalation %s at stage %d%s",
+        ref,
+        input.snapshot.escalation.stage,
+        "" if current else "; a newer snapshot was already there",
+    )
+    return RecordEscalationResult(escalation_ref=ref, current=current)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from safeguarding.escalation_projection import EscalationSnapshot
 from safeguarding.model import DomainModel
 from safeguarding.projection import CaseSnapshot
 
@@ -34,4 +35,26 @@ class RecordCaseResult(DomainModel):
 async def record_case(input: RecordCaseInput) -> RecordCaseResult:
     """The declaration a workflow calls (name, input and result types). Never registered on a
     worker: the worker runs `activities.register.record_case`."""
+    raise NotImplementedError("declaration only: the worker registers activities.register")
+
+
+# --------------------------------------------------------------------- issue 13, item 12
+
+#: An escalation's rows, written by its own workflow.
+RECORD_ESCALATION = "record_escalation"
+
+
+class RecordEscalationInput(DomainModel):
+    snapshot: EscalationSnapshot
+
+
+class RecordEscalationResult(DomainModel):
+    escalation_ref: str
+    #: False when the register already held a newer snapshot.
+    current: bool
+
+
+@activity.defn(name=RECORD_ESCALATION)
+async def record_escalation(input: RecordEscalationInput) -> RecordEscalationResult:
+    """The declaration a workflow calls; the worker runs `activities.register.record_escalation`."""
     raise NotImplementedError("declaration only: the worker registers activities.register")

@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 
+from console.escalations import TemporalEscalations
 from gateway import errors
 from gateway.cases import CaseClient
 from gateway.connection import connect as default_connect
@@ -139,8 +140,9 @@ def caseload_query(where: CaseFilter, task_queue: str | None) -> str:
     return query
 
 
-class TemporalBackend:
-    """The real thing. The client connects on first use, in the serving event loop."""
+class TemporalBackend(TemporalEscalations):
+    """The real thing. The client connects on first use, in the serving event loop. Issue 13,
+    item 12: professional disagreements too (`TemporalEscalations`)."""
 
     def __init__(
         self,

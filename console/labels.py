@@ -74,6 +74,10 @@ DECISION_TITLES: dict[DecisionKind, str] = {
     DecisionKind.PARTNERS_RESPONSE_RECORDED: "The partners' response to the findings",
     DecisionKind.REFERRAL_QUALITY_ASSURED: "Referral quality-assured (before triage)",
     DecisionKind.LA_NOTICE_RECEIVED: "Local authority's notice of the incident received",
+    # Issue 13, item 11: the learning loop.
+    DecisionKind.LEARNING_PLANNED: "Plan a learning output",
+    DecisionKind.LEARNING_DISSEMINATED: "Learning output disseminated",
+    DecisionKind.LEARNING_IMPACT_RECORDED: "Record a learning output's impact (re-audit)",
 }
 
 DECISION_HELP: dict[DecisionKind, str] = {
@@ -105,6 +109,13 @@ DECISION_HELP: dict[DecisionKind, str] = {
     "quality-assured the referral form (where the partnership asks for it before triage).",
     DecisionKind.LA_NOTICE_RECEIVED: "The local authority told the partnership of the incident "
     "(the date it did).",
+    DecisionKind.CASE_CLOSED: "Only when every action is complete or closed by the review group"
+    " (and, where the partnership says so, every learning output disseminated).",
+    DecisionKind.LEARNING_PLANNED: "Learning from the review becomes an output the learning "
+    "group owns: a 7-minute briefing, training, a newsletter item or an audit, due by a date.",
+    DecisionKind.LEARNING_DISSEMINATED: "Record that the learning group disseminated it; give a "
+    "re-audit date to track its impact on practice.",
+    DecisionKind.LEARNING_IMPACT_RECORDED: "What the re-audit or impact check found.",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -157,6 +168,14 @@ FIELD_LABELS: dict[str, str] = {
     "published_with_report": "Published with the report",
     "agreed_by": "Who agreed",
     "criteria_not_met_reason": "Reason to notify although a statutory criterion is not met",
+    # Issue 13, item 11.
+    "learning_id": "Learning output id",
+    "output": "What the learning becomes",
+    "title": "Title",
+    "source": "The review it came from",
+    "reach": "Who it reached",
+    "reaudit_due_on": "Re-audit due",
+    "impact": "Impact found",
 }
 
 PEOPLE_HELP = (

@@ -16,7 +16,7 @@ from safeguarding.deadlines import DeadlineState
 from safeguarding.ids import DeadlineId
 from safeguarding.referral import Referral
 from safeguarding.settings import PartnershipSettings
-from safeguarding.vocabulary import ActionStatus, DecisionKind, Role
+from safeguarding.vocabulary import ActionStatus, DecisionKind, LearningStatus, Role
 
 #: Roles that may record a new referral (the partnership's business team).
 REFERRING_ROLES = frozenset({ConsoleRole.COORDINATOR, ConsoleRole.BUSINESS_MANAGER})
@@ -26,7 +26,13 @@ PERSONAL_DATA_ROLES = frozenset(
 )
 OPEN_STATES = frozenset({DeadlineState.ON_TRACK, DeadlineState.DUE_SOON, DeadlineState.OVERDUE})
 #: Decisions that are always possible but never "owed" (they handle exceptions).
-NEVER_OWED = frozenset({DecisionKind.DEADLINE_EXTENDED, DecisionKind.PUBLICATION_PLANNED})
+NEVER_OWED = frozenset(
+    {
+        DecisionKind.DEADLINE_EXTENDED,
+        DecisionKind.PUBLICATION_PLANNED,
+        DecisionKind.LEARNING_PLANNED,  # issue 13, item 11: planned when there is learning
+    }
+)
 
 
 def may_refer(user: User) -> bool:
@@ -69,8 +75,21 @@ def owed(user: User, status: CaseStatus, settings: PartnershipSettings) -> list[
                 continue
             if kind is DecisionKind.ACTION_UPDATED and not own_open_actions(user, status):
                 continue
+        if not _learning_awaits(kind, status):
+            continue
         kinds.append(kind)
     return kinds
+
+
+def _learning_awaits(kind: DecisionKind, status: CaseStatus) -> bool:
+    """Issue 13, item 11: a learning output awaits dissemination, or its impact a re-audit."""
+    if kind is DecisionKind.LEARNING_DISSEMINATED:
+        return any(o.status is LearningStatus.PLANNED for o in status.learning)
+    if kind is DecisionKind.LEARNING_IMPACT_RECORDED:
+        return any(
+            o.status is LearningStatus.DISSEMINATED and o.reaudit_due_on for o in status.learning
+        )
+    return True
 
 
 def _information_outstanding(user: User, status: CaseStatus) -> bool:

@@ -1,6 +1,6 @@
 """Writing access-log rows without the ORM, for `sro status` (typed dozens of times a day: it
 must not load SQLAlchemy and Alembic to say who looked). The table is `register.models.
-AccessRecord`'s (migration 0007); `register.access_log` reads it and writes it for the console and
+AccessRecord`'s (migration 0006); `register.access_log` reads it and writes it for the console and
 the codec server. SQLite through the standard library, PostgreSQL through psycopg 3.
 
 A register that does not exist yet, or has not been migrated, is an error here (never created

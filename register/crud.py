@@ -27,6 +27,7 @@ from sqlmodel import Session, SQLModel
 
 from register import models
 from register.learning import LEARNING_KINDS
+from safeguarding.escalation_projection import EscalationSnapshot
 from safeguarding.projection import CaseSnapshot, HistoryRow, is_decision
 
 #: Rows per INSERT statement (well under SQLite's limit on bound parameters).
@@ -176,6 +177,7 @@ def record_snapshot(session: Session, snap: CaseSnapshot) -> Recorded:
         _upsert(session, "children", [*ref, "child_no"], _values(snap.children))
         _upsert(session, "deadlines", [*ref, "deadline_id"], _values(snap.deadlines))
         _upsert(session, "actions", [*ref, "action_id"], _values(snap.actions))
+        _upsert(session, "case_learning", [*ref, "learning_id"], _values(snap.learning))
     history_added = _insert_new(session, "history", ["case_ref", "seq"], _values(snap.history))
     decisions_added = _insert_new(
         session, "decisions", ["case_ref", "decision_id"], decision_values(snap.history)
@@ -195,6 +197,30 @@ def history_count(session: Session, case_ref: str) -> int:
         select(func.count()).select_from(target).where(target.c.case_ref == case_ref)
     ).scalar_one()
     return int(found)
+
+
+# --------------------------------------------------------------------------- escalations
+
+
+@cache
+def _escalation_statement(dialect: str) -> Any:
+    target = table("escalations")
+    stmt = _insert(dialect, target)
+    return stmt.on_conflict_do_update(
+        index_elements=["escalation_ref"],
+        set_={c.name: stmt.excluded[c.name] for c in target.columns if c.name != "escalation_ref"},
+        where=target.c.history_count <= stmt.excluded.history_count,
+    ).returning(target.c.escalation_ref)
+
+
+def record_escalation(session: Session, snap: EscalationSnapshot) -> bool:
+    """Issue 13, item 12: write an escalation's row and its stages, idempotently, only if the
+    snapshot is at least as new as the row it replaces; True if it was. The caller commits."""
+    (values,) = _values([snap.escalation])
+    current = session.execute(_escalation_statement(_dialect(session)), values).first() is not None
+    if current:
+        _upsert(session, "escalation_stages", ["escalation_ref", "stage"], _values(snap.stages))
+    return current
 
 
 # --------------------------------------------------------------------------- learning outputs
@@ -250,7 +276,7 @@ def rows(session: Session, name: str, *where: Any) -> list[dict[str, Any]]:
 def counts(session: Session) -> dict[str, int]:
     """Rows in each table."""
     found = {}
-    for name in (*models.PROJECTED_TABLES, "learning_outputs"):
+    for name in (*models.PROJECTED_TABLES, "learning_outputs", *models.ESCALATION_TABLES):
         found[name] = int(
             session.execute(select(func.count()).select_from(table(name))).scalar_one()
         )

@@ -14,7 +14,17 @@ from sqlalchemy import DateTime, Text
 from sqlmodel import Field, SQLModel
 
 #: The tables `sro register rebuild` fills from the workflows.
-PROJECTED_TABLES = ("cases", "children", "deadlines", "actions", "history", "decisions")
+PROJECTED_TABLES = (
+    "cases",
+    "children",
+    "deadlines",
+    "actions",
+    "history",
+    "decisions",
+    "case_learning",
+)
+#: Issue 13, item 12: the tables each professional-disagreement escalation writes itself.
+ESCALATION_TABLES = ("escalations", "escalation_stages")
 
 
 class CaseRecord(SQLModel, table=True):
@@ -201,6 +211,78 @@ class LearningOutput(SQLModel, table=True):
     recorded_by: str | None = None
 
 
+class CaseLearningRecord(SQLModel, table=True):
+    """Issue 13, item 11: a learning output planned from a case's review, owned by the learning
+    group, tracked to dissemination and its re-audit. A projection (`LearningRow`)."""
+
+    __tablename__ = "case_learning"
+
+    case_ref: str = Field(primary_key=True, foreign_key="cases.case_ref", max_length=40)
+    learning_id: str = Field(primary_key=True, max_length=80)
+    output: str = Field(index=True)
+    title: str
+    source: str
+    owner: str
+    due_on: date
+    status: str
+    disseminated_on: date | None = None
+    reach: str | None = Field(default=None, sa_type=Text)
+    reaudit_due_on: date | None = None
+    impact: str | None = Field(default=None, sa_type=Text)
+    impact_on: date | None = None
+    planned_by_name: str
+    planned_by_role: str
+    planned_by_agency: str
+
+
+class EscalationRecord(SQLModel, table=True):
+    """Issue 13, item 12: one row per professional-disagreement escalation, written by its
+    workflow (`EscalationRow`). Never the concern or the resolution's words."""
+
+    __tablename__ = "escalations"
+
+    escalation_ref: str = Field(primary_key=True, max_length=40)
+    partnership: str = Field(index=True)
+    partnership_name: str
+    #: The case it concerns (not a foreign key: the case may not be in this register).
+    linked_case_ref: str | None = Field(default=None, max_length=40)
+    raised_with: str
+    raised_by_name: str
+    raised_by_role: str
+    raised_by_agency: str
+    raised_on: date | None = None
+    opened_at: datetime = Field(sa_type=DateTime)
+    stage: int
+    stage_name: str
+    formal: bool
+    oversight_from_stage: int
+    overseen: bool
+    partnership_notified_at: datetime | None = Field(default=None, sa_type=DateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=DateTime)
+    resolved_by_name: str | None = None
+    resolved_by_role: str | None = None
+    resolved_by_agency: str | None = None
+    history_count: int
+
+
+class EscalationStageRecord(SQLModel, table=True):
+    """Issue 13, item 12: each stage an escalation reached, with its times."""
+
+    __tablename__ = "escalation_stages"
+
+    escalation_ref: str = Field(
+        primary_key=True, foreign_key="escalations.escalation_ref", max_length=40
+    )
+    stage: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str
+    who: str
+    formal: bool
+    entered_at: datetime = Field(sa_type=DateTime)
+    due_on: date | None = None
+    left_at: datetime | None = Field(default=None, sa_type=DateTime)
+    left_because: str | None = None
+
+
 class ConsoleSession(SQLModel, table=True):
     """A web console session. Not a projection: the console writes it. The cookie carries only
     a random token; the row is keyed by the token's SHA-256, so whoever reads the database
@@ -247,14 +329,18 @@ class AccessRecord(SQLModel, table=True):
 
 
 __all__ = [
+    "ESCALATION_TABLES",
     "PROJECTED_TABLES",
     "AccessRecord",
     "ActionRecord",
+    "CaseLearningRecord",
     "CaseRecord",
     "ChildRecord",
     "ConsoleSession",
     "DeadlineRecord",
     "DecisionRecord",
+    "EscalationRecord",
+    "EscalationStageRecord",
     "HistoryRecord",
     "LearningOutput",
     "SQLModel",

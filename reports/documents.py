@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
+from reports import national
 from reports.figures import (
     TIMESCALES,
     AnnualFigures,
@@ -19,6 +20,7 @@ from reports.figures import (
     SummaryFigures,
     Timeliness,
 )
+from reports.oversight import OversightFigures, stage_times
 
 
 @dataclass
@@ -174,7 +176,8 @@ def _indent(label: str) -> str:
 
 
 def learning_line(day: date, kind: str, title: str) -> str:
-    return f"{day.isoformat()}: {title} ({'7-minute briefing' if kind == 'briefing' else kind})"
+    kinds = {"briefing": "7-minute briefing", "newsletter": "newsletter item"}
+    return f"{day.isoformat()}: {title} ({kinds.get(kind, kind)})"
 
 
 def _scope(partnership: str | None) -> str:
@@ -213,6 +216,7 @@ def annual_document(fig: AnnualFigures, chart: str | None = None) -> Document:
             ],
         ),
         _notifications_section(fig),
+        *([_national_section(fig.national)] if fig.national is not None else []),
         _timeliness_section(fig, chart),
         _actions_section(fig),
         _learning_section(fig),
@@ -225,6 +229,25 @@ def annual_document(fig: AnnualFigures, chart: str | None = None) -> Document:
             f"{fig.as_of:%-d %B %Y}."
         ],
         sections=sections,
+    )
+
+
+def _national_section(fig: national.NationalFigures) -> Section:
+    """Issue 13, item 13."""
+    return Section(
+        "For the National Panel and the Department for Education",
+        paragraphs=[
+            "The year's figures the Child Safeguarding Practice Review Panel and the Department "
+            "ask of a partnership. On time means by the statutory due date before any agreed "
+            "extension; a Local CSPR's time to publication counts from the decision that "
+            "commissioned it."
+        ],
+        tables=[
+            Table(
+                ["Measure", "Figure"],
+                [[_indent(label), value] for label, value in national.rows(fig)],
+            )
+        ],
     )
 
 
@@ -313,6 +336,11 @@ def _actions_section(fig: AnnualFigures) -> Section:
 def _learning_section(fig: AnnualFigures) -> Section:
     return Section(
         "Learning outputs produced",
+        paragraphs=[
+            "Outputs recorded by the business team and those planned from each case's review, "
+            "counted when disseminated. Re-audits of their impact on practice recorded in the "
+            f"year: {fig.learning_reaudits}."
+        ],
         tables=[
             Table(
                 ["Output", "Number"],
@@ -347,7 +375,64 @@ def annual_csv(fig: AnnualFigures) -> str:
         rows.append(["open actions by agency", a.agency, a.open, "", ""])
         rows.append(["overdue actions by agency", a.agency, a.overdue, "", ""])
     rows += [["learning outputs", c.label, c.count, "", ""] for c in fig.learning]
+    if fig.national is not None:
+        rows += _national_csv(fig.national)
     return _csv(rows)
+
+
+def _national_csv(fig: national.NationalFigures) -> list[list[Cell]]:
+    """Issue 13, item 13, as numbers (a count, and of how many where it is a proportion)."""
+    section = "national panel and department"
+    found: list[list[Cell]] = [
+        [section, "Serious Incident Notifications made", fig.notifications, "", ""],
+        [section, "care leaver deaths notified", fig.care_leaver_notifications, "", ""],
+        [
+            section,
+            "notifications within 5 working days",
+            fig.notifications_in_time,
+            fig.notifications,
+            "",
+        ],
+        [
+            section,
+            "Rapid Reviews within 15 working days",
+            fig.rapid_reviews_in_time,
+            fig.rapid_reviews,
+            "",
+        ],
+    ]
+    if fig.sent_to_panel is not None and fig.sent_to_panel_in_time is not None:
+        found.append(
+            [
+                section,
+                "Rapid Reviews sent to the Panel within 15 working days",
+                fig.sent_to_panel_in_time,
+                fig.sent_to_panel,
+                "",
+            ]
+        )
+    found += [
+        [section, "Local CSPRs commissioned", fig.lcsprs_commissioned, "", ""],
+        [
+            section,
+            "Local CSPRs published within 6 months",
+            fig.lcsprs_published_in_time,
+            fig.lcsprs_published,
+            "",
+        ],
+        [section, "Local CSPRs not published", fig.lcsprs_not_published, "", ""],
+    ]
+    if fig.median_days_to_publication is not None:
+        found.append(
+            [
+                section,
+                "median days from commissioning to publication",
+                _number(fig.median_days_to_publication),
+                len(fig.days_to_publication),
+                "",
+            ]
+        )
+    return found
 
 
 def timeliness_for_chart(fig: AnnualFigures) -> list[Timeliness]:
@@ -426,10 +511,19 @@ def summary_document(fig: SummaryFigures) -> Document:
             paragraphs=[] if fig.escalations_since else ["None."],
             bullets=[f"{at:%Y-%m-%d}: {text}" for _, at, text in fig.escalations_since],
         ),
+        *([_oversight_section(fig.oversight)] if fig.oversight is not None else []),
         Section(
             "Learning outputs since the last report",
             paragraphs=[] if fig.learning_since else ["None recorded."],
             bullets=[learning_line(day, kind, title) for day, kind, title in fig.learning_since],
+        ),
+        Section(
+            "Learning outputs not yet disseminated",
+            paragraphs=[] if fig.learning_outstanding else ["None."],
+            bullets=[
+                f"{ref}: {what}, due {due.isoformat()}" + (" (overdue)" if overdue else "")
+                for ref, what, due, overdue in fig.learning_outstanding
+            ],
         ),
     ]
     return Document(
@@ -441,6 +535,54 @@ def summary_document(fig: SummaryFigures) -> Document:
         ],
         sections=sections,
     )
+
+
+def _oversight_section(fig: OversightFigures) -> Section:
+    """Issue 13, item 12: professional disagreements, by stage, time at each stage, resolved."""
+    threshold = " or ".join(str(t) for t in fig.thresholds)
+    count = len(fig.escalations)
+    paragraphs = [
+        f"{count} professional disagreement{'s' if count != 1 else ''} open in the period "
+        f"({sum(not e.resolved for e in fig.escalations)} still open); {fig.overseen} reached "
+        f"the review group's oversight (stage {threshold} and above)."
+        if count
+        else "No professional disagreements open in the period."
+    ]
+    tables = []
+    if count:
+        tables = [
+            Table(
+                ["Stage", "Open", "Resolved"],
+                [[str(n), str(o), str(r)] for n, o, r in fig.by_stage],
+                numeric=frozenset({0, 1, 2}),
+            ),
+            Table(
+                [
+                    "Escalation",
+                    "Case",
+                    "With",
+                    "Raised",
+                    "Stage",
+                    "Overseen",
+                    "Resolved",
+                    "Time at each stage",
+                ],
+                [
+                    [
+                        e.escalation_ref,
+                        e.linked_case_ref or NONE,
+                        e.raised_with.replace("_", " "),
+                        e.raised_on.isoformat(),
+                        f"{e.stage}: {e.stage_name} ({'formal' if e.formal else 'informal'})",
+                        "yes" if e.overseen else "no",
+                        e.resolved_on.isoformat() if e.resolved_on else "no",
+                        stage_times(e),
+                    ]
+                    for e in fig.escalations
+                ],
+            ),
+        ]
+    return Section("Professional disagreements", paragraphs=paragraphs, tables=tables)
 
 
 def summary_csv(fig: SummaryFigures) -> str:

@@ -40,13 +40,21 @@ from register.models import (
     HistoryRecord,
     LearningOutput,
 )
+from reports.learning import CaseLearningRow, as_outputs, load_case_learning, outstanding, reaudits
+from reports.national import NationalCase, NationalFigures, load_national, national
+from reports.oversight import EscalationRow, OversightFigures, StageRow, load_escalations, oversight
 from reports.years import ReportingYear as ReportingYear  # re-exported: reports use it here
 from safeguarding.projection import AGE_BANDS
 from safeguarding.vocabulary import AGENCY_LABELS, Agency, DecisionKind, Route, Stage
 
 FINISHED_ACTIONS = ("complete", "closed_by_review_group")
 ESCALATION_KINDS = ("escalation", "second_escalation")
-LEARNING_LABELS = {"briefing": "7-minute briefings", "training": "Training"}
+LEARNING_LABELS = {
+    "briefing": "7-minute briefings",
+    "training": "Training",
+    "newsletter": "Newsletter items",
+    "audit": "Audits",
+}
 
 ROUTE_LABELS: dict[str, str] = {
     Route.UNDECIDED.value: "Awaiting triage",
@@ -174,6 +182,13 @@ class RegisterData:
     learning: list[LearningOutput] = field(default_factory=list)
     #: The reports the rows were read for (`load(..., reports=...)`).
     read_for: frozenset[Report] = frozenset(REPORTS)
+    #: Issue 13, item 12: professional-disagreement escalations and their stages (summary).
+    escalations: list[EscalationRow] = field(default_factory=list)
+    escalation_stages: list[StageRow] = field(default_factory=list)
+    #: Issue 13, item 11: the learning outputs planned from each case's review.
+    case_learning: list[CaseLearningRow] = field(default_factory=list)
+    #: Issue 13, item 13: the dates the National Panel's and the Department's figures use.
+    national: list[NationalCase] = field(default_factory=list)
 
     def case(self, case_ref: str) -> CaseRow | None:
         return next((c for c in self.cases if c.case_ref == case_ref), None)
@@ -265,15 +280,23 @@ def load(
         data.decisions = reader.read(
             DecisionRow._make, DecisionRow._fields, DecisionRecord, *counted
         )
-        data.learning = learning_outputs(session, partnership)
+        data.case_learning = load_case_learning(session.connection(), partnership)
+        data.learning = sorted(
+            [*learning_outputs(session, partnership), *as_outputs(data.case_learning, partnership)],
+            key=lambda o: (o.produced_on, o.kind, o.title),
+        )
     if annual:
         data.children = reader.read(ChildRow._make, ChildRow._fields, ChildRecord)
+        data.national = load_national(session.connection(), partnership)
     if wanted:
         open_only = () if annual or summary else (_columns(DeadlineRecord).outcome == "open",)
         data.deadlines = reader.read(
             DeadlineRow._make, DeadlineRow._fields, DeadlineRecord, *open_only
         )
     if summary:
+        data.escalations, data.escalation_stages = load_escalations(
+            session.connection(), partnership
+        )
         every = reports is None
         escalations = () if every else (_columns(HistoryRecord).kind.in_(ESCALATION_KINDS),)
         data.history = reader.read(
@@ -339,6 +362,10 @@ class AnnualFigures:
     actions_by_agency: list[AgencyActions]
     learning: list[Count]
     learning_titles: list[tuple[date, str, str]]
+    #: Issue 13, item 13: the year's figures for the National Panel and the Department.
+    national: NationalFigures | None = None
+    #: Issue 13, item 11: re-audits of learning's impact on practice recorded in the year.
+    learning_reaudits: int = 0
 
 
 TIMESCALES: tuple[tuple[str, str, str], ...] = (
@@ -522,6 +549,8 @@ def annual(
             for c in _counts((o.kind for o in learning), LEARNING_LABELS)
         ],
         learning_titles=[(o.produced_on, o.kind, o.title) for o in learning],
+        national=national(data.national, data.deadlines, year),
+        learning_reaudits=reaudits(data.case_learning, year),
     )
 
 
@@ -566,6 +595,11 @@ class SummaryFigures:
     decisions_since: int
     escalations_since: list[tuple[str, datetime, str]]
     learning_since: list[tuple[date, str, str]]
+    #: Issue 13, item 12: professional disagreements in the review group's oversight.
+    oversight: OversightFigures | None = None
+    #: Issue 13, item 11: learning outputs planned and not yet disseminated (case, what, due,
+    #: overdue).
+    learning_outstanding: list[tuple[str, str, date, bool]] = field(default_factory=list)
 
     @property
     def open_reviews(self) -> int:
@@ -660,6 +694,8 @@ def summary(
             for o in data.learning
             if since <= o.produced_on <= as_of
         ],
+        oversight=oversight(data.escalations, data.escalation_stages, since, as_of),
+        learning_outstanding=outstanding(data.case_learning, as_of),
     )
 
 

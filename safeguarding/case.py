@@ -557,8 +557,11 @@ class Case(CaseFile):
         waiting = ON_ENTRY[self.stage].waits_for
         if waiting is not None:
             tasks.append(Task(task=waiting.task, owed_by=owners[waiting.owed_by]))
-        if self.stage is Stage.ACTION_PLAN_MONITORING and machine.Fact.ALL_ACTIONS_FINISHED in (
-            self.facts()
+        facts = self.facts()
+        if (
+            self.stage is Stage.ACTION_PLAN_MONITORING
+            and machine.Fact.ALL_ACTIONS_FINISHED in facts
+            and machine.Fact.LEARNING_DISSEMINATED in facts
         ):
             tasks.append(
                 Task(
@@ -598,6 +601,7 @@ class Case(CaseFile):
             runs=self.runs,
             history=self.history[shown_from - self.history_base :],
             history_from=shown_from,
+            learning=list(self.learning.values()),
         )
 
     def operator_details(self, now: datetime) -> str:

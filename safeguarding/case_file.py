@@ -23,6 +23,7 @@ from safeguarding.case_records import (
     HistoryEntry,
     HistoryKind,
     InformationRecord,
+    LearningOutputRecord,
     NationalReviewRecord,
     PanelInformationRecord,
     PanelResponseRecord,
@@ -109,6 +110,8 @@ class CaseFile(DomainModel):
     notified_outside_criteria: str | None = None
     #: The day the local authority told the partnership of the incident (where tracked).
     la_notice_on: date | None = None
+    #: Issue 13, item 11: the learning outputs planned from the case's review, by id.
+    learning: dict[str, LearningOutputRecord] = Field(default_factory=dict)
 
     @property
     def closed(self) -> bool:
@@ -138,7 +141,17 @@ class CaseFile(DomainModel):
             facts.add(machine.Fact.NATIONAL_REVIEW)
         if self.national_review is None or not self.national_review.outstanding:
             facts.add(machine.Fact.NO_CONTRIBUTION_OUTSTANDING)
+        if self.learning_done_for_closure():
+            facts.add(machine.Fact.LEARNING_DISSEMINATED)
         return frozenset(facts)
+
+    def learning_done_for_closure(self) -> bool:
+        """Issue 13, item 11: the case may close as far as its learning goes. Only a case under
+        the statutory rules whose profile says so (`learning_before_closure`) waits for every
+        learning output to be disseminated."""
+        if self.edition < STATUTORY_EDITION or not self.settings.learning_before_closure:
+            return True
+        return all(output.disseminated for output in self.learning.values())
 
     def log(
         self,

@@ -25,6 +25,9 @@ from safeguarding.vocabulary import (
     DecisionKind,
     InvolvementMilestone,
     InvolvementOutcome,
+    LearningKind,
+    LearningSource,
+    LearningStatus,
     PlanScope,
     Rag,
     ReviewOutcome,
@@ -304,3 +307,31 @@ class CaseStatus(DomainModel):
     #: The position in the whole case history of `history[0]`: the entries before it (this many)
     #: are in the register (its history table), not shown here.
     history_from: int = 0
+    #: Issue 13, item 11: the case's learning outputs.
+    learning: list[LearningOutputRecord] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------ issue 13, item 11: the learning loop
+
+
+class LearningOutputRecord(DomainModel):
+    """A learning output from the case's review: owned by the learning group, due by a date,
+    tracked to dissemination and then to its re-audit (impact on practice)."""
+
+    learning_id: str
+    output: LearningKind
+    title: str
+    source: LearningSource
+    owner: str
+    due_on: date
+    planned_by: Person
+    status: LearningStatus = LearningStatus.PLANNED
+    disseminated_on: date | None = None
+    reach: str | None = None
+    reaudit_due_on: date | None = None
+    impact: str | None = None
+    impact_on: date | None = None
+
+    @property
+    def disseminated(self) -> bool:
+        return self.status is not LearningStatus.PLANNED

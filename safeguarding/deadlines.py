@@ -32,6 +32,9 @@ class DeadlineKind(StrEnum):
     NATIONAL_REVIEW_CONTRIBUTION = "national_review_contribution"
     #: Issue #13, item 7: the local authority's notice to the partnership (Liverpool).
     LA_NOTICE = "la_notice"
+    # Issue 13, item 11: a learning output disseminated by its due date, and its re-audit.
+    LEARNING = "learning"
+    LEARNING_IMPACT = "learning_impact"
 
 
 class DeadlineState(StrEnum):

@@ -22,6 +22,8 @@ from safeguarding.vocabulary import (
     DecisionKind,
     InvolvementMilestone,
     InvolvementOutcome,
+    LearningKind,
+    LearningSource,
     OtherReviewType,
     PlanScope,
     Rag,
@@ -394,6 +396,42 @@ class LaNoticeReceived(DecisionBase):
     kind: Literal[DecisionKind.LA_NOTICE_RECEIVED] = DecisionKind.LA_NOTICE_RECEIVED
 
 
+# ------------------------------------------------------------ issue 13, item 11: the learning loop
+
+
+class LearningPlanned(DecisionBase):
+    kind: Literal[DecisionKind.LEARNING_PLANNED] = DecisionKind.LEARNING_PLANNED
+    learning_id: Identifier = Field(description="the output's id within the case, e.g. B1")
+    output: LearningKind = Field(
+        description="what the learning becomes: briefing (7-minute briefing), training, "
+        "newsletter (item) or audit"
+    )
+    title: ShortText = Field(description="its title, e.g. 'Safe sleep'")
+    source: LearningSource | None = Field(
+        None,
+        description="the review the learning came from: rapid_review, cspr, case_of_concern or "
+        "other_review (defaults to the case's route)",
+    )
+    due_on: date = Field(description="when the learning group is to have disseminated it")
+
+
+class LearningDisseminated(DecisionBase):
+    kind: Literal[DecisionKind.LEARNING_DISSEMINATED] = DecisionKind.LEARNING_DISSEMINATED
+    learning_id: Identifier
+    reach: LongText | None = Field(
+        None, description="who it went to, e.g. 'all SPRG agencies; 240 practitioners'"
+    )
+    reaudit_due_on: date | None = Field(
+        None, description="when its impact on practice is to be re-audited (opens a deadline)"
+    )
+
+
+class LearningImpactRecorded(DecisionBase):
+    kind: Literal[DecisionKind.LEARNING_IMPACT_RECORDED] = DecisionKind.LEARNING_IMPACT_RECORDED
+    learning_id: Identifier
+    impact: LongText = Field(description="what the re-audit or impact check found")
+
+
 Decision = Annotated[
     TriageDecision
     | NotificationSubmitted
@@ -423,7 +461,10 @@ Decision = Annotated[
     | AnonymisationChecked
     | PartnersResponseRecorded
     | ReferralQualityAssured
-    | LaNoticeReceived,
+    | LaNoticeReceived
+    | LearningPlanned
+    | LearningDisseminated
+    | LearningImpactRecorded,
     Field(discriminator="kind"),
 ]
 
@@ -466,6 +507,9 @@ DECISION_MODELS: dict[DecisionKind, type[DecisionBase]] = {
     DecisionKind.PARTNERS_RESPONSE_RECORDED: PartnersResponseRecorded,
     DecisionKind.REFERRAL_QUALITY_ASSURED: ReferralQualityAssured,
     DecisionKind.LA_NOTICE_RECEIVED: LaNoticeReceived,
+    DecisionKind.LEARNING_PLANNED: LearningPlanned,
+    DecisionKind.LEARNING_DISSEMINATED: LearningDisseminated,
+    DecisionKind.LEARNING_IMPACT_RECORDED: LearningImpactRecorded,
 }
 
 #: Upper bound on a decision's encoded size, so a hostile sender cannot bloat a case's history.

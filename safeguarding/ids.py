@@ -136,6 +136,20 @@ class DeadlineId:
         base = f"{cls._MEETING}{kind.value}"
         return base if visit == 1 else f"{base}-{visit}"
 
+    # Issue 13, item 11: learning outputs ("learning-B1") and their re-audits ("reaudit-B1").
+    _LEARNING = "learning-"
+    _REAUDIT = "reaudit-"
+
+    @classmethod
+    def learning(cls, learning_id: str) -> str:
+        """A learning output disseminated by its due date."""
+        return f"{cls._LEARNING}{learning_id}"
+
+    @classmethod
+    def reaudit(cls, learning_id: str) -> str:
+        """A learning output's re-audit (its impact on practice recorded)."""
+        return f"{cls._REAUDIT}{learning_id}"
+
     @classmethod
     def meeting_kind(cls, deadline_id: str) -> DecisionKind:
         """The decision a meeting deadline waits for (ids: meeting-<kind>[-<visit>])."""

@@ -36,6 +36,8 @@ class Fact(StrEnum):
     LOCAL_CSPR = "a Local CSPR is held"
     NATIONAL_REVIEW = "the National Panel commissioned a national review"
     NO_CONTRIBUTION_OUTSTANDING = "no contribution to a national review outstanding"
+    #: Issue 13, item 11 (`CaseFile.learning_done_for_closure`).
+    LEARNING_DISSEMINATED = "every learning output disseminated (where the profile requires it)"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,22 @@ CSPR_STAGES: tuple[Stage, ...] = (*tuple(m[0] for m in CSPR_MILESTONES), S.CSPR_
 
 #: Decisions allowed at every stage but `closed`, without moving the case.
 IN_ANY_OPEN_STAGE: frozenset[DecisionKind] = frozenset({D.DEADLINE_EXTENDED})
+
+#: Issue 13, item 11: learning outputs are planned, disseminated and their impact recorded in
+#: every stage from the review that found the learning (the Rapid Review's decision, the Local
+#: CSPR, a Case of Concern or another review) until the case closes, without moving the case.
+LEARNING_DECISIONS: tuple[DecisionKind, ...] = (
+    D.LEARNING_PLANNED,
+    D.LEARNING_DISSEMINATED,
+    D.LEARNING_IMPACT_RECORDED,
+)
+LEARNING_STAGES: tuple[Stage, ...] = (
+    S.NATIONAL_PANEL_RESPONSE,
+    *CSPR_STAGES,
+    S.CASE_OF_CONCERN_REVIEW,
+    S.OTHER_REVIEW,
+    S.ACTION_PLAN_MONITORING,
+)
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t(S.REFERRAL_RECEIVED, None, S.TRIAGE),
@@ -215,6 +233,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.CLOSED,
         Guard(fact=Fact.ALL_ACTIONS_FINISHED),
         Guard(fact=Fact.NO_CONTRIBUTION_OUTSTANDING),
+        Guard(fact=Fact.LEARNING_DISSEMINATED),
     ),
     # Issue #13 item 6: the partnership's contributions to a national review, while the case
     # goes on (a Local CSPR or its action plan).
@@ -241,6 +260,8 @@ TRANSITIONS: tuple[Transition, ...] = (
         _t(stage, D.PARTNERS_RESPONSE_RECORDED, stage, Guard(fact=Fact.LOCAL_CSPR))
         for stage in (S.CSPR_FINAL_REPORT, S.CSPR_PUBLICATION, S.ACTION_PLAN_MONITORING)
     ),
+    # The learning loop (drawn as a note, not as a loop on each stage).
+    *(_t(stage, kind, stage) for stage in LEARNING_STAGES for kind in LEARNING_DECISIONS),
 )
 
 INITIAL_STAGE = S.REFERRAL_RECEIVED
@@ -346,10 +367,16 @@ def mermaid() -> str:
         lines.append(f'    state "{stage.label}" as {stage.value}')
     lines.append(f"    [*] --> {INITIAL_STAGE.value}")
     for t in TRANSITIONS:
+        if t.decision in LEARNING_DECISIONS:
+            continue
         lines.append(f"    {t.source.value} --> {t.target.value} : {t.label()}")
     lines.append(f"    {FINAL_STAGE.value} --> [*]")
     anytime = ", ".join(sorted(k.value for k in IN_ANY_OPEN_STAGE))
     lines.append(f"    note right of {FINAL_STAGE.value}")
     lines.append(f"        In every stage but closed: {anytime}")
+    lines.append("    end note")
+    learning = ", ".join(k.value for k in LEARNING_DECISIONS)
+    lines.append(f"    note right of {S.ACTION_PLAN_MONITORING.value}")
+    lines.append(f"        From the National Panel response, the review and here: {learning}")
     lines.append("    end note")
     return "\n".join(lines) + "\n"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from safeguarding.case import Case, HistoryEntry, HistoryKind
 from safeguarding.deadlines import Deadline
@@ -184,6 +184,27 @@ class HistoryRow(_Row):
     why: str | None
 
 
+class LearningRow(_Row):
+    """Issue 13, item 11: a learning output of the case (`LearningOutputRecord`)."""
+
+    case_ref: str
+    learning_id: str
+    output: str
+    title: str
+    source: str
+    owner: str
+    due_on: date
+    status: str
+    disseminated_on: date | None
+    reach: str | None
+    reaudit_due_on: date | None
+    impact: str | None
+    impact_on: date | None
+    planned_by_name: str
+    planned_by_role: str
+    planned_by_agency: str
+
+
 class CaseSnapshot(DomainModel):
     """What the register needs from one case now. `history` holds entries `history_from` up to
     (not including) `history_upto` (positions in the case's whole history); rows the register
@@ -198,6 +219,8 @@ class CaseSnapshot(DomainModel):
     history_from: int
     history_upto: int
     history: list[HistoryRow]
+    #: Issue 13, item 11 (a default, so snapshots recorded before it still read).
+    learning: list[LearningRow] = Field(default_factory=list)
 
 
 # ----------------------------------------------------------------------- building
@@ -384,6 +407,30 @@ def action_rows(case: Case) -> list[ActionRow]:
     ]
 
 
+def learning_rows(case: Case) -> list[LearningRow]:
+    return [
+        LearningRow(
+            case_ref=case.case_ref,
+            learning_id=o.learning_id,
+            output=o.output.value,
+            title=o.title,
+            source=o.source.value,
+            owner=o.owner,
+            due_on=o.due_on,
+            status=o.status.value,
+            disseminated_on=o.disseminated_on,
+            reach=o.reach,
+            reaudit_due_on=o.reaudit_due_on,
+            impact=o.impact,
+            impact_on=o.impact_on,
+            planned_by_name=o.planned_by.name,
+            planned_by_role=o.planned_by.role.value,
+            planned_by_agency=o.planned_by.agency.value,
+        )
+        for o in sorted(case.learning.values(), key=lambda o: o.learning_id)
+    ]
+
+
 def history_row(case_ref: str, seq: int, entry: HistoryEntry) -> HistoryRow:
     return HistoryRow(
         case_ref=case_ref,
@@ -421,6 +468,7 @@ def snapshot(case: Case, *, since: int = 0, limit: int | None = None) -> CaseSna
         history=[
             history_row(case.case_ref, seq, case.history[seq - base]) for seq in range(since, upto)
         ],
+        learning=learning_rows(case),
     )
 
 
@@ -434,6 +482,8 @@ def _key(row: _Row) -> str:
         return f"deadline:{row.deadline_id}"
     if isinstance(row, ActionRow):
         return f"action:{row.action_id}"
+    if isinstance(row, LearningRow):
+        return f"learning:{row.learning_id}"
     return "case"
 
 
@@ -450,13 +500,14 @@ def only_changed(snap: CaseSnapshot, acknowledged: dict[str, _Row]) -> CaseSnaps
             "children": [r for r in snap.children if not _unchanged(r, acknowledged)],
             "deadlines": [r for r in snap.deadlines if not _unchanged(r, acknowledged)],
             "actions": [r for r in snap.actions if not _unchanged(r, acknowledged)],
+            "learning": [r for r in snap.learning if not _unchanged(r, acknowledged)],
         }
     )
 
 
 def acknowledge(snap: CaseSnapshot, acknowledged: dict[str, _Row]) -> None:
     """Remember the rows the register now holds."""
-    rows: list[_Row] = [snap.case, *snap.children, *snap.deadlines, *snap.actions]
+    rows: list[_Row] = [snap.case, *snap.children, *snap.deadlines, *snap.actions, *snap.learning]
     for row in rows:
         acknowledged[_key(row)] = row
 
@@ -474,6 +525,7 @@ __all__ = [
     "ChildRow",
     "DeadlineRow",
     "HistoryRow",
+    "LearningRow",
     "acknowledge",
     "age_band",
     "only_changed",

@@ -104,6 +104,12 @@ def default_authorities() -> dict[DecisionKind, list[Authority]]:
             _a(_C, _BM),
             _a(_P, _CH, agencies=(Agency.CHILDRENS_SOCIAL_CARE,)),
         ],
+        # Issue 13, item 11: the business team plans and tracks the learning group's outputs;
+        # a review-group member may report the impact in their own agency (Croydon's SPRG
+        # members "report on the sharing of/impact of learning in their organisation").
+        DecisionKind.LEARNING_PLANNED: [_a(_C, _CH, _BM)],
+        DecisionKind.LEARNING_DISSEMINATED: [_a(_C, _CH, _BM)],
+        DecisionKind.LEARNING_IMPACT_RECORDED: [_a(_C, _CH, _BM, _P)],
     }
 
 
@@ -196,6 +202,15 @@ class EscalationPolicy(DomainModel):
     stages: list[EscalationStage] = Field(default_factory=default_escalation_stages, min_length=1)
     #: The partnership is told of every escalation that reaches this stage.
     partnership_notified_from_stage: Annotated[int, Field(ge=1, le=9)] = 3
+    #: Issue 13, item 12: the review group oversees (the register, the bi-monthly summary and
+    #: the console show as under its oversight) every escalation at this stage or above; unset,
+    #: the stage from which the partnership is told.
+    oversight_from_stage: Annotated[int, Field(ge=1, le=9)] | None = None
+
+    @property
+    def oversight_threshold(self) -> int:
+        """The stage from which the review group oversees an escalation."""
+        return self.oversight_from_stage or self.partnership_notified_from_stage
 
     @model_validator(mode="after")
     def _numbered(self) -> EscalationPolicy:
@@ -210,6 +225,11 @@ class EscalationPolicy(DomainModel):
             raise ValueError(
                 f"partnership_notified_from_stage is {self.partnership_notified_from_stage} but "
                 f"the last stage is {numbers[-1]}: the partnership would never be told"
+            )
+        if self.oversight_from_stage is not None and self.oversight_from_stage > numbers[-1]:
+            raise ValueError(
+                f"oversight_from_stage is {self.oversight_from_stage} but the last stage is "
+                f"{numbers[-1]}"
             )
         return self
 
@@ -325,6 +345,11 @@ class PartnershipSettings(DomainModel):
     authorities: dict[DecisionKind, list[Authority]] = Field(default_factory=default_authorities)
 
     escalation_policy: EscalationPolicy = Field(default_factory=EscalationPolicy)
+
+    # Issue 13, item 11: the learning loop.
+    #: A case (under the statutory rules) cannot close until every learning output planned from
+    #: its review has been disseminated.
+    learning_before_closure: bool = False
 
     #: Email addresses for notices, by role or group key (review_group_chair, business_manager,
     #: ...), agency (police, health, ...) or audience name, plus the required `default` for

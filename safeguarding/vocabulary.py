@@ -152,6 +152,10 @@ class DecisionKind(StrEnum):
     # authority's notice to the partnership (Liverpool).
     REFERRAL_QUALITY_ASSURED = "referral_quality_assured"
     LA_NOTICE_RECEIVED = "la_notice_received"
+    # Issue 13, item 11: the learning loop.
+    LEARNING_PLANNED = "learning_planned"
+    LEARNING_DISSEMINATED = "learning_disseminated"
+    LEARNING_IMPACT_RECORDED = "learning_impact_recorded"
 
     @property
     def label(self) -> str:
@@ -300,3 +304,43 @@ INVOLVEMENT_OUTCOMES: dict[InvolvementMilestone, tuple[InvolvementOutcome, ...]]
     InvolvementMilestone.PRACTITIONERS_INVOLVED: (InvolvementOutcome.INVOLVED,),
     InvolvementMilestone.PRACTITIONERS_FEEDBACK: (InvolvementOutcome.GIVEN,),
 }
+
+
+# --------------------------------------------------------------------- issue 13, item 11: learning
+
+
+class LearningKind(StrEnum):
+    """What a piece of learning from a review becomes (DOMAIN.md: "Lessons go to the Learning &
+    Development group: training, 7 Minute Briefings, practice guidance")."""
+
+    BRIEFING = "briefing"
+    TRAINING = "training"
+    NEWSLETTER = "newsletter"
+    AUDIT = "audit"
+
+    @property
+    def label(self) -> str:
+        return LEARNING_KIND_LABELS[self]
+
+
+LEARNING_KIND_LABELS: dict[LearningKind, str] = {
+    LearningKind.BRIEFING: "7-minute briefing",
+    LearningKind.TRAINING: "Training",
+    LearningKind.NEWSLETTER: "Newsletter item",
+    LearningKind.AUDIT: "Audit",
+}
+
+
+class LearningSource(StrEnum):
+    """The review the learning came from."""
+
+    RAPID_REVIEW = "rapid_review"
+    CSPR = "cspr"
+    CASE_OF_CONCERN = "case_of_concern"
+    OTHER_REVIEW = "other_review"
+
+
+class LearningStatus(StrEnum):
+    PLANNED = "planned"
+    DISSEMINATED = "disseminated"
+    IMPACT_RECORDED = "impact_recorded"

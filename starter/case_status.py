@@ -125,7 +125,28 @@ def _work(status: CaseStatus) -> list[str]:
                 ]
             )
         lines += table(rows)
+    lines += _learning(status)
     return lines
+
+
+def _learning(status: CaseStatus) -> list[str]:
+    """Issue 13, item 11: the case's learning outputs."""
+    if not status.learning:
+        return []
+    rows = [["ID", "OUTPUT", "STATUS", "DUE", "DISSEMINATED", "RE-AUDIT", "TITLE"]]
+    for o in status.learning:
+        rows.append(
+            [
+                o.learning_id,
+                o.output.label,
+                spaced(o.status.value),
+                str(o.due_on),
+                str(o.disseminated_on or "-"),
+                str(o.impact_on or o.reaudit_due_on or "-"),
+                o.title if len(o.title) <= 40 else o.title[:37] + "...",
+            ]
+        )
+    return ["", f"Learning outputs ({status.learning[0].owner})", *table(rows)]
 
 
 def _history(status: CaseStatus, history_limit: int | None) -> list[str]:

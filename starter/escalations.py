@@ -460,7 +460,7 @@ async def cmd_escalation_list(args: argparse.Namespace) -> int:
             settings = profile_for(partnership)
         except ProfileError as err:
             raise CliError(f"--partnership: {err}") from None
-    threshold = settings.escalation_policy.partnership_notified_from_stage if settings else None
+    threshold = settings.escalation_policy.oversight_threshold if settings else None
     query = escalation_visibility_query(
         partnership=partnership, min_stage=threshold, include_closed=args.all
     )

@@ -220,6 +220,14 @@ _SAMPLE_FIELDS: dict[DecisionKind, dict[str, Any]] = {
     DecisionKind.PARTNERS_RESPONSE_RECORDED: {"summary": "The partners accept every finding."},
     DecisionKind.REFERRAL_QUALITY_ASSURED: {},
     DecisionKind.LA_NOTICE_RECEIVED: {},
+    DecisionKind.LEARNING_PLANNED: {
+        "learning_id": "B1",
+        "output": "briefing",
+        "title": "Safe sleep",
+        "due_on": "2027-06-01",
+    },
+    DecisionKind.LEARNING_DISSEMINATED: {"learning_id": "B1", "reach": "All SPRG agencies"},
+    DecisionKind.LEARNING_IMPACT_RECORDED: {"learning_id": "B1", "impact": "Re-audit: improved"},
 }
 
 

@@ -55,6 +55,7 @@ async def test_build_worker_registers_the_workflow_and_every_activity(
         "plan_deadlines",
         "send_notice",
         "record_case",
+        "record_escalation",
     }
 
 

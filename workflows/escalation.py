@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines_io import PlanDeadlinesInput, plan_deadlines
     from activities.partnerships import LoadPartnershipInput, load_partnership_settings
+    from activities.register_io import RecordEscalationInput, record_escalation
     from safeguarding.case import DecisionRefused, Notice
     from safeguarding.deadlines import DeadlineRequest
     from safeguarding.decisions import MAX_DECISION_BYTES, InvalidDecision
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         EscalationStatus,
         parse_escalation_decision,
     )
+    from safeguarding.escalation_projection import escalation_snapshot
     from safeguarding.model import DomainModel
     from security.marks import UNSEALED, Unsealed
     from workflows import search_attributes as sa
@@ -45,8 +47,12 @@ with workflow.unsafe.imports_passed_through():
         EscalationNote,
         workflow_id,
     )
+    from workflows.register_projection import REGISTER_LOCAL_RETRY
 
 REFUSAL_TYPES = {"wrong_stage": "WrongStage", "conflict": "Conflict"}
+#: Issue 13, item 12: escalations write themselves to the register; runs started before replay
+#: without (workflow.patched).
+ESCALATION_REGISTER_PATCH = "escalation-register"
 
 
 class EscalationInput(DomainModel):
@@ -82,6 +88,10 @@ class ProfessionalDisagreementWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._published_stage = 0
+        #: History entries of the escalation the register holds; the projection stops once
+        #: `_registering_stops` and it has them all.
+        self._registered = 0
+        self._registering_stops = False
 
     @workflow.run
     async def run(self, input: EscalationInput) -> EscalationResult:
@@ -103,6 +113,11 @@ class ProfessionalDisagreementWorkflow:
                 lambda: escalation.resolved,
                 lambda text: escalation.note(workflow.now(), text),
             )
+        )
+        projecting = (
+            asyncio.create_task(self._project(escalation))
+            if workflow.patched(ESCALATION_REGISTER_PATCH)
+            else None
         )
         await self._tell_case(
             f"Professional disagreement {input.escalation_ref} raised", raised=True
@@ -127,6 +142,9 @@ class ProfessionalDisagreementWorkflow:
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         await delivery  # every notice is sent before the escalation ends
+        if projecting is not None:  # and the register holds it as it ended
+            self._registering_stops = True
+            await projecting
         await self._tell_case(
             f"Professional disagreement {input.escalation_ref} resolved at stage "
             f"{escalation.current.stage}"
@@ -231,6 +249,28 @@ class ProfessionalDisagreementWorkflow:
             )
         except Exception as err:  # the case may be closed or unknown: the escalation goes on
             self._require().note(workflow.now(), f"Could not tell case {case_ref}: {err}")
+
+    async def _project(self, escalation: Escalation) -> None:
+        """Whenever the escalation's history grows, write its rows to the register (a local
+        activity, retried without limit while the register is down; the escalation goes on)."""
+        while True:
+            await workflow.wait_condition(
+                lambda: self._registering_stops or self._registered < len(escalation.history)
+            )
+            if self._registered >= len(escalation.history):
+                return
+            async with self._lock:  # never half a decision
+                count = len(escalation.history)
+                snapshot = escalation_snapshot(escalation)
+            await workflow.execute_local_activity(
+                record_escalation,
+                RecordEscalationInput(snapshot=snapshot),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+                local_retry_threshold=REGISTER_LOCAL_RETRY,
+                summary="record the escalation in the register",
+            )
+            self._registered = max(self._registered, count)
 
     # ------------------------------------------------------------------ reading
 

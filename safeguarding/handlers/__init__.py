@@ -14,6 +14,7 @@ from safeguarding.handlers import (
     common,
     cspr,
     involvement,
+    learning,
     notification,
     other_review,
     panel,
@@ -37,6 +38,7 @@ ROUTES = (
     panel,
     involvement,
     publication,
+    learning,
 )
 
 

@@ -9,10 +9,17 @@ from datetime import datetime
 from typing import Any
 
 from console.backend import CaseFilter, CaseNotFound, CaseRow, Refused
-from gateway.refs import new_case_ref
+from console.escalations import EscalationFilter, EscalationRow, filtered
+from gateway.refs import new_case_ref, new_escalation_ref
 from safeguarding.calendar import WorkingCalendar
 from safeguarding.case import Case, CaseStatus, DecisionRefused, DecisionResult, Effects
 from safeguarding.decisions import InvalidDecision, parse_decision
+from safeguarding.escalation import (
+    Disagreement,
+    Escalation,
+    EscalationStatus,
+    parse_escalation_decision,
+)
 from safeguarding.planning import plan_deadline
 from safeguarding.referral import Referral
 from safeguarding.settings import PartnershipSettings
@@ -29,6 +36,8 @@ class FakeBackend:
         self.started: list[Referral] = []
         self.sent: list[dict[str, Any]] = []
         self.filters: list[CaseFilter] = []
+        self.escalations: dict[str, Escalation] = {}
+        self.escalation_filters: list[EscalationFilter] = []
 
     async def start(self, referral: Referral) -> str:
         case_ref = new_case_ref(referral.partnership, referral.received_on.year)
@@ -117,3 +126,50 @@ class FakeBackend:
                 )
             )
         return rows
+
+    # ------------------------------------------------------------ issue 13, item 12
+
+    async def raise_escalation(self, disagreement: Disagreement) -> str:
+        ref = new_escalation_ref(disagreement.partnership, 2026)
+        escalation, _, _ = Escalation.open(
+            ref, disagreement, self.profiles[disagreement.partnership], self.now()
+        )
+        self.escalations[ref] = escalation
+        return ref
+
+    async def escalation(self, ref: str) -> EscalationStatus:
+        try:
+            return self.escalations[ref].status()
+        except KeyError:
+            raise CaseNotFound(f"no escalation {ref}") from None
+
+    async def escalation_decide(self, ref: str, body: dict[str, Any]) -> EscalationStatus:
+        self.sent.append(body)
+        escalation = self.escalations[ref]
+        try:
+            decision = parse_escalation_decision(body)
+            escalation.check(decision)
+        except InvalidDecision as err:
+            raise Refused("InvalidDecision", str(err)) from None
+        except DecisionRefused as refused:
+            raise Refused(REFUSAL_TYPES.get(refused.reason, "Refused"), refused.message) from None
+        if decision.decision_id not in escalation.applied:
+            escalation.apply(decision, self.now())
+        return escalation.status()
+
+    async def list_escalations(
+        self, where: EscalationFilter, thresholds: dict[str, int]
+    ) -> list[EscalationRow]:
+        self.escalation_filters.append(where)
+        rows = [
+            EscalationRow(
+                escalation_ref=ref,
+                partnership=e.settings.code,
+                stage=e.current.stage,
+                running=not e.resolved,
+                started_at=e.opened_at,
+            )
+            for ref, e in self.escalations.items()
+            if where.include_closed or not e.resolved
+        ]
+        return filtered(rows, where, thresholds)

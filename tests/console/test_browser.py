@@ -480,3 +480,39 @@ async def test_action_plan_tracker(stack: Stack, page: Page) -> None:
     else:
         await expect(page.locator("#register-not-configured")).to_be_visible()
     await shoot(page, "reports")
+
+
+async def test_a_professional_disagreement_raised_moved_on_and_resolved(
+    stack: Stack, page: Page
+) -> None:
+    """Issue 13, item 12: the escalation pages, through the gateway's EscalationClient."""
+    await sign_in(page, stack, "cora")
+    await page.goto(f"{stack.url}/escalations")
+    await page.get_by_role("link", name="Raise a professional disagreement").click()
+    await page.get_by_label("Partnership").select_option("CSCP")
+    await page.get_by_label("The agency the disagreement is with").select_option("education")
+    await page.get_by_label("What the disagreement is about").fill("Closing a case too early.")
+    await assert_accessible_forms(page)
+    await page.get_by_role("button", name="Raise it").click()
+    await expect(page.locator(".flash")).to_contain_text("stage 1")
+    ref = page.url.rsplit("/", 1)[1]
+    assert ref.startswith("CSCP-ESC-")
+    for stage in (2, 3):
+        await page.get_by_label(f"Why it cannot be resolved at stage {stage - 1}").fill(
+            "No agreement"
+        )
+        await page.get_by_role("button", name=f"Move on to stage {stage}").click()
+        await expect(page.locator(".flash")).to_contain_text(f"moved to stage {stage}")
+    await expect(page.locator("dl.facts")).to_contain_text("Overseen by")
+    await shoot(page, "escalation")
+    await page.get_by_label("How it was resolved").fill("Strategy discussion reconvened")
+    await page.get_by_role("button", name="Resolve").click()
+    await expect(page.locator(".flash")).to_contain_text("resolved at stage 3")
+    deadline = time.monotonic() + 20
+    while True:  # Temporal visibility is eventually consistent
+        await page.goto(f"{stack.url}/escalations?partnership=CSCP&closed=1")
+        if await page.locator(f'tr[data-escalation="{ref}"]').count():
+            break
+        assert time.monotonic() < deadline, "the escalation is not listed"
+        await asyncio.sleep(0.5)
+    await expect(page.locator(f'tr[data-escalation="{ref}"]')).to_contain_text("Resolved")

@@ -560,6 +560,33 @@ async def statutory_triage(r: Recorder) -> Recorded:
     }
 
 
+async def learning_loop(r: Recorder) -> Recorded:
+    """Issue 13, items 11 and 12: Liverpool's case waits for its learning (a 7-minute briefing
+    reminded, disseminated, re-audited) before it closes; an escalation on it writes itself to
+    the register (`escalation-register`)."""
+    handle = await r.refer("LSCP", harm="other")
+    await r.decide(
+        handle, "triage", CHAIR, outcome="other_review", review_type="multi_agency_audit"
+    )
+    await r.decide(handle, "other_review_completed", CHAIR, findings="Audit complete")
+    due = (await r.today() + timedelta(days=10)).isoformat()
+    await r.decide(handle, "learning_planned", COORDINATOR, learning_id="B1", output="briefing",
+                   title="Safe sleep", due_on=due)  # fmt: skip
+    escalation = await r.raise_escalation(None)
+    await r.escalation_decide(escalation, "escalate", MANAGER, reason="No reply.")
+    await r.escalation_decide(escalation, "resolve", SOCIAL_WORKER, outcome="Agreed.")
+    await r.finish(escalation)
+    await r.sleep(9)  # the briefing's reminder fires
+    reaudit = (await r.today() + timedelta(days=30)).isoformat()
+    await r.decide(handle, "learning_disseminated", BUSINESS_MANAGER, learning_id="B1",
+                   reach="All SPRG agencies", reaudit_due_on=reaudit)  # fmt: skip
+    await r.decide(handle, "learning_impact_recorded", POLICE_MEMBER, learning_id="B1",
+                   impact="Re-audit: advice given at 9 of 10 visits")  # fmt: skip
+    await r.decide(handle, "case_closed", CHAIR)
+    await r.finish(handle)
+    return {"learning-loop": handle, "escalation-register": escalation}
+
+
 ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "local-cspr": local_cspr,
     "care-leaver": care_leaver,
@@ -574,6 +601,7 @@ ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "care-leaver-next-step": care_leaver_next_step,
     "statutory-cspr": statutory_cspr,
     "serious-concern": statutory_triage,
+    "learning-loop": learning_loop,
 }
 
 

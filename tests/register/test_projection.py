@@ -14,6 +14,7 @@ from safeguarding.projection import (
     ChildRow,
     DeadlineRow,
     HistoryRow,
+    LearningRow,
     acknowledge,
     age_band,
     only_changed,
@@ -135,6 +136,7 @@ def test_only_rows_that_changed_are_sent_again() -> None:
         (DeadlineRow, "deadlines"),
         (ActionRow, "actions"),
         (HistoryRow, "history"),
+        (LearningRow, "case_learning"),
     ],
 )
 def test_rows_and_tables_have_the_same_columns(row: type[projection._Row], table: str) -> None:

@@ -69,6 +69,27 @@ ROUTES: dict[str, Callable[[date], list[routes.Step]]] = {
         ),
         ("case_closed", routes.CHAIR, {}),
     ],
+    # Issue 13, item 11: the learning loop, after another review's findings.
+    "learning": lambda today: [
+        *routes.other_review_steps(today)[:2],
+        (
+            "learning_planned",
+            routes.COORDINATOR,
+            {
+                "learning_id": "B1",
+                "output": "briefing",
+                "title": "Safe sleep",
+                "due_on": (today + timedelta(days=30)).isoformat(),
+            },
+        ),
+        (
+            "learning_disseminated",
+            routes.COORDINATOR,
+            {"learning_id": "B1", "reaudit_due_on": (today + timedelta(days=90)).isoformat()},
+        ),
+        ("learning_impact_recorded", routes.CHAIR, {"learning_id": "B1", "impact": "Better"}),
+        ("case_closed", routes.CHAIR, {}),
+    ],
 }
 #: The settings each route runs under (the shipped defaults unless named here).
 SETTINGS_OF = {"statutory_triage": STATUTORY, "serious_concern": STATUTORY}

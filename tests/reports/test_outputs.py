@@ -75,7 +75,7 @@ def test_annual_report_in_markdown_html_and_csv(data: figures.RegisterData) -> N
     tags = _Tags()
     tags.feed(page)
     assert tags.stack == ["html"] or tags.stack == []
-    assert tags.seen.count("table") == 7 and "img" in tags.seen
+    assert tags.seen.count("table") == 8 and "img" in tags.seen
     assert '<td class="n">33.3%</td>' in page
 
     rows = list(csv.reader(io.StringIO(documents.annual_csv(fig))))

@@ -709,6 +709,10 @@ def test_a_milestone_out_of_order_is_refused_naming_what_is_allowed() -> None:
     assert "Local CSPR: agree terms of reference" in refused.message
     assert "allowed here: terms_of_reference_agreed, publication_planned, " in refused.message
     assert refused.message.endswith(", deadline_extended")
+    assert (
+        "learning_planned, learning_disseminated, learning_impact_recorded, deadline_extended"
+        in refused.message
+    )
 
 
 def test_the_lead_reviewer_cannot_agree_the_terms_of_reference() -> None:

@@ -15,6 +15,7 @@ from safeguarding.machine import (
     CSPR_STAGES,
     FINAL_STAGE,
     INITIAL_STAGE,
+    LEARNING_DECISIONS,
     TRANSITIONS,
     Fact,
     Guard,
@@ -31,7 +32,12 @@ S, D = Stage, DecisionKind
 CHILD = frozenset({Fact.NOT_CARE_LEAVER})
 CARE_LEAVER = frozenset({Fact.CARE_LEAVER, Fact.FIRST_EDITION})
 DONE = frozenset(
-    {Fact.NOT_CARE_LEAVER, Fact.ALL_ACTIONS_FINISHED, Fact.NO_CONTRIBUTION_OUTSTANDING}
+    {
+        Fact.NOT_CARE_LEAVER,
+        Fact.ALL_ACTIONS_FINISHED,
+        Fact.NO_CONTRIBUTION_OUTSTANDING,
+        Fact.LEARNING_DISSEMINATED,
+    }
 )
 
 
@@ -329,6 +335,7 @@ def test_decisions_allowed_are_listed_once_in_declaration_order() -> None:
         D.REFERRAL_QUALITY_ASSURED,
         D.DEADLINE_EXTENDED,
     ]
+    learning = [D.LEARNING_PLANNED, D.LEARNING_DISSEMINATED, D.LEARNING_IMPACT_RECORDED]
     assert decisions_allowed(S.CSPR_PUBLICATION) == [
         D.PUBLICATION_PLANNED,
         D.PUBLISHED,
@@ -339,6 +346,7 @@ def test_decisions_allowed_are_listed_once_in_declaration_order() -> None:
         D.COMMUNICATIONS_NOTIFIED,
         D.ANONYMISATION_CHECKED,
         D.PARTNERS_RESPONSE_RECORDED,
+        *learning,
         D.DEADLINE_EXTENDED,
     ]
     assert decisions_allowed(S.ACTION_PLAN_MONITORING) == [
@@ -349,6 +357,7 @@ def test_decisions_allowed_are_listed_once_in_declaration_order() -> None:
         D.NATIONAL_REVIEW_CONTRIBUTION_MADE,
         D.INVOLVEMENT_RECORDED,
         D.PARTNERS_RESPONSE_RECORDED,
+        *learning,
         D.DEADLINE_EXTENDED,
     ]
 
@@ -381,7 +390,8 @@ def test_transition_labels() -> None:
     assert "notification_submitted [care leaver (18-24), opened under the first rules]" in labels
     assert (
         "case_closed [every action complete or closed by the review group, "
-        "no contribution to a national review outstanding]"
+        "no contribution to a national review outstanding, every learning output "
+        "disseminated (where the profile requires it)]"
     ) in labels
     assert "published" in labels
 
@@ -393,13 +403,16 @@ def test_mermaid_draws_every_stage_and_every_transition() -> None:
     assert diagram.endswith("\n")
     for stage in Stage:
         assert f'    state "{stage.label}" as {stage.value}' in lines
-    for t in TRANSITIONS:
+    drawn = [t for t in TRANSITIONS if t.decision not in LEARNING_DECISIONS]
+    for t in drawn:
         assert f"    {t.source.value} --> {t.target.value} : {t.label()}" in lines
     assert f"    [*] --> {INITIAL_STAGE.value}" in lines
     assert f"    {FINAL_STAGE.value} --> [*]" in lines
     assert "In every stage but closed: deadline_extended" in diagram
+    # The learning loop is a note, not a loop drawn on each of its stages (issue 13, item 11).
+    assert "learning_planned, learning_disseminated, learning_impact_recorded" in diagram
     transition_lines = [line for line in lines if " : " in line]
-    assert len(transition_lines) == len(TRANSITIONS)
+    assert len(transition_lines) == len(drawn)
 
 
 def test_sample_decisions_cover_every_kind() -> None:

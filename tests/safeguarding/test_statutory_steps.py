@@ -284,6 +284,10 @@ def test_contributions_need_a_national_review() -> None:
         DecisionKind.ACTION_ADDED,
         DecisionKind.ACTION_UPDATED,
         DecisionKind.CASE_CLOSED,
+        # The learning loop (item 11) runs alongside the action plan.
+        DecisionKind.LEARNING_PLANNED,
+        DecisionKind.LEARNING_DISSEMINATED,
+        DecisionKind.LEARNING_IMPACT_RECORDED,
         DecisionKind.DEADLINE_EXTENDED,
     ]
     refused = walk.refuse("national_review_contribution_made", COORDINATOR, contribution_id="NR1")

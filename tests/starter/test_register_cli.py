@@ -139,12 +139,13 @@ def test_upgrade_and_info(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'new' / 'register.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    head = db.head_revision()  # the newest migration, whichever it is
     code, printed, _ = sro(capsys, "register", "upgrade")
-    assert code == 0 and "migrated from empty to 0007" in printed
+    assert code == 0 and f"migrated from empty to {head}" in printed
     code, printed, _ = sro(capsys, "register", "upgrade")
-    assert "at the newest revision (0007)" in printed
+    assert f"at the newest revision ({head})" in printed
     code, printed, _ = sro(capsys, "register", "info")
-    assert "Revision: 0007" in printed and "cases" in printed
+    assert f"Revision: {head}" in printed and "cases" in printed
     db.forget(url)
 
 

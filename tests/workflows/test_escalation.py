@@ -500,3 +500,31 @@ async def test_history_replays_with_current_code(escalations: Escalations) -> No
     await Replayer(
         workflows=[ProfessionalDisagreementWorkflow], data_converter=data_converter()
     ).replay_workflow(await handle.fetch_history())
+
+
+# --------------------------------------------------------------------------- issue 13, item 12
+
+
+async def test_the_escalation_writes_itself_to_the_register(escalations: Escalations) -> None:
+    from register import crud, db
+
+    ref, handle = await escalations.start()
+    await decide(handle, "escalate", MANAGER, reason="No agreement between practitioners")
+    await decide(handle, "escalate", MANAGER, reason="No agreement between managers")
+    await decide(handle, "resolve", SOCIAL_WORKER, outcome="Strategy discussion reconvened")
+    await handle.result()  # it ends only once the register holds it as it ended
+
+    with db.session() as session:
+        ours = crud.table("escalations").c.escalation_ref == ref
+        (row,) = crud.rows(session, "escalations", ours)
+        its_stages = crud.table("escalation_stages").c.escalation_ref == ref
+        stages = crud.rows(session, "escalation_stages", its_stages)
+    assert (row["partnership"], row["stage"], row["oversight_from_stage"]) == ("CSCP", 3, 3)
+    assert row["overseen"] and row["resolved_at"] is not None
+    assert row["resolved_by_name"] == SOCIAL_WORKER.name
+    assert [(s["stage"], s["left_because"]) for s in stages] == [
+        (1, "escalated"),
+        (2, "escalated"),
+        (3, "resolved"),
+    ]
+    assert CONCERN not in str(row) + str(stages)  # never the concern

@@ -36,6 +36,7 @@ from tests.factories import (
     decision,
     eventually,
     referral,
+    triage_participants,
 )
 from workflows.referral import (
     ReferralInput,
@@ -667,3 +668,46 @@ def test_workflow_id_carries_no_personal_data() -> None:
 
 
 _ = datetime  # imported for type hints in helpers
+
+
+async def test_the_learning_loop_reminds_the_learning_group_and_holds_closure(
+    cases: Cases, outbox: Path
+) -> None:
+    """Issue 13, item 11, on Liverpool's profile (learning_before_closure)."""
+    handle = await cases.start(partnership="LSCP", harm="other")
+    await decide(
+        handle,
+        "triage",
+        CHAIR,
+        outcome="other_review",
+        review_type="multi_agency_audit",
+        **triage_participants(),  # Liverpool's triage quorum (item 3)
+    )
+    await decide(handle, "other_review_completed", CHAIR, findings="Audit complete")
+    due = await cases.today() + timedelta(days=10)
+    await decide(
+        handle,
+        "learning_planned",
+        COORDINATOR,
+        learning_id="B1",
+        output="training",
+        title="Neglect",
+        due_on=due.isoformat(),
+    )
+    refusal = await refused(handle, "case_closed", CHAIR)
+    assert refusal.type == "GuardFailed" and "learning output disseminated" in str(refusal)
+    planned = deadline(await status(handle), "learning-B1")
+    # Only as far as its reminder (a short skip: the test server is shared and busy in CI).
+    await cases.env.sleep(
+        planned.remind_at - await cases.env.get_current_time() + timedelta(minutes=1)
+    )
+    state = await status(handle)
+    reminded = [e for e in entries(state, HistoryKind.REMINDER) if e.deadline_id == "learning-B1"]
+    assert reminded and "LSCP Learning & Development Group" in reminded[0].text
+    assert any("learning-B1" in p.name for p in outbox.iterdir())
+    await decide(handle, "learning_disseminated", COORDINATOR, learning_id="B1")
+    state = await status(handle)
+    assert deadline(state, "learning-B1").state == "met"
+    assert [o.status.value for o in state.learning] == ["disseminated"]
+    await decide(handle, "case_closed", CHAIR)
+    assert (await handle.result()).route is Route.OTHER_REVIEW
