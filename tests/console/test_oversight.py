@@ -19,7 +19,10 @@ from safeguarding.case import Case
 from safeguarding.vocabulary import Agency, DecisionKind
 from tests.console.conftest import csrf_of
 from tests.console.fakes import FakeBackend
-from tests.factories import CHAIR, COORDINATOR, decision, referral
+from tests.factories import CHAIR, COORDINATOR, decision, referral, triage_participants
+
+#: Liverpool's triage is taken at a meeting with its quorum (issue 13, item 3).
+QUORUM = triage_participants()
 
 CONCERN = "Disagree about closing the case of Kayden-Lee Example."
 
@@ -183,7 +186,11 @@ def test_the_case_page_shows_its_learning_outputs(as_user: AsUser, backend: Fake
     backend.cases[case_ref], _ = Case.open(case_ref, made, backend.profiles["LSCP"], backend.now())
     planned = {"learning_id": "B1", "output": "briefing", "title": "Safe sleep"}
     for kind, by, fields in (
-        ("triage", CHAIR, {"outcome": "other_review", "review_type": "multi_agency_audit"}),
+        (
+            "triage",
+            CHAIR,
+            {"outcome": "other_review", "review_type": "multi_agency_audit", **QUORUM},
+        ),
         ("other_review_completed", CHAIR, {"findings": "Done"}),
         ("learning_planned", COORDINATOR, {**planned, "due_on": "2027-01-15"}),
     ):
@@ -200,7 +207,11 @@ def test_learning_is_owed_only_while_an_output_awaits_it(backend: FakeBackend) -
     case, _ = Case.open(case_ref, made, backend.profiles["LSCP"], backend.now())
     backend.cases[case_ref] = case
     for kind, by, fields in (
-        ("triage", CHAIR, {"outcome": "other_review", "review_type": "multi_agency_audit"}),
+        (
+            "triage",
+            CHAIR,
+            {"outcome": "other_review", "review_type": "multi_agency_audit", **QUORUM},
+        ),
         ("other_review_completed", CHAIR, {"findings": "Done"}),
     ):
         asyncio.run(backend.decide(case_ref, decision(kind, by, **fields).model_dump(mode="json")))
