@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 
 from gateway.errors import NoAnswer, Unavailable, from_query_failure, from_rpc
 from gateway.refs import workflow_id
-from safeguarding.case_records import CaseStatus
+from safeguarding.case_views import CaseStatus
 from workflows.names import STATUS_QUERY
 
 DEFAULT_TIMEOUT = timedelta(seconds=30)

@@ -15,35 +15,9 @@ from pydantic import ConfigDict, Field
 from safeguarding.model import DomainModel
 from safeguarding.settings import MeetingCadence
 
-
-class DeadlineKind(StrEnum):
-    TRIAGE = "triage"
-    NOTIFICATION = "notification"
-    RAPID_REVIEW = "rapid_review"
-    AGENCY_INFORMATION = "agency_information"
-    CSPR_PUBLICATION = "cspr_publication"
-    CSPR_FINAL_REPORT = "cspr_final_report"
-    ACTION = "action"
-    MEETING = "meeting"
-    ESCALATION_STAGE = "escalation_stage"
-    # Issue #13 item 6: the National Panel's response chased, its requests, a national review.
-    PANEL_RESPONSE = "panel_response"
-    PANEL_INFORMATION = "panel_information"
-    NATIONAL_REVIEW_CONTRIBUTION = "national_review_contribution"
-    #: Issue #13, item 7: the local authority's notice to the partnership (Liverpool).
-    LA_NOTICE = "la_notice"
-    # Issue 13, item 11: a learning output disseminated by its due date, and its re-audit.
-    LEARNING = "learning"
-    LEARNING_IMPACT = "learning_impact"
-
-
-class DeadlineState(StrEnum):
-    ON_TRACK = "on_track"
-    DUE_SOON = "due_soon"
-    OVERDUE = "overdue"
-    MET = "met"
-    MISSED = "missed"
-    WITHDRAWN = "withdrawn"
+# The kinds and states of deadlines are vocabulary (a case's status names them).
+from safeguarding.vocabulary import DeadlineKind as DeadlineKind
+from safeguarding.vocabulary import DeadlineState as DeadlineState
 
 
 class WorkingDaysAfter(DomainModel):

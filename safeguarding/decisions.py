@@ -13,6 +13,11 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from safeguarding.model import DomainModel
+
+# Named here too, as they always were (`Person` and `printable` moved to light modules).
+from safeguarding.people import Person as Person
+from safeguarding.people import ShortText as ShortText
+from safeguarding.text import printable as printable
 from safeguarding.vocabulary import (
     INVOLVEMENT_OUTCOMES,
     ActionStatus,
@@ -28,11 +33,9 @@ from safeguarding.vocabulary import (
     PlanScope,
     Rag,
     ReviewOutcome,
-    Role,
     TriageOutcome,
 )
 
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=4000)]
 Identifier = Annotated[
     str,
@@ -50,19 +53,6 @@ Identifier = Annotated[
 Via = Literal["sro", "console"]
 #: Fields an interface sets itself: no flag or form field offers them.
 SET_BY_INTERFACE = frozenset({"via"})
-
-
-class Person(DomainModel):
-    """Who made a decision: a name, the role they acted in and their agency."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: ShortText
-    role: Role
-    agency: Agency
-
-    def describe(self) -> str:
-        return f"{self.name} ({self.role.value.replace('_', ' ')}, {self.agency.label})"
 
 
 class DecisionBase(DomainModel):
@@ -523,14 +513,6 @@ class InvalidDecision(ValueError):
 def explain_validation_error(err: ValidationError, whole: str = "decision") -> str:
     """Every problem on one line: `field.path: what is wrong; ...`."""
     return "; ".join(validation_problems(err, whole))
-
-
-def printable(text: str) -> str:
-    """`text` with control and other unprintable characters escaped (`\\x1b`, `\\u202e`): a
-    hostile field name goes back to people (terminals, the case history) as harmless text."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def validation_problems(err: ValidationError, whole: str = "decision") -> list[str]:

@@ -34,8 +34,12 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from safeguarding import case_records, decisions, referral
+from safeguarding import case_records, case_views, decisions, people, referral
 from safeguarding.case_records import HistoryEntry, HistoryKind
+
+# Defined with the case's views (light, for `sro status`); named here too.
+from safeguarding.case_views import HIDDEN as HIDDEN
+from safeguarding.case_views import PERSONAL_HISTORY_KINDS as PERSONAL_HISTORY_KINDS
 from safeguarding.decisions import DECISION_MODELS
 from safeguarding.vocabulary import DecisionKind
 
@@ -119,16 +123,7 @@ _EXPLICIT: dict[tuple[str, str], tuple[Sensitivity, str]] = {
 PERSONAL_MODELS = frozenset({"Child"})
 
 #: The models classified here: every decision kind's, the referral's and the case records'.
-MODULES = (decisions, referral, case_records)
-
-#: History entries whose text may quote people's words: a decision's text lists its fields
-#: (notes, findings, evidence...), a refusal may quote the decision refused, a notice may carry a
-#: late referral's reason or an escalation's news. The other kinds are written by the system
-#: from the rules (stage changes, deadlines, reminders).
-PERSONAL_HISTORY_KINDS = frozenset({HistoryKind.DECISION, HistoryKind.REFUSED, HistoryKind.NOTICE})
-
-#: What the console shows in place of a field it may not show someone.
-HIDDEN = "hidden: personal data"
+MODULES = (decisions, people, referral, case_records, case_views)
 
 
 def _strip(annotation: Any) -> Any:

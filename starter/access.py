@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from config import settings
 from register import access_write
 from register.access_write import FREE_TEXT, Viewer
-from safeguarding.case_records import CaseStatus
-from safeguarding.personal import HIDDEN, history_text_is_personal
+from safeguarding.case_views import HIDDEN, CaseStatus, may_quote_people
 
 
 def viewer() -> Viewer:
@@ -46,13 +45,13 @@ def shown(status: CaseStatus, what: str = "sro status") -> CaseStatus:
 
 
 def _has_free_text(status: CaseStatus) -> bool:
-    return bool(status.actions) or any(history_text_is_personal(h) for h in status.history)
+    return bool(status.actions) or any(may_quote_people(h) for h in status.history)
 
 
 def withheld(status: CaseStatus) -> CaseStatus:
     """`status` with every field that may quote people replaced by the placeholder."""
     history = [
-        h.model_copy(update={"text": HIDDEN, "why": None}) if history_text_is_personal(h) else h
+        h.model_copy(update={"text": HIDDEN, "why": None}) if may_quote_people(h) else h
         for h in status.history
     ]
     actions = [

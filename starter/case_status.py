@@ -14,8 +14,8 @@ from datetime import timedelta
 from gateway.errors import Closed, GatewayError, NoAnswer, NotFound, NotReady
 from gateway.reading import CaseReader
 from gateway.refs import workflow_id
-from safeguarding.case_records import CaseStatus, DeadlineView
-from safeguarding.decisions import printable
+from safeguarding.case_views import CaseStatus, DeadlineView
+from safeguarding.text import printable
 from starter.common import (
     CliError,
     cli_error,

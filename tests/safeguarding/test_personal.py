@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from safeguarding import personal
+from safeguarding import case_views, personal
 from safeguarding.case_records import HistoryEntry, HistoryKind
 from safeguarding.decisions import DECISION_MODELS, DecisionBase, Identifier, LongText, ShortText
 from safeguarding.personal import Sensitive, Sensitivity, personal_fields
@@ -115,3 +115,22 @@ def test_history_entries_that_may_quote_people_are_personal() -> None:
     assert personal.history_text_is_personal(entry(HistoryKind.NOTICE))
     assert not personal.history_text_is_personal(entry(HistoryKind.STAGE_CHANGED))
     assert not personal.history_text_is_personal(entry(HistoryKind.DEADLINE_OPENED))
+
+
+def test_sro_status_light_rule_is_the_classification() -> None:
+    from datetime import UTC, datetime
+
+    from safeguarding.vocabulary import Stage
+
+    # `sro status` asks case_views.may_quote_people (it does not load every decision model):
+    # for every kind of entry and every decision kind it must answer as the classification does.
+    for kind in HistoryKind:
+        for decision_kind in [None, *(k.value for k in DecisionKind)]:
+            made = HistoryEntry(
+                at=datetime(2026, 1, 1, tzinfo=UTC),
+                kind=kind,
+                stage=Stage.TRIAGE,
+                text="t",
+                decision_kind=decision_kind,
+            )
+            assert case_views.may_quote_people(made) == personal.history_text_is_personal(made)
