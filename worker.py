@@ -14,12 +14,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.common import MetricMeter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities import ALL_ACTIVITIES
 from config import SettingsError, settings
 from config.defaults import MAX_CACHED_WORKFLOWS as MAX_CACHED_WORKFLOWS
 from gateway.connection import connect, connect_config, task_queue
+from gateway.errors import GatewayError
+from gateway.portfolio import portfolio
 from safeguarding.model import build_all
 from safeguarding.profiles import ProfileError, load_profiles
 from security.files import private_data_dir
@@ -55,6 +59,36 @@ def build_worker(
     )
 
 
+#: How often the worker counts the portfolio for its metrics (visibility counts: cheap).
+PORTFOLIO_EVERY = 60.0
+
+
+def metrics_runtime(address: str | None) -> Runtime | None:
+    """A runtime serving Prometheus metrics on `address` (SRO_METRICS_ADDRESS): the SDK's own
+    (workflow and activity task latencies, failures, polls) and the cases' (workflows/metrics.py,
+    `publish_portfolio`). None: the default runtime, no endpoint."""
+    if not address:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
+async def publish_portfolio(client: Client, meter: MetricMeter, every: float) -> None:
+    """Open cases by stage and the overdue ones, as gauges, every `every` seconds. A failed
+    count is logged and tried again next time: metrics never stop the worker."""
+    by_stage = meter.create_gauge("sro_open_cases", "open cases by stage")
+    overdue = meter.create_gauge("sro_overdue_cases", "open cases with a deadline overdue")
+    while True:
+        try:
+            counted = await portfolio(client)
+        except GatewayError as err:
+            logging.warning("portfolio metrics not counted: %s", err)
+        else:
+            for stage, count in counted.by_stage.items():
+                by_stage.set(count, {"stage": stage})
+            overdue.set(counted.overdue)
+        await asyncio.sleep(every)
+
+
 def settle_memory() -> None:
     """Once started: move everything allocated so far (the imports, the profiles, the client)
     out of the garbage collector's sight. Full collections then walk only the cases, which
@@ -83,8 +117,16 @@ async def main() -> None:
         print(f"worker not started: a partnership profile is refused\n{err}", file=sys.stderr)
         raise SystemExit(2) from None
     logging.info("partnership profiles: %s", ", ".join(codes))
-    client = await connect(worker=True)
+    address = settings().metrics_address
+    runtime = metrics_runtime(address)
+    client = await connect(worker=True, runtime=runtime)
     worker = build_worker(client)
+    counting = None
+    if runtime is not None:
+        logging.info("metrics on http://%s/metrics", address)
+        counting = asyncio.create_task(
+            publish_portfolio(client, runtime.metric_meter, PORTFOLIO_EVERY)
+        )
     settle_memory()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -94,6 +136,8 @@ async def main() -> None:
     logging.info("worker polling %s on %s (namespace %s)", task_queue(), target, client.namespace)
     async with worker:
         await stop.wait()
+    if counting is not None:
+        counting.cancel()
     logging.info("worker stopped")
 
 

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     profiles: Folder = _field(
         "SRO_PROFILES", "the folder of partnership profiles", shown="`profiles`"
     )
+    metrics_address: Text = _field(
+        "SRO_METRICS_ADDRESS",
+        "host:port where the worker serves Prometheus metrics (`/metrics`): the SDK's and the "
+        "cases' figures; unset: none",
+    )
     data_dir: Annotated[Path, BeforeValidator(lambda v: _text(v) or "data")] = _field(
         "SRO_DATA_DIR",
         "local data: dev server database, logs, outbox, register (kept 0700, files 0600)",
@@ -308,6 +313,16 @@ class Settings(BaseSettings):
         if not 1 <= port <= 65535:
             raise ValueError(f"{name}={port} is not a port number (1-65535)")
         return port
+
+    @field_validator("metrics_address", mode="after")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"SRO_METRICS_ADDRESS={value!r} is not host:port (e.g. 0.0.0.0:9464)")
+        return value
 
     @field_validator("console_session_minutes", "console_idle_minutes", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.common import RawValue
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.runtime import Runtime
 
 from gateway.config import DEFAULT_ADDRESS, TASK_QUEUE, connect_config, task_queue
 from security.codec import EncryptionCodec
@@ -67,6 +68,9 @@ def data_converter(ring: KeyRing | None = None, *, worker: bool = False) -> Data
     )
 
 
-async def connect(*, worker: bool = False) -> Client:
-    """A client with the encrypting pydantic data converter (a worker's, with `worker`)."""
-    return await Client.connect(**connect_config(), data_converter=data_converter(worker=worker))
+async def connect(*, worker: bool = False, runtime: Runtime | None = None) -> Client:
+    """A client with the encrypting pydantic data converter (a worker's, with `worker`), on
+    `runtime` if given (the worker's, exporting metrics)."""
+    return await Client.connect(
+        **connect_config(), data_converter=data_converter(worker=worker), runtime=runtime
+    )

@@ -101,3 +101,14 @@ def test_refusals_name_the_variable(
         settings()
     monkeypatch.delenv(variable)
     settings()  # a refusal is not remembered
+
+
+def test_the_metrics_address_is_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    from config import SettingsError, settings
+
+    monkeypatch.setenv("SRO_METRICS_ADDRESS", "0.0.0.0:9464")
+    assert settings().metrics_address == "0.0.0.0:9464"
+    for bad in ("9464", "localhost", "host:99999", "host:port"):
+        monkeypatch.setenv("SRO_METRICS_ADDRESS", bad)
+        with pytest.raises(SettingsError, match="SRO_METRICS_ADDRESS"):
+            settings()

@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from safeguarding.referral import Referral, referral_problem
     from safeguarding.vocabulary import Stage
     from security.marks import UNSEALED, Unsealed
-    from workflows import names
+    from workflows import metrics, names
     from workflows import search_attributes as sa
     from workflows.delivery import deliver
     from workflows.referral_io import (
@@ -120,12 +120,16 @@ MISSED_AT_PATCH = "next-deadline-missed-at"
 REGISTER_WAIT_WHEN_BEHIND = timedelta(hours=1)
 
 
-def _refusal(refused: DecisionRefused | InvalidDecision) -> ApplicationError:
+def _refusal(
+    refused: DecisionRefused | InvalidDecision, partnership: str | None = None
+) -> ApplicationError:
+    """The refusal as the caller gets it (counted: `sro_decisions_refused`)."""
     if isinstance(refused, InvalidDecision):
+        metrics.decision_refused("InvalidDecision", partnership)
         return ApplicationError(str(refused), type="InvalidDecision", non_retryable=True)
-    return ApplicationError(
-        refused.message, type=REFUSAL_TYPES.get(refused.reason, "Refused"), non_retryable=True
-    )
+    refusal_type = REFUSAL_TYPES.get(refused.reason, "Refused")
+    metrics.decision_refused(refusal_type, partnership)
+    return ApplicationError(refused.message, type=refusal_type, non_retryable=True)
 
 
 @workflow.defn(failure_exception_types=[InvalidStart, Unsealed])
@@ -192,7 +196,10 @@ class ReferralWorkflow:
                 )
             self._changed = False
             async with self._lock:
-                case.outbox.extend(case.fire_due_alerts(workflow.now()))
+                fired = case.fire_due_alerts(workflow.now())
+                case.outbox.extend(fired)
+            for notice in fired:
+                metrics.alert_fired(notice.kind, notice.partnership)
             self._publish()
             if not case.closed and self._history_is_long():
                 await self._continue_as_new()
@@ -288,11 +295,11 @@ class ReferralWorkflow:
             await workflow.wait_condition(lambda: self._case is not None)
             self._require_case().record_refusal(workflow.now(), NOT_SEALED, "update")
             self._changed = True
-            raise _refusal(InvalidDecision(NOT_SEALED))
+            raise _refusal(InvalidDecision(NOT_SEALED), self._partnership())
         try:
             decision = self._parse(raw)
         except InvalidDecision as err:
-            raise _refusal(err) from None
+            raise _refusal(err, self._partnership()) from None
         await workflow.wait_condition(lambda: self._case is not None)
         async with self._lock:
             case = self._require_case()
@@ -301,7 +308,7 @@ class ReferralWorkflow:
                     return case.duplicate_result(decision)
                 case.check(decision, workflow.now())
             except DecisionRefused as refused:
-                raise _refusal(refused) from None
+                raise _refusal(refused, self._partnership()) from None
             return await self._apply(decision, "update")
 
     @decide.validator
@@ -313,7 +320,7 @@ class ReferralWorkflow:
             if self._case is not None:
                 self._case.check(decision, workflow.now())
         except (InvalidDecision, DecisionRefused) as refused:
-            raise _refusal(refused) from None
+            raise _refusal(refused, self._partnership()) from None
 
     @workflow.signal(name="decision")
     async def decision_signal(self, raw: RawValue) -> None:
@@ -342,6 +349,7 @@ class ReferralWorkflow:
                         await self._apply(decision, "signal")
                     return
             case.record_refusal(workflow.now(), reason, "signal", decision)
+            metrics.decision_refused("SignalRefused", case.settings.code)
             self._changed = True
 
     @workflow.signal(name="escalation")
@@ -369,6 +377,9 @@ class ReferralWorkflow:
             reason = refused.message if isinstance(refused, DecisionRefused) else str(refused)
             case.record_refusal(workflow.now(), f"escalation news {reason}", "signal")
         self._changed = True
+
+    def _partnership(self) -> str | None:
+        return self._case.settings.code if self._case is not None else None
 
     def _refuses_unsealed(self, raw: RawValue) -> bool:
         return bool(raw.payload.metadata.get(UNSEALED)) and workflow.patched(SEALED_PATCH)
@@ -399,6 +410,7 @@ class ReferralWorkflow:
             reason = f"the deadlines it sets could not be planned: {_cause(err)}"
             case.record_refusal(workflow.now(), reason, via, decision)
             self._changed = True
+            metrics.decision_refused(REFUSAL_TYPES["invalid"], case.settings.code)
             raise ApplicationError(
                 f"{decision.kind.value} refused: {reason}",
                 type=REFUSAL_TYPES["invalid"],
@@ -409,6 +421,7 @@ class ReferralWorkflow:
         )
         case.applied[decision.decision_id] = result
         self._changed = True
+        metrics.decision_applied(decision.kind.value, case.settings.code)
         return result
 
     # ------------------------------------------------------------------ effects
