@@ -615,11 +615,13 @@ class Case(CaseFile):
             (d for d in self.deadlines.values() if d.open), key=lambda d: d.due_on
         )
         if open_deadlines:
+            # A list, not a Markdown table: the Web UI draws a table's cells without spacing.
             lines.append("")
-            lines.append("| Deadline | Due | State |")
-            lines.append("|---|---|---|")
+            lines.append("**Deadlines:**")
+            lines.append("")
             for d in open_deadlines[:8]:
-                lines.append(f"| {d.title} | {d.due_on} | {d.state(now).value.replace('_', ' ')} |")
+                state = d.state(now).value.replace("_", " ")
+                lines.append(f"- {d.title}: due {d.due_on:%-d %b %Y}, {state}")
         tasks = self.tasks(now)
         if tasks:
             lines.append("")
