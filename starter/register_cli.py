@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
@@ -38,6 +41,7 @@ from safeguarding.projection import CaseSnapshot
 from starter.common import CliError, normalise_case_ref
 from starter.parser import FORMATS
 from starter.session import open_client
+from workflows import search_attributes as sa
 
 COMMANDS = ("register", "report")
 REBUILD_CONCURRENCY = 8
@@ -124,13 +128,36 @@ class Rebuilt:
     failed: list[str] = field(default_factory=list)
 
 
-def _visibility_query(task_queue: str | None) -> str:
+def _visibility_query(task_queue: str | None, partnership: str | None = None) -> str:
+    """The cases to rebuild, as Temporal's visibility finds them: a partnership's only when
+    asked (its `Partnership` search attribute), so Temporal lists no other partnership's."""
     clauses = [f"WorkflowType = '{REFERRAL_WORKFLOW_TYPE}'"]
     if task_queue:
         if "'" in task_queue:
             raise CliError("--task-queue: a queue name has no quotes")
         clauses.append(f"TaskQueue = '{task_queue}'")
+    if partnership:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]{1,15}", partnership):
+            raise CliError(f"--partnership: {partnership!r} is not a partnership code (e.g. LSCP)")
+        clauses.append(f"{sa.PARTNERSHIP.name} = '{partnership}'")
     return " AND ".join(clauses)
+
+
+class Progress:
+    """`done of total` on standard error as a rebuild goes: on a terminal, one line rewritten;
+    otherwise a line at every tenth, so a log of a long rebuild shows it moving."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total, self.done, self.stream = total, 0, stream or sys.stderr
+        self._step = max(1, total // 10)
+
+    def one(self) -> None:
+        self.done += 1
+        if self.stream.isatty():
+            end = "\n" if self.done == self.total else ""
+            print(f"\rrebuilding: {self.done} of {self.total} cases", end=end, file=self.stream)
+        elif self.done % self._step == 0 or self.done == self.total:
+            print(f"rebuilding: {self.done} of {self.total} cases", file=self.stream)
 
 
 async def rebuild(
@@ -142,6 +169,7 @@ async def rebuild(
     limit: int = 100_000,
     timeout: float = 30.0,
     url: str | None = None,
+    stream: TextIO | None = None,
 ) -> Rebuilt:
     """Project every case (or the ones asked for) from its workflow into the register."""
     await asyncio.to_thread(db.ensure_schema, url)
@@ -149,10 +177,12 @@ async def rebuild(
         workflow_ids = [workflow_id(c) for c in cases]
     else:
         seen: dict[str, None] = {}  # one entry per workflow, whatever its runs
-        async for execution in executions(client, _visibility_query(task_queue), limit=limit):
+        query = _visibility_query(task_queue, partnership)
+        async for execution in executions(client, query, limit=limit):
             seen.setdefault(execution.id, None)
         workflow_ids = sorted(seen)
     done = Rebuilt()
+    progress = Progress(len(workflow_ids), stream)
     gate = asyncio.Semaphore(REBUILD_CONCURRENCY)
     cases_ = CaseClient(client)
 
@@ -166,8 +196,9 @@ async def rebuild(
                 done.failed.append(f"{case_ref}: {_short(err.__cause__ or err)}")
                 return
             if partnership and snapshot.case.partnership != partnership:
-                return
+                return  # a case from before it carried its partnership as a search attribute
             recorded = await asyncio.to_thread(_write, snapshot, url)
+            progress.one()
         done.cases += 1
         done.history_added += recorded.history_added
         done.decisions_added += recorded.decisions_added
@@ -237,9 +268,22 @@ def _written(paths: list[Path]) -> None:
         print(f"wrote {path}")
 
 
+def warn_if_future(what: str, day: date, today: date) -> None:
+    """A report of a period that has not begun yet counts nothing: say so, do not refuse (a
+    business team may prepare next period's template)."""
+    if day > today:
+        print(
+            f"warning: {what} {day} is after today ({today}): the report counts nothing yet "
+            f"for the days to come",
+            file=sys.stderr,
+        )
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     since = date.fromisoformat(args.since)
     as_of = date.fromisoformat(args.as_of) if args.as_of else _today()
+    warn_if_future("the period starts on", since, _today())
+    warn_if_future("--as-of", as_of, _today())
     fig = figures.summary(_load(args.partnership, "summary"), since, as_of, args.partnership)
     out: Path = args.out or reports_dir()
     stem = f"summary-{since.isoformat()}" + (f"-{args.partnership}" if args.partnership else "")
@@ -259,6 +303,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_annual(args: argparse.Namespace) -> int:
     year: figures.ReportingYear = args.year
     as_of = date.fromisoformat(args.as_of) if args.as_of else min(_today(), year.end)
+    warn_if_future(f"the reporting year {year.label} starts on", year.start, _today())
+    warn_if_future("--as-of", as_of, _today())
     fig = figures.annual(_load(args.partnership, "annual"), year, as_of, args.partnership)
     out: Path = args.out or reports_dir()
     stem = f"annual-{year.label}" + (f"-{args.partnership}" if args.partnership else "")

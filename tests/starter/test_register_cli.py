@@ -253,3 +253,40 @@ async def test_rebuild_from_the_workflows_reproduces_the_rows(
     assert by_rebuild == by_workers
     db.forget(written)
     db.forget(rebuilt)
+
+
+def test_a_report_of_a_period_not_begun_warns_and_still_writes(
+    seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    later = uk_today(datetime.now(UTC)).replace(year=uk_today(datetime.now(UTC)).year + 1)
+    code, printed, err = sro(
+        capsys, "report", "summary", "--since", later.isoformat(), "--out", str(tmp_path),
+        "--format", "csv",
+    )  # fmt: skip
+    assert code == 0 and "wrote" in printed
+    assert f"warning: the period starts on {later} is after today" in err
+
+
+def test_rebuild_asks_temporal_for_one_partnerships_cases_only() -> None:
+    from starter import register_cli
+
+    assert register_cli._visibility_query(None, "CSCP") == (
+        "WorkflowType = 'ReferralWorkflow' AND Partnership = 'CSCP'"
+    )
+    for bad in ("cscp' OR 1=1", "x", "LSCP'"):
+        with pytest.raises(register_cli.CliError, match="--partnership"):
+            register_cli._visibility_query(None, bad)
+
+
+def test_rebuild_progress_goes_to_a_log_by_tenths() -> None:
+    import io
+
+    from starter.register_cli import Progress
+
+    log = io.StringIO()
+    progress = Progress(20, log)
+    for _ in range(20):
+        progress.one()
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "rebuilding: 2 of 20 cases" and lines[-1] == "rebuilding: 20 of 20 cases"
+    assert len(lines) == 10
