@@ -269,12 +269,13 @@ def test_a_report_of_a_period_not_begun_warns_and_still_writes(
 
 def test_rebuild_asks_temporal_for_one_partnerships_cases_only() -> None:
     from starter import register_cli
+    from starter.common import CliError
 
     assert register_cli._visibility_query(None, "CSCP") == (
         "WorkflowType = 'ReferralWorkflow' AND Partnership = 'CSCP'"
     )
     for bad in ("cscp' OR 1=1", "x", "LSCP'"):
-        with pytest.raises(register_cli.CliError, match="--partnership"):
+        with pytest.raises(CliError, match="--partnership"):
             register_cli._visibility_query(None, bad)
 
 
