@@ -74,6 +74,7 @@ from gateway.connection import connect
 from security.codec_server import codec_token, token_file
 from security.files import private_data_dir
 from security.keys import key_ring_from_env
+from starter import devstack_banner
 from starter.retention import set_retention
 from workflows import search_attributes
 
@@ -618,66 +619,23 @@ def say(message: str = "") -> None:
     print(message, flush=True)
 
 
-def _python_for_examples() -> str:
-    """How the user should call this environment's Python from the current folder."""
-    try:
-        return str(Path(sys.executable).relative_to(Path.cwd()))
-    except ValueError:
-        return "python"
-
-
 def banner(
     settings: Settings,
     with_worker: bool,
     console_url: str | None = None,
     codec: CodecServer | None = None,
 ) -> str:
-    python = _python_for_examples()
-    prefix = "" if settings.port == DEFAULT_PORT else f"TEMPORAL_ADDRESS={settings.address} "
-    cli = f"{prefix}{python} -m starter"
-    lines = [
-        "",
-        "Safeguarding Review Orchestrator: local system running",
-        "",
-        *([f"  Web console       {console_url}"] if console_url else []),
-        f"  Web UI            {settings.ui_url}",
-        *(
-            [
-                f"  Codec server      {codec.url} (the Web UI decrypts payloads through it)",
-                f"  Codec token       in {codec.token_source}",
-                "  Codec access      this user's own browser, or the token (not other users)",
-            ]
-            if codec
-            else []
-        ),
-        f"  Temporal address  {settings.address} (namespace {NAMESPACE})",
-        f"  Task queue        {settings.task_queue}"
-        + ("" if with_worker else " (no worker started: --no-worker)"),
-        f"  Data              {settings.data_dir}",
-        f"  Server log        {settings.server_log}",
-    ]
-    if with_worker:
-        lines.append(f"  Worker log        {settings.worker_log}")
-    else:
-        lines.append(f"  Start a worker    TEMPORAL_ADDRESS={settings.address} {python} worker.py")
-    if console_url and not environment().console_users:
-        lines.append(
-            "  Console users     demo users (console/users.example.toml), password demo-password"
-        )
-    examples = [
-        ("kinds", "the decisions you can make"),
-        ("refer --help", "open a case from a referral"),
-        ("list", "cases in progress"),
-        ("status <case-ref>", "where a case is and what is due"),
-    ]
-    width = max(len(command) for command, _ in examples)
-    lines += ["", "Try, from another terminal in this folder:"]
-    lines += [f"  {cli} {command:<{width}}  # {what}" for command, what in examples]
-    lines += [
-        "",
-        "Press Ctrl-C to stop " + ("the worker and " if with_worker else "") + "the server.",
-    ]
-    return "\n".join(lines)
+    """What the stack prints once it is up (starter/devstack_banner.py)."""
+    demo = console_url is not None and not environment().console_users
+    return devstack_banner.banner(
+        settings,
+        with_worker,
+        console_url,
+        codec,
+        default_port=DEFAULT_PORT,
+        namespace=NAMESPACE,
+        demo=demo,
+    )
 
 
 # --------------------------------------------------------------------------- main
