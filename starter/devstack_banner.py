@@ -7,10 +7,36 @@ import shlex
 import sys
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from starter.devstack import CodecServer, Settings
+
+class Settings(Protocol):
+    """What the banner reads of the dev stack's settings (starter.devstack.Settings)."""
+
+    @property
+    def data_dir(self) -> Path: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def task_queue(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def ui_url(self) -> str: ...
+    @property
+    def server_log(self) -> Path: ...
+    @property
+    def worker_log(self) -> Path: ...
+
+
+class CodecServer(Protocol):
+    """What the banner says of the codec server (starter.devstack.CodecServer)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def token_source(self) -> str: ...
+
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_USERS = ROOT / "console" / "users.example.toml"
