@@ -217,6 +217,9 @@ async def cmd_refer(args: argparse.Namespace, now: datetime) -> int:
     cases = CaseClient(await open_client())
     started = await cases.start(referral, details=_static_details(referral))
     case_ref, queue = started.ref, started.task_queue
+    if args.quiet:
+        print(case_ref)
+        return 0
     if args.json:
         print_json(
             {

@@ -76,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def collect_from_here() -> None:
     """What is loaded so far lives as long as the process: out of the garbage collector's sight
     from now on, and the collector back on if `starter.entry` turned it off for loading."""
+    if gc.isenabled():
+        return  # not started by `starter.entry` (a test, an embedding program): leave it be
     gc.freeze()
     gc.enable()
 

@@ -12,7 +12,7 @@ import re
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from gateway.refs import (
     ESCALATION_WORKFLOW_ID_PREFIX,
     WORKFLOW_ID_PREFIX,
 )
-from safeguarding.clock import uk_local
+from safeguarding.clock import uk_local, uk_today
 
 PROG = "sro"
 
@@ -47,11 +47,24 @@ class CliError(Exception):
 # ====================================================================== input
 
 
+#: `today`, `today+7`, `today-3`: days counted from today (UK), for scripts and the README's
+#: walkthrough, which must not go stale.
+_RELATIVE_DAY = re.compile(r"today(?:([+-])(\d{1,4}))?")
+
+
 def iso_date(text: str) -> str:
+    """A date flag: YYYY-MM-DD, or `today` with a number of days added or taken (`today+14`)."""
+    relative = _RELATIVE_DAY.fullmatch(text.strip().lower())
+    if relative:
+        sign, days = relative.groups()
+        offset = timedelta(days=int(days or 0)) * (-1 if sign == "-" else 1)
+        return (uk_today(datetime.now(UTC)) + offset).isoformat()
     try:
         return date.fromisoformat(text.strip()).isoformat()
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a date as YYYY-MM-DD or today[+N|-N], got {text!r}"
+        ) from None
 
 
 def read_json_file(path: str, *, what: str, limit: int) -> Any:

@@ -45,7 +45,7 @@ def describe_type(field: FieldInfo) -> str:
     if shape.kind == "int":
         return "whole number"
     if shape.kind == "date":
-        return "date YYYY-MM-DD"
+        return "date YYYY-MM-DD (or today, today+N, today-N)"
     if shape.kind == "bool":
         return "yes/no"
     if shape.kind == "choice":
@@ -147,9 +147,7 @@ def add_field_flags(parser: argparse.ArgumentParser, model: type[DecisionBase]) 
         elif shape.kind == "choice":
             parser.add_argument(flag(name), dest=name, choices=shape.choices, **common)
         elif shape.kind == "date":
-            parser.add_argument(
-                flag(name), dest=name, type=iso_date, metavar="YYYY-MM-DD", **common
-            )
+            parser.add_argument(flag(name), dest=name, type=iso_date, metavar="DATE", **common)
         elif shape.kind == "int":
             parser.add_argument(flag(name), dest=name, type=int, **common)
         elif shape.kind == "text":

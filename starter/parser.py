@@ -65,7 +65,7 @@ def _add_refer(commands: Subcommands) -> None:
     refer.add_argument("--file", metavar="REFERRAL.json", help="the referral ('-' for stdin)")
     refer.add_argument("--partnership", help="partnership code, e.g. LSCP")
     refer.add_argument(
-        "--received-on", type=iso_date, metavar="YYYY-MM-DD", help="default: today (UK)"
+        "--received-on", type=iso_date, metavar="YYYY-MM-DD", help="default: today (UK); or today-N"
     )
     refer.add_argument("--incident-on", type=iso_date, metavar="YYYY-MM-DD")
     refer.add_argument(
@@ -118,6 +118,12 @@ def _add_refer(commands: Subcommands) -> None:
         "--dry-run", action="store_true", help="check and print the referral, start nothing"
     )
     refer.add_argument("--json", action="store_true", help="machine output")
+    refer.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the new case's reference (for scripts: CASE=$(sro refer ... -q))",
+    )
 
 
 def _add_decide(commands: Subcommands) -> None:
