@@ -11,11 +11,14 @@ anything about the child.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
 from reports.figures import CalendarEntry
+from safeguarding.calendar import WorkingCalendar
+from safeguarding.planning import next_meeting
+from safeguarding.settings import PartnershipSettings
 
 PRODID = "-//Safeguarding Review Orchestrator//Deadlines//EN"
 
@@ -47,3 +50,44 @@ def calendar(entries: Iterable[CalendarEntry], *, now: datetime, name: str) -> s
         feed.add_component(event)
     ical: bytes = feed.to_ical()
     return ical.decode("utf-8")
+
+
+#: How far ahead the feed lists the review groups' meetings.
+MEETINGS_AHEAD_DAYS = 183
+
+
+def meetings(
+    settings: PartnershipSettings,
+    calendar: WorkingCalendar,
+    from_day: date,
+    days: int = MEETINGS_AHEAD_DAYS,
+) -> list[CalendarEntry]:
+    """The partnership's triage and review-group meetings from `from_day` for `days` days, as
+    its profile's cadences and the working calendar hold them (a meeting on a closed day is held
+    on the next working day, as deadline planning counts it). A virtual group has no dates."""
+    until = from_day + timedelta(days=days)
+    entries: list[CalendarEntry] = []
+    for cadence in (settings.triage_meeting, settings.review_group_meetings):
+        if cadence is None or cadence.kind == "virtual":
+            continue
+        day = next_meeting(cadence, from_day - timedelta(days=1), calendar)
+        while day <= until:
+            entries.append(
+                CalendarEntry(
+                    uid=f"{settings.code}.meeting.{_slug(cadence.group)}.{day.isoformat()}"
+                    "@safeguarding-review-orchestrator",
+                    case_ref=settings.code,
+                    title=cadence.group,
+                    kind="meeting",
+                    on=day,
+                    sequence=0,
+                    owner=settings.review_group,
+                    statutory=False,
+                )
+            )
+            day = next_meeting(cadence, day, calendar)
+    return sorted(entries, key=lambda e: (e.on, e.uid))
+
+
+def _slug(text: str) -> str:
+    return "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")[:40]

@@ -332,11 +332,29 @@ def cmd_annual(args: argparse.Namespace) -> int:
 def cmd_calendar(args: argparse.Namespace) -> int:
     from_day = date.fromisoformat(args.from_day) if args.from_day else _today()
     entries = figures.upcoming(_load(args.partnership, "calendar"), from_day)
+    entries = sorted([*entries, *_meetings(args.partnership, from_day)], key=lambda e: e.on)
     name = "Safeguarding review deadlines" + (f" ({args.partnership})" if args.partnership else "")
     text = ics.calendar(entries, now=datetime.now(UTC), name=name)
     path = _write_text(args.out, text)
     print(f"wrote {path} ({len(entries)} event{'s' if len(entries) != 1 else ''})")
     return 0
+
+
+def _meetings(partnership: str | None, from_day: date) -> list[figures.CalendarEntry]:
+    """The partnerships' triage and review-group meetings, from their profiles."""
+    from safeguarding.calendar import WorkingCalendar  # the holiday data: only this report
+    from safeguarding.profiles import load_profiles
+
+    profiles = load_profiles()
+    codes = [partnership] if partnership else sorted(profiles)
+    return [
+        entry
+        for code in codes
+        if code in profiles
+        for entry in ics.meetings(
+            profiles[code], WorkingCalendar(profiles[code].closure_days), from_day
+        )
+    ]
 
 
 def cmd_learning(args: argparse.Namespace) -> int:

@@ -104,9 +104,15 @@ def test_calendar_file(seeded: str, tmp_path: Path, capsys: pytest.CaptureFixtur
         capsys, "report", "calendar", "--out", str(target), "--from", "2027-01-01"
     )
     assert code == 0, err
-    assert printed.strip().endswith("(5 events)")
     parsed = icalendar.Calendar.from_ical(target.read_bytes())
-    assert len(list(parsed.walk("VEVENT"))) == 5
+    events = list(parsed.walk("VEVENT"))
+    assert printed.strip().endswith(f"({len(events)} events)")
+    meetings = [e for e in events if ".meeting." in str(e["UID"])]
+    assert len(events) - len(meetings) == 5  # the open deadlines
+    # And the partnerships' meetings the help promises: Liverpool's weekly triage among them.
+    assert any(str(e["SUMMARY"]) == "[LSCP] SPRG Triage" for e in meetings), [
+        str(e["SUMMARY"]) for e in meetings[:5]
+    ]
 
 
 def test_learning_outputs_are_added_once_and_listed(
