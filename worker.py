@@ -29,8 +29,9 @@ from safeguarding.profiles import ProfileError, load_profiles
 from security.files import private_data_dir
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import ReferralWorkflow
+from workflows.scheduled import ScheduledReportWorkflow
 
-WORKFLOWS = [ReferralWorkflow, ProfessionalDisagreementWorkflow]
+WORKFLOWS = [ReferralWorkflow, ProfessionalDisagreementWorkflow, ScheduledReportWorkflow]
 
 
 def max_cached_workflows() -> int:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from activities.notifications import send_notice
     from activities.partnerships import load_partnership_settings
     from activities.register import record_case, record_escalation
+    from activities.scheduled import write_scheduled_report
 
     ALL_ACTIVITIES: list[Callable[..., Any]]
 
@@ -26,6 +27,7 @@ _DEFINED_IN = {
     "send_notice": "activities.notifications",
     "record_case": "activities.register",
     "record_escalation": "activities.register",
+    "write_scheduled_report": "activities.scheduled",
 }
 
 
@@ -47,4 +49,5 @@ __all__ = [
     "record_case",
     "record_escalation",
     "send_notice",
+    "write_scheduled_report",
 ]

@@ -51,6 +51,7 @@ COMMANDS = {
     "escalation": "starter.escalations",
     "register": "starter.register_cli",
     "report": "starter.register_cli",
+    "schedules": "starter.schedules_cli",
 }
 
 __all__ = ["build_parser", "main", "run"]

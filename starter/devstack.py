@@ -70,6 +70,7 @@ from temporalio.client import Client
 from config import Settings as Environment
 from config import SettingsError
 from config import settings as environment_settings
+from gateway import schedules
 from gateway.connection import connect
 from security.codec_server import codec_token, token_file
 from security.files import private_data_dir
@@ -445,6 +446,11 @@ async def start_up(
     kept = await set_retention(client, environment().dev_retention_days)
     say(f"Temporal dev server is up on {settings.address} (search attributes registered).")
     say(f"Closed cases' histories are kept {kept.days} days (SRO_DEV_RETENTION_DAYS).")
+    created = await schedules.ensure(client, settings.task_queue)
+    say(
+        f"Scheduled reports (Web UI: Schedules; sro schedules list): {', '.join(schedules.IDS)}"
+        + (f" ({len(created)} created now)" if created else "")
+    )
     if not with_worker:
         return None
     worker = Child(

@@ -46,7 +46,30 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _add_case_queries(commands)
     add_escalation_parsers(commands)
     add_register_parsers(commands)
+    _add_schedules(commands)
     return parser
+
+
+def _add_schedules(commands: Subcommands) -> None:
+    schedules = new_parser(
+        commands,
+        "schedules",
+        help="the scheduled reports (Temporal Schedules): list, trigger, pause, unpause",
+        description="The bi-monthly summary and the annual report run as Temporal Schedules "
+        "(the Web UI shows them under Schedules; `make run` creates them). Their files go to "
+        "$SRO_DATA_DIR/reports/scheduled.",
+    )
+    sub = schedules.add_subparsers(dest="schedules_command", required=True, metavar="ACTION")
+    new_parser(sub, "list", help="the schedules, paused or not, and their next runs")
+    for action, what in (
+        ("trigger", "run it now"),
+        ("pause", "stop it running until unpaused"),
+        ("unpause", "run it on its calendar again"),
+    ):
+        one = new_parser(sub, action, help=what)
+        one.add_argument("schedule_id", metavar="SCHEDULE", help="e.g. sro-summary-bimonthly")
+        if action != "trigger":
+            one.add_argument("--note", help="why (the Web UI shows it)")
 
 
 def _add_refer(commands: Subcommands) -> None:

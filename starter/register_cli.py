@@ -35,7 +35,7 @@ from gateway.errors import GatewayError
 from gateway.refs import REFERRAL_WORKFLOW_TYPE, case_ref_of, workflow_id
 from register import access_log, crud, db
 from reports import calendar as ics
-from reports import documents, figures
+from reports import documents, figures, files
 from safeguarding.clock import uk_today
 from safeguarding.projection import CaseSnapshot
 from starter.common import CliError, normalise_case_ref
@@ -284,19 +284,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
     as_of = date.fromisoformat(args.as_of) if args.as_of else _today()
     warn_if_future("the period starts on", since, _today())
     warn_if_future("--as-of", as_of, _today())
-    fig = figures.summary(_load(args.partnership, "summary"), since, as_of, args.partnership)
+    data = _load(args.partnership, "summary")
     out: Path = args.out or reports_dir()
-    stem = f"summary-{since.isoformat()}" + (f"-{args.partnership}" if args.partnership else "")
     formats = args.formats or list(FORMATS)
-    doc = documents.summary_document(fig)
-    paths = []
-    if "md" in formats:
-        paths.append(_write_text(out / f"{stem}.md", documents.to_markdown(doc)))
-    if "html" in formats:
-        paths.append(_write_text(out / f"{stem}.html", documents.to_html(doc)))
-    if "csv" in formats:
-        paths.append(_write_text(out / f"{stem}.csv", documents.summary_csv(fig)))
-    _written(paths)
+    _written(files.write_summary(data, since, as_of, args.partnership, out, formats))
     return 0
 
 
@@ -305,27 +296,10 @@ def cmd_annual(args: argparse.Namespace) -> int:
     as_of = date.fromisoformat(args.as_of) if args.as_of else min(_today(), year.end)
     warn_if_future(f"the reporting year {year.label} starts on", year.start, _today())
     warn_if_future("--as-of", as_of, _today())
-    fig = figures.annual(_load(args.partnership, "annual"), year, as_of, args.partnership)
+    data = _load(args.partnership, "annual")
     out: Path = args.out or reports_dir()
-    stem = f"annual-{year.label}" + (f"-{args.partnership}" if args.partnership else "")
     formats = args.formats or list(FORMATS)
-    from reports import chart  # matplotlib: only the annual report draws
-
-    png = chart.timeliness_chart(
-        documents.timeliness_for_chart(fig),
-        f"Timeliness against statute, {year.label}"
-        + (f" ({args.partnership})" if args.partnership else ""),
-        out / f"{stem}-timeliness.png",
-    )
-    doc = documents.annual_document(fig, chart=png.name)
-    paths = []
-    if "md" in formats:
-        paths.append(_write_text(out / f"{stem}.md", documents.to_markdown(doc)))
-    if "html" in formats:
-        paths.append(_write_text(out / f"{stem}.html", documents.to_html(doc)))
-    if "csv" in formats:
-        paths.append(_write_text(out / f"{stem}.csv", documents.annual_csv(fig)))
-    _written([*paths, png])
+    _written(files.write_annual(data, year, as_of, args.partnership, out, formats))
     return 0
 
 
