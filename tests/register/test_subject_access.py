@@ -227,3 +227,23 @@ def test_every_table_is_exported_or_said_not_to_be_about_a_case() -> None:
     covered = set(held.CASE_TABLES) | {t for t, *_ in held.CHILD_TABLES}
     assert set(SQLModel.metadata.tables) - covered - set(held.NOT_ABOUT_A_CASE) == set()
     assert bundles.FORMAT.startswith("sro-subject-access/")
+
+
+def test_nothing_exported_or_shown_when_it_cannot_be_recorded(
+    seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording = access_log.record
+    monkeypatch.setattr(access_log, "record", lambda *a, **k: False)
+    out = tmp_path / "sar"
+    code, _, err = sro(capsys, "register", "subject-access", "--case", A, "--out", str(out),
+                       "--no-temporal")  # fmt: skip
+    assert code == 1 and "access log cannot be written: nothing exported" in err
+    assert not out.exists()
+    code, printed, err = sro(capsys, "register", "find-person", "--name", "Seedchild",
+                             "--no-temporal")  # fmt: skip
+    assert code == 1 and "no results shown" in err and A not in printed
+    # A case neither in the register nor in Temporal is refused, and nothing recorded.
+    monkeypatch.setattr(access_log, "record", recording)
+    code, _, err = sro(capsys, "register", "subject-access", "--case", "LSCP-2026-FFFFFF",
+                       "--no-temporal", "--out", str(out))  # fmt: skip
+    assert code == 2 and "neither in the register" in err
