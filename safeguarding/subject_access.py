@@ -22,9 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from safeguarding.referral import Referral
 
-#: The kind of data an export or a search shows, as the access log records it.
-SUBJECT_ACCESS = "subject_access"
-
 _SEPARATORS = re.compile(r"[^\w]+")
 
 
@@ -109,7 +106,6 @@ def referral_mentions(referral: Referral, query: PersonQuery) -> list[str]:
 
 
 __all__ = [
-    "SUBJECT_ACCESS",
     "PersonQuery",
     "date_forms",
     "referral_mentions",

@@ -29,11 +29,12 @@ from config import settings
 from gateway.refs import REFERRAL_WORKFLOW_TYPE, case_ref_of
 from register import access_log, db
 from register import subject_access as held
+from register.access_log import SUBJECT_ACCESS
 from reports import subject_access as bundle_
 from reports.subject_access import Source
 from safeguarding.case_views import CaseStatus
 from safeguarding.referral import Referral
-from safeguarding.subject_access import SUBJECT_ACCESS, PersonQuery, referral_mentions
+from safeguarding.subject_access import PersonQuery, referral_mentions
 from security.files import write_private
 from starter.access import viewer
 from starter.common import CliError, normalise_case_ref, print_json

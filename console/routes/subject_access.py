@@ -14,10 +14,10 @@ from console import access
 from console.deps import Backend, Console, CurrentUser, Refusal, load_status, refuse_role
 from register import access_log
 from register import subject_access as held
+from register.access_log import SUBJECT_ACCESS
 from reports import subject_access as bundles
 from reports.subject_access import Source
 from safeguarding.referral import Referral
-from safeguarding.subject_access import SUBJECT_ACCESS
 
 router = APIRouter()
 
