@@ -118,7 +118,8 @@ def _scan(session: Session, query: PersonQuery) -> Iterator[tuple[str, str]]:
     """(case reference, "table.column") for every text column that names the person."""
     for table, (model, key) in CASE_TABLES.items():
         columns = _text_columns(model)
-        for record in session.exec(select(model).where(getattr(model, key).is_not(None))):
+        rows = select(model).where(getattr(model, key).is_not(None))
+        for record in session.exec(rows.execution_options(yield_per=500)):
             for column in columns:
                 for what in text_mentions(getattr(record, column), query):
                     yield getattr(record, key), f"{table}.{column} ({what})"

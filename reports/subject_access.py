@@ -104,6 +104,8 @@ def _fields(data: dict[str, Any]) -> list[str]:
 def _rows(rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return ["<p>None held.</p>"]
+    if len(rows) == 1:  # one row (the case's own): a column of fields reads better than a line
+        return _fields(rows[0])
     columns = list(dict.fromkeys(k for r in rows for k in r))
     out = ["<table>", "<tr>" + "".join(f"<th scope='col'>{_text(c)}</th>" for c in columns)]
     out[-1] += "</tr>"
