@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 
 from register import access_write, db
-from register.access_write import FREE_TEXT, PAYLOADS, REFERRAL, Viewer
+from register.access_write import FREE_TEXT, PAYLOADS, REFERRAL, SUBJECT_ACCESS, Viewer
 from register.models import AccessRecord
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "FREE_TEXT",
     "PAYLOADS",
     "REFERRAL",
+    "SUBJECT_ACCESS",
     "Viewer",
     "as_dicts",
     "entries",

@@ -22,6 +22,7 @@ from config import settings
 REFERRAL = "referral"  # the child's details, the summary, the referrer
 FREE_TEXT = "free_text"  # notes, reasons, findings, evidence, action descriptions
 PAYLOADS = "payloads"  # decrypted workflow payloads (anything the case holds)
+SUBJECT_ACCESS = "subject_access"  # a subject access export or search (everything held)
 
 _INSERT = (
     "INSERT INTO access_log (at, case_ref, username, role, agency, via, data, what) "

@@ -7,7 +7,8 @@
     sro kinds [KIND]                       what each decision needs
     sro escalation raise|resolve|escalate|status|list
                                            professional disagreements, stage by stage
-    sro register upgrade|rebuild|info      the case register
+    sro register upgrade|rebuild|info|access-log|subject-access|find-person
+                                           the case register, its access log, subject access
     sro report summary|annual|calendar|learning
                                            reports from the register
 

@@ -376,6 +376,7 @@ def _add_register(commands: Subcommands) -> None:
     access.add_argument(
         "--out", type=Path, metavar="FILE", help="write to this file (default: standard output)"
     )
+    _add_subject_access(register_commands)
     rebuild = sub(
         register_commands,
         "rebuild",
@@ -399,6 +400,50 @@ def _add_register(commands: Subcommands) -> None:
         metavar="SECONDS",
         help="how long each case may take to answer (default 30)",
     )
+
+
+def _add_subject_access(register_commands: Subcommands) -> None:
+    """`register subject-access` and `register find-person` (issue 14, DATA-PROTECTION.md)."""
+    sub = new_parser
+    export = sub(
+        register_commands,
+        "subject-access",
+        help="everything held about one case, as JSON and HTML (recorded in the access log)",
+        description="Export everything held about a case for a subject access request: every "
+        "register row about it (case, children's statistics, decisions, history, deadlines, "
+        "actions, learning, escalations, access log) and, when Temporal answers, the referral "
+        "and the case's status. The bundle says which sources it includes. Recorded in the "
+        "access log first; refused if it cannot be. Files are private (0600).",
+    )
+    export.add_argument("--case", dest="case_ref", required=True, metavar="CASE_REF")
+    export.add_argument(
+        "--out", type=Path, metavar="DIR", help="folder (default $SRO_DATA_DIR/subject-access)"
+    )
+    export.add_argument(
+        "--format", dest="formats", action="append", choices=("json", "html"),
+        help="json or html (repeat; default both)",
+    )  # fmt: skip
+    search = sub(
+        register_commands,
+        "find-person",
+        help="every case naming a person (a child, a referrer, a professional...)",
+        description="Search the register's text (every text column about a case) and, when "
+        "Temporal answers, every case's referral (children's names and dates of birth, the "
+        "referrer, the summary) for a person. Says which sources were searched and where each "
+        "case names them. Recorded in the access log (never what was searched for).",
+    )
+    search.add_argument("--name", metavar="NAME", help="the person's name (or surname)")
+    search.add_argument("--born", type=iso_date, metavar="YYYY-MM-DD", help="date of birth")
+    search.add_argument("--json", action="store_true", help="machine output")
+    search.add_argument("--out", type=Path, metavar="FILE.json", help="write the result here")
+    for parser in (export, search):
+        parser.add_argument(
+            "--no-temporal", action="store_true", help="the register only: do not ask Temporal"
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=30.0, metavar="SECONDS",
+            help="how long each case may take to answer (default 30)",
+        )  # fmt: skip
 
 
 def _add_report(commands: Subcommands) -> None:

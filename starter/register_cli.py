@@ -4,6 +4,8 @@
     sro register rebuild [--partnership CODE]  re-project every case from its workflow
     sro register info                          where the register is, its revision, row counts
     sro register access-log --case REF         who has been shown the case's personal data
+    sro register subject-access --case REF     everything held about a case (JSON and HTML)
+    sro register find-person --name NAME       every case naming a person
     sro report summary --since DATE            bi-monthly review summary (.md .html .csv)
     sro report annual --year 2026-27           annual report figures (.md .html .csv + chart PNG)
     sro report calendar --out deadlines.ics    upcoming deadlines and meetings (iCalendar)
@@ -58,6 +60,12 @@ async def dispatch(args: argparse.Namespace) -> int:
                 return await cmd_rebuild(args)
             if args.register_command == "access-log":
                 return await asyncio.to_thread(cmd_access_log, args)
+            if args.register_command in ("subject-access", "find-person"):
+                from starter import subject_access
+
+                if args.register_command == "find-person":
+                    return await subject_access.cmd_find_person(args)
+                return await subject_access.cmd_subject_access(args)
             return await asyncio.to_thread(
                 cmd_upgrade if args.register_command == "upgrade" else cmd_info
             )

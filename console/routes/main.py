@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.routes import auth, cases, decisions, escalations, health, referrals, reports, sso
+from console.routes import (
+    auth,
+    cases,
+    decisions,
+    escalations,
+    health,
+    referrals,
+    reports,
+    sso,
+    subject_access,
+)
 
 #: One router per resource; their order is the order routes are matched in.
-RESOURCES = (health, auth, sso, cases, decisions, referrals, reports, escalations)
+RESOURCES = (
+    health,
+    auth,
+    sso,
+    cases,
+    subject_access,
+    decisions,
+    referrals,
+    reports,
+    escalations,
+)
 
 api_router = APIRouter()
 for _resource in RESOURCES:

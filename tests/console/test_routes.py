@@ -28,6 +28,7 @@ ROUTES: dict[tuple[str, str], tuple[bool, bool]] = {
     ("GET", "/cases/{case_ref}"): (True, False),
     ("GET", "/cases/{case_ref}/actions"): (True, False),
     ("GET", "/cases/{case_ref}/access-log"): (True, False),
+    ("GET", "/cases/{case_ref}/subject-access/{kind}"): (True, False),
     ("GET", "/cases/{case_ref}/decide/{kind_text}"): (True, False),
     ("POST", "/cases/{case_ref}/decide/{kind_text}"): (True, True),
     ("GET", "/my-decisions"): (True, False),
@@ -69,7 +70,9 @@ def test_every_route_is_declared_with_its_checks() -> None:
 def test_the_app_serves_every_route_signed_out(app_client: Callable[..., TestClient]) -> None:
     client = app_client()
     for (method, path), (signed_in, csrf) in ROUTES.items():
-        url = path.format(case_ref="LSCP-2026-0001", kind_text="triage", ref="CSCP-ESC-2026-0A")
+        url = path.format(
+            case_ref="LSCP-2026-0001", kind_text="triage", ref="CSCP-ESC-2026-0A", kind="json"
+        )
         response = client.request(method, url)
         if signed_in:  # the user is checked before the form is read
             assert response.status_code == 303, url

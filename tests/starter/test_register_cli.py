@@ -19,10 +19,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import worker
+from gateway.cases import CaseClient
 from register import crud, db, models
 from safeguarding.case import DecisionResult
 from safeguarding.clock import uk_today
-from starter import cli
+from starter import cli, subject_access
 from tests.factories import (
     CHAIR,
     CSC_MEMBER,
@@ -245,6 +246,12 @@ async def test_rebuild_from_the_workflows_reproduces_the_rows(
         assert done.stdout.startswith("Rebuilt 2 cases"), done.stdout
         again = await asyncio.to_thread(rebuild)
         assert "0 history entries and 0 decisions were missing" in again.stdout
+        # Subject access reads the same cases through the gateway (issue 14, point 4).
+        live = subject_access.GatewayLive(CaseClient(client, queue), 10)
+        assert await live.referral(refs[1]) == referral(today, partnership="LSCP")
+        assert (await live.status(refs[1])).case_ref == refs[1]
+        listed = {ref: is_open async for ref, is_open in live.case_refs()}
+        assert (listed[refs[0]], listed[refs[1]]) == (False, True)
         await running.terminate("test finished")
 
     def rows(url: str) -> dict[str, list[dict[str, Any]]]:
