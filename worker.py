@@ -23,10 +23,11 @@ from gateway.connection import connect, connect_config, task_queue
 from safeguarding.model import build_all
 from safeguarding.profiles import ProfileError, load_profiles
 from security.files import private_data_dir
+from workflows.disposal import DisposalWorkflow
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import ReferralWorkflow
 
-WORKFLOWS = [ReferralWorkflow, ProfessionalDisagreementWorkflow]
+WORKFLOWS = [ReferralWorkflow, ProfessionalDisagreementWorkflow, DisposalWorkflow]
 
 
 def max_cached_workflows() -> int:

@@ -14,6 +14,7 @@ import activities
 import worker
 from activities import ALL_ACTIVITIES
 from gateway.connection import task_queue
+from workflows.disposal import DisposalWorkflow
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import TASK_QUEUE, ReferralWorkflow
 
@@ -46,7 +47,11 @@ async def test_build_worker_registers_the_workflow_and_every_activity(
     built = worker.build_worker(time_skipping_env.client, "test-worker-queue")
     config = built.config()
     assert built.task_queue == "test-worker-queue"
-    assert list(config.get("workflows", [])) == [ReferralWorkflow, ProfessionalDisagreementWorkflow]
+    assert list(config.get("workflows", [])) == [
+        ReferralWorkflow,
+        ProfessionalDisagreementWorkflow,
+        DisposalWorkflow,
+    ]
     registered = _names(config.get("activities", []))
     assert registered == _names(ALL_ACTIVITIES)
     assert registered == _defined_activities()
@@ -56,6 +61,8 @@ async def test_build_worker_registers_the_workflow_and_every_activity(
         "send_notice",
         "record_case",
         "record_escalation",
+        "find_due_disposals",
+        "dispose_case",
     }
 
 
