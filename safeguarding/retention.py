@@ -90,7 +90,7 @@ class RetentionSchedule(DomainModel):
             return _add_years(closed_on, self.professional_names_years)
         due = _add_years(closed_on, self.personal_data_years)
         if self.until_child_age is not None:
-            youngest = max((BAND_YOUNGEST.get(b, 0) for b in age_bands), default=0)
+            youngest = min((BAND_YOUNGEST.get(b, 0) for b in age_bands), default=0)
             due = max(due, _add_years(received_on, self.until_child_age - youngest))
         return due
 
