@@ -4,6 +4,7 @@
     sro register rebuild [--partnership CODE]  re-project every case from its workflow
     sro register info                          where the register is, its revision, row counts
     sro register access-log --case REF         who has been shown the case's personal data
+    sro register hold|holds|dispose ...        legal holds and the disposal run (disposal_cli.py)
     sro report summary --since DATE            bi-monthly review summary (.md .html .csv)
     sro report annual --year 2026-27           annual report figures (.md .html .csv + chart PNG)
     sro report calendar --out deadlines.ics    upcoming deadlines and meetings (iCalendar)
