@@ -27,11 +27,17 @@ from gateway.portfolio import portfolio
 from safeguarding.model import build_all
 from safeguarding.profiles import ProfileError, load_profiles
 from security.files import private_data_dir
+from workflows.disposal import DisposalWorkflow
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import ReferralWorkflow
 from workflows.scheduled import ScheduledReportWorkflow
 
-WORKFLOWS = [ReferralWorkflow, ProfessionalDisagreementWorkflow, ScheduledReportWorkflow]
+WORKFLOWS = [
+    ReferralWorkflow,
+    ProfessionalDisagreementWorkflow,
+    ScheduledReportWorkflow,
+    DisposalWorkflow,
+]
 
 
 def max_cached_workflows() -> int:

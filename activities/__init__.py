@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from activities.deadlines import plan_deadlines
+    from activities.disposal import dispose_case, find_due_disposals
     from activities.notifications import send_notice
     from activities.partnerships import load_partnership_settings
     from activities.register import record_case, record_escalation
@@ -28,6 +29,8 @@ _DEFINED_IN = {
     "record_case": "activities.register",
     "record_escalation": "activities.register",
     "write_scheduled_report": "activities.scheduled",
+    "find_due_disposals": "activities.disposal",
+    "dispose_case": "activities.disposal",
 }
 
 
@@ -44,6 +47,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ALL_ACTIVITIES",
+    "dispose_case",
+    "find_due_disposals",
     "load_partnership_settings",
     "plan_deadlines",
     "record_case",

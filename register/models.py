@@ -328,6 +328,44 @@ class AccessRecord(SQLModel, table=True):
     what: str = Field(max_length=200)
 
 
+class LegalHold(SQLModel, table=True):
+    """A legal hold on a case (issue 14, point 3): while it is not lifted, the case's records
+    are not disposed of, whatever the retention schedule says. Set and lifted by a person, with
+    why, both recorded. Not a projection: `sro register hold` writes it."""
+
+    __tablename__ = "legal_holds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_ref: str = Field(index=True, max_length=40)
+    set_at: datetime = Field(sa_type=DateTime)
+    set_by: str = Field(max_length=80)
+    #: Why (a court order, a police investigation, a complaint): no child's personal data.
+    reason: str = Field(max_length=500)
+    lifted_at: datetime | None = Field(default=None, sa_type=DateTime)
+    lifted_by: str | None = Field(default=None, max_length=80)
+    lifted_why: str | None = Field(default=None, max_length=500)
+
+
+class DisposalRecord(SQLModel, table=True):
+    """What a disposal run did to one case under one rule (issue 14, point 3): `disposed` (the
+    rule's records removed) or `refused` (a legal hold), when, asked for by whom, in which run,
+    under which rule of which schedule. Keyed by run, case and rule, so a retried activity
+    records once. Holds no personal data."""
+
+    __tablename__ = "disposals"
+
+    run_id: str = Field(primary_key=True, max_length=80)
+    case_ref: str = Field(primary_key=True, max_length=40)
+    rule: str = Field(primary_key=True, max_length=40)
+    outcome: str = Field(index=True, max_length=20)
+    at: datetime = Field(sa_type=DateTime, index=True)
+    by: str = Field(max_length=80)
+    #: The rule in words and the schedule's basis, as they stood.
+    rule_text: str = Field(max_length=500)
+    #: What was removed (column and row counts), or why it was refused.
+    detail: str = Field(sa_type=Text)
+
+
 __all__ = [
     "ESCALATION_TABLES",
     "PROJECTED_TABLES",
@@ -339,9 +377,11 @@ __all__ = [
     "ConsoleSession",
     "DeadlineRecord",
     "DecisionRecord",
+    "DisposalRecord",
     "EscalationRecord",
     "EscalationStageRecord",
     "HistoryRecord",
     "LearningOutput",
+    "LegalHold",
     "SQLModel",
 ]

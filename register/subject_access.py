@@ -25,10 +25,12 @@ from register.models import (
     ChildRecord,
     DeadlineRecord,
     DecisionRecord,
+    DisposalRecord,
     EscalationRecord,
     EscalationStageRecord,
     HistoryRecord,
     LearningOutput,
+    LegalHold,
 )
 from safeguarding.subject_access import PersonQuery, text_mentions
 
@@ -44,6 +46,9 @@ CASE_TABLES: dict[str, tuple[Any, str]] = {
     "learning_outputs": (LearningOutput, "case_ref"),
     "escalations": (EscalationRecord, "linked_case_ref"),
     "access_log": (AccessRecord, "case_ref"),
+    # Issue 14, point 3: the case's legal holds and its disposal record (what was removed).
+    "legal_holds": (LegalHold, "case_ref"),
+    "disposals": (DisposalRecord, "case_ref"),
 }
 #: Rows reached through another table's rows: (table, model, key column, parent table).
 CHILD_TABLES = (("escalation_stages", EscalationStageRecord, "escalation_ref", "escalations"),)

@@ -15,6 +15,7 @@ from safeguarding.contacts import Contacts
 from safeguarding.decisions import DECISION_MODELS, Decision, DecisionBase
 from safeguarding.fields import shape_of
 from safeguarding.model import DomainModel
+from safeguarding.retention import RetentionSchedule
 from safeguarding.vocabulary import Agency, DecisionKind, OtherReviewType, Role, TriageOutcome
 
 WorkingDays = Annotated[int, Field(ge=0, le=250)]
@@ -367,6 +368,9 @@ class PartnershipSettings(DomainModel):
     #: working days of becoming aware (Liverpool: 5), a deadline of children's social care's
     #: (none: not tracked).
     la_notice_working_days: WorkingDays | None = None
+
+    # Issue 14, point 3: how long a closed case's records are kept (safeguarding/retention.py).
+    retention: RetentionSchedule = Field(default_factory=RetentionSchedule)
 
     @field_validator("authorities", mode="after")
     @classmethod

@@ -377,6 +377,7 @@ def _add_register(commands: Subcommands) -> None:
         "--out", type=Path, metavar="FILE", help="write to this file (default: standard output)"
     )
     _add_subject_access(register_commands)
+    _add_retention(register_commands)
     rebuild = sub(
         register_commands,
         "rebuild",
@@ -444,6 +445,51 @@ def _add_subject_access(register_commands: Subcommands) -> None:
             "--timeout", type=float, default=30.0, metavar="SECONDS",
             help="how long each case may take to answer (default 30)",
         )  # fmt: skip
+
+
+def _add_retention(register_commands: Subcommands) -> None:
+    """Issue 14, point 3: legal holds and the disposal run."""
+    sub = new_parser
+    hold = sub(
+        register_commands,
+        "hold",
+        help="put a case under a legal hold (no disposal while it lasts), or --lift it",
+        description="A legal hold stops the disposal run from removing a case's records, "
+        "whatever the retention schedule says. Who (SRO_USER_NAME, else the OS user), when and "
+        "why are recorded. The reason must not name the child.",
+    )
+    hold.add_argument("--case", dest="case_ref", required=True, metavar="CASE_REF")
+    hold.add_argument("--reason", required=True, help="why (set) or why lifted (--lift)")
+    hold.add_argument("--lift", action="store_true", help="lift the case's hold")
+    holds = sub(
+        register_commands,
+        "holds",
+        help="legal holds and disposals recorded (all, or one case's)",
+    )
+    holds.add_argument("--case", dest="case_ref", metavar="CASE_REF")
+    dispose = sub(
+        register_commands,
+        "dispose",
+        help="apply the retention schedule: list what is due (--dry-run) or dispose (--run)",
+        description="Find the closed cases whose retention (the profile's [retention]) has run "
+        "out. --dry-run lists them, with any legal hold; --run starts the disposal run (a "
+        "durable workflow: a worker must be running) and waits for it: each case's personal "
+        "data is removed from the register and the disposal recorded, or refused (and "
+        "recorded) under a legal hold.",
+    )
+    mode = dispose.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="list what is due; change nothing")
+    mode.add_argument("--run", action="store_true", help="start the disposal run and wait")
+    dispose.add_argument("--partnership", type=_partnership, metavar="CODE")
+    dispose.add_argument(
+        "--case", dest="cases", action="append", metavar="CASE_REF", help="only these (repeat)"
+    )
+    dispose.add_argument(
+        "--on",
+        type=iso_date,
+        metavar="YYYY-MM-DD",
+        help="apply the schedule as of this day (default: today, UK)",
+    )
 
 
 def _add_report(commands: Subcommands) -> None:

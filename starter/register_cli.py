@@ -6,6 +6,7 @@
     sro register access-log --case REF         who has been shown the case's personal data
     sro register subject-access --case REF     everything held about a case (JSON and HTML)
     sro register find-person --name NAME       every case naming a person
+    sro register hold|holds|dispose ...        legal holds and the disposal run (disposal_cli.py)
     sro report summary --since DATE            bi-monthly review summary (.md .html .csv)
     sro report annual --year 2026-27           annual report figures (.md .html .csv + chart PNG)
     sro report calendar --out deadlines.ics    upcoming deadlines and meetings (iCalendar)
@@ -35,11 +36,12 @@ from config import settings
 from gateway.cases import CaseClient, executions
 from gateway.errors import GatewayError
 from gateway.refs import REFERRAL_WORKFLOW_TYPE, case_ref_of, workflow_id
-from register import access_log, crud, db
+from register import access_log, crud, db, disposal
 from reports import calendar as ics
 from reports import documents, figures, files
 from safeguarding.clock import uk_today
 from safeguarding.projection import CaseSnapshot
+from starter import disposal_cli
 from starter.common import CliError, normalise_case_ref
 from starter.parser import FORMATS
 from starter.session import open_client
@@ -66,6 +68,8 @@ async def dispatch(args: argparse.Namespace) -> int:
                 if args.register_command == "find-person":
                     return await subject_access.cmd_find_person(args)
                 return await subject_access.cmd_subject_access(args)
+            if args.register_command in disposal_cli.COMMANDS:
+                return await disposal_cli.dispatch(args)
             return await asyncio.to_thread(
                 cmd_upgrade if args.register_command == "upgrade" else cmd_info
             )
@@ -134,6 +138,8 @@ class Rebuilt:
     history_added: int = 0
     decisions_added: int = 0
     failed: list[str] = field(default_factory=list)
+    #: Cases skipped because they have been disposed of (issue 14).
+    disposed: int = 0
 
 
 def _visibility_query(task_queue: str | None, partnership: str | None = None) -> str:
@@ -193,9 +199,14 @@ async def rebuild(
     progress = Progress(len(workflow_ids), stream)
     gate = asyncio.Semaphore(REBUILD_CONCURRENCY)
     cases_ = CaseClient(client)
+    # Issue 14: a disposed case is never re-projected (its history may still be in Temporal).
+    disposed = await asyncio.to_thread(disposal.disposed_cases, url)
 
     async def one(id_: str) -> None:
         case_ref = case_ref_of(id_)
+        if case_ref in disposed:
+            done.disposed += 1
+            return
         async with gate:
             try:
                 snapshot = await cases_.snapshot(case_ref, timeout=timedelta(seconds=timeout))
@@ -245,6 +256,7 @@ async def cmd_rebuild(args: argparse.Namespace) -> int:
         f"Rebuilt {done.cases} case{'s' if done.cases != 1 else ''} into {db.describe()}: "
         f"{done.history_added} history entries and {done.decisions_added} decisions were "
         f"missing and are now recorded."
+        + (f" {done.disposed} disposed case(s) skipped." if done.disposed else "")
     )
     if done.failed:
         raise CliError(

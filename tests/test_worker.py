@@ -14,6 +14,7 @@ import activities
 import worker
 from activities import ALL_ACTIVITIES
 from gateway.connection import task_queue
+from workflows.disposal import DisposalWorkflow
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import TASK_QUEUE, ReferralWorkflow
 from workflows.scheduled import ScheduledReportWorkflow
@@ -51,6 +52,7 @@ async def test_build_worker_registers_the_workflow_and_every_activity(
         ReferralWorkflow,
         ProfessionalDisagreementWorkflow,
         ScheduledReportWorkflow,
+        DisposalWorkflow,
     ]
     registered = _names(config.get("activities", []))
     assert registered == _names(ALL_ACTIVITIES)
@@ -62,6 +64,8 @@ async def test_build_worker_registers_the_workflow_and_every_activity(
         "record_case",
         "record_escalation",
         "write_scheduled_report",
+        "find_due_disposals",
+        "dispose_case",
     }
 
 

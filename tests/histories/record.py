@@ -587,6 +587,41 @@ async def learning_loop(r: Recorder) -> Recorded:
     return {"learning-loop": handle, "escalation-register": escalation}
 
 
+async def disposal_run(r: Recorder) -> Recorded:
+    """Issue 14, point 3: a disposal run over a seeded register, one case of it under a hold."""
+    from gateway.disposal import DisposalClient
+    from register import db, disposal
+    from tests.register.seeding import REF, seed
+
+    db.ensure_schema()
+    with db.session() as session:
+        seed(session)
+    disposal.set_hold(REF["D"], by="Bea Manager", reason="complaint under investigation")
+    runs = DisposalClient(r.client, r.queue)
+    handle = await runs.start(by="Bea Manager", today=date(2052, 1, 1), run_id="recorded")
+    await runs.result(handle)
+    return {"disposal-run": handle}
+
+
+async def scheduled_report(r: Recorder) -> Recorded:
+    """Issue 15: a scheduled run of the bi-monthly summary (as a Schedule starts it)."""
+    import os
+    import tempfile
+
+    from activities.scheduled_io import ScheduledReportInput
+    from workflows.scheduled import ScheduledReportWorkflow
+
+    os.environ["SRO_DATA_DIR"] = tempfile.mkdtemp(prefix="sro-record-")  # its files go there
+    handle = await r.client.start_workflow(
+        ScheduledReportWorkflow.run,
+        ScheduledReportInput(report="summary"),
+        id=f"sro-summary-bimonthly-run-{uuid.uuid4().hex[:6]}",
+        task_queue=r.queue,
+    )
+    await handle.result()
+    return {"scheduled-report": handle}
+
+
 ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "local-cspr": local_cspr,
     "care-leaver": care_leaver,
@@ -602,6 +637,10 @@ ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "statutory-cspr": statutory_cspr,
     "serious-concern": statutory_triage,
     "learning-loop": learning_loop,
+    # Issue 14, point 3: retention and disposal.
+    "disposal-run": disposal_run,
+    # Issue 15: the scheduled reports.
+    "scheduled-report": scheduled_report,
 }
 
 
@@ -641,6 +680,10 @@ async def covers(handle: Handle, workflow_type: str) -> dict[str, Any]:
             "decision_kinds": sorted({e.decision_kind for e in case.history if e.decision_kind}),
             "history_kinds": sorted({e.kind.value for e in case.history}),
         }
+    if workflow_type == "DisposalWorkflow":
+        return {"progress": await handle.query("progress")}
+    if workflow_type == "ScheduledReportWorkflow":
+        return {"files": len((await handle.result()).files)}
     escalation: EscalationStatus = await handle.query("status", result_type=EscalationStatus)
     return {
         "stages": sorted({s.stage for s in escalation.stages}),

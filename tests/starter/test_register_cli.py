@@ -134,6 +134,27 @@ def test_learning_outputs_are_added_once_and_listed(
     assert code == 2 and "invalid choice" in err
 
 
+def test_legal_hold_is_shown_and_the_dry_run_lists_it_as_refused(
+    seeded: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SRO_USER_NAME", "Bea Manager")
+    code, printed, err = sro(capsys, "register", "hold", "--case", REF["C"], "--reason", "court")
+    assert code == 0, err
+    code, _, err = sro(capsys, "register", "hold", "--case", REF["C"], "--reason", "again")
+    assert code == 1 and "already on hold" in err
+    code, printed, _ = sro(capsys, "register", "holds", "--case", REF["C"])
+    assert "hold set" in printed and "by Bea Manager: court; IN FORCE" in printed
+    code, printed, _ = sro(capsys, "register", "dispose", "--dry-run", "--on", "2052-01-01")
+    assert f"{REF['C']}  personal_data, professional_names  REFUSED: legal hold" in printed
+    assert f"{REF['D']}  personal_data, professional_names\n" in printed
+    assert sro(capsys, "register", "dispose", "--dry-run", "--on", "2030-01-01")[1].startswith(
+        "0 case(s) due"
+    )
+    code, printed, _ = sro(capsys, "register", "hold", "--case", REF["C"], "--reason", "done",
+                           "--lift")  # fmt: skip
+    assert code == 0 and "lifted" in printed
+
+
 def test_bad_input_is_refused_before_anything_runs(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = sro(capsys, "report", "annual", "--year", "2026-28")
     assert code == 2 and "2026-27" in err

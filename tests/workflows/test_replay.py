@@ -21,8 +21,10 @@ from tests.conftest import TEST_CODEC_KEYS
 from tests.histories import HERE, Recorded, files, load, read_text
 from tests.histories.record import FAKE_PERSONAL_DATA, ROUTES
 from worker import WORKFLOWS
+from workflows.disposal import DisposalWorkflow
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import ReferralWorkflow
+from workflows.scheduled import ScheduledReportWorkflow
 
 HISTORIES = files()
 #: The tests' key, and a newer one that is now current: old histories must still decode.
@@ -32,7 +34,7 @@ ROTATED = KeyRing.parse(f"{TEST_CODEC_KEYS},{NEW_KEY}", current="test-2")
 
 def replayer() -> Replayer:
     return Replayer(
-        workflows=[ReferralWorkflow, ProfessionalDisagreementWorkflow],
+        workflows=[ReferralWorkflow, ProfessionalDisagreementWorkflow, DisposalWorkflow],
         data_converter=data_converter(ROTATED),
     )
 
@@ -57,7 +59,12 @@ async def test_recorded_history_replays_with_current_code(path: Path) -> None:
 
 def test_the_worker_registers_exactly_the_replayed_workflows() -> None:
     # A workflow the worker runs but the replay tests do not cover would go unchecked.
-    assert set(WORKFLOWS) == {ReferralWorkflow, ProfessionalDisagreementWorkflow}
+    assert set(WORKFLOWS) == {
+        ReferralWorkflow,
+        ProfessionalDisagreementWorkflow,
+        DisposalWorkflow,
+        ScheduledReportWorkflow,
+    }
 
 
 def test_every_route_stage_decision_and_alert_is_recorded(recorded: list[Recorded]) -> None:
@@ -113,7 +120,7 @@ async def test_without_the_old_key_the_histories_do_not_replay(recorded: list[Re
     """Retiring a key too early is caught: a ring without it cannot read the old cases."""
     only_new = KeyRing.parse(NEW_KEY)
     result = await Replayer(
-        workflows=[ReferralWorkflow, ProfessionalDisagreementWorkflow],
+        workflows=[ReferralWorkflow, ProfessionalDisagreementWorkflow, DisposalWorkflow],
         data_converter=data_converter(only_new),
     ).replay_workflow(recorded[0].history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
