@@ -34,7 +34,7 @@ ROTATED = KeyRing.parse(f"{TEST_CODEC_KEYS},{NEW_KEY}", current="test-2")
 
 def replayer() -> Replayer:
     return Replayer(
-        workflows=[ReferralWorkflow, ProfessionalDisagreementWorkflow, DisposalWorkflow],
+        workflows=WORKFLOWS,  # every workflow the worker runs (held to the recorded set below)
         data_converter=data_converter(ROTATED),
     )
 
@@ -120,7 +120,7 @@ async def test_without_the_old_key_the_histories_do_not_replay(recorded: list[Re
     """Retiring a key too early is caught: a ring without it cannot read the old cases."""
     only_new = KeyRing.parse(NEW_KEY)
     result = await Replayer(
-        workflows=[ReferralWorkflow, ProfessionalDisagreementWorkflow, DisposalWorkflow],
+        workflows=WORKFLOWS,  # every workflow the worker runs (held to the recorded set below)
         data_converter=data_converter(only_new),
     ).replay_workflow(recorded[0].history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
