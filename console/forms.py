@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from console import dates
 from console.labels import (
     DECISION_HELP,
     DECISION_TITLES,
@@ -391,6 +392,11 @@ def _read(spec: FieldSpec, data: FormInput, raw: dict[str, Any], state: FormStat
             _put(raw, spec.key, int(text))
         except ValueError:
             state.add(name, "Enter a whole number.")
+    elif spec.widget == "date":
+        try:
+            _put(raw, spec.key, dates.parse_day(text).isoformat())
+        except dates.BadDate as err:
+            state.add(name, str(err))
     elif spec.widget == "people":
         people = _read_people(text, name, state)
         if people is not None:
@@ -472,6 +478,12 @@ def _read_requests(spec: FieldSpec, data: FormInput, raw: dict[str, Any], state:
         if agency not in agencies:
             state.add(spec.name, f"Row {i + 1}: choose an agency from the list.")
             continue
+        if due_on:
+            try:
+                due_on = dates.parse_day(due_on).isoformat()
+            except dates.BadDate as err:
+                state.add(spec.name, f"Row {i + 1}: {err}")
+                continue
         rows.append({"agency": agency, **({"due_on": due_on} if due_on else {})})
     state.values[spec.name] = shown
     raw[spec.name] = rows
@@ -486,7 +498,7 @@ def friendly(problem: dict[str, Any]) -> str:
     if kind == "missing":
         return "Required."
     if kind.startswith("date") or kind == "datetime_parsing":
-        return "Enter a date as YYYY-MM-DD."
+        return f"Enter a real date. {dates.HINT}"
     if kind == "too_short" and "List" in message:
         return "Give at least one."
     if kind == "string_too_short":
@@ -678,7 +690,7 @@ def _referrer_fields() -> tuple[FieldSpec, ...]:
 
 def referral_initial(today: date) -> dict[str, Any]:
     # The safeguarding-lead discussion has no default: the person recording it answers.
-    return {"received_on": today.isoformat()}
+    return {"received_on": dates.uk_numeric(today)}
 
 
 def parse_referral_form(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from reports import national
+from reports.cells import csv_text
 from reports.figures import (
     TIMESCALES,
     AnnualFigures,
@@ -138,15 +139,6 @@ def to_html(doc: Document) -> str:
 
 #: A CSV cell: text, or a number (which is never escaped, so it stays numeric in a spreadsheet).
 Cell = str | int | float
-
-#: What makes a spreadsheet read a text cell as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_text(text: str) -> str:
-    """A text cell a spreadsheet shows as text: one that would start a formula gets a leading
-    single quote (OWASP's advice), so a name like `=HYPERLINK(...)` is never run."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _number(value: float) -> int | float:

@@ -353,7 +353,7 @@ def test_a_referral_with_problems_starts_nothing(as_user: Client, backend: FakeB
     client = as_user("cora")
     page = client.get("/referrals/new")
     check_page(page.text)
-    assert f'id="f-received_on" name="received_on" value="{TODAY.isoformat()}"' in page.text
+    assert f'id="f-received_on" name="received_on" value="{TODAY:%d/%m/%Y}"' in page.text
     data = {
         "partnership": "LSCP",
         "received_on": TODAY.isoformat(),

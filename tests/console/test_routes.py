@@ -25,6 +25,7 @@ ROUTES: dict[tuple[str, str], tuple[bool, bool]] = {
     ("GET", "/auth/callback"): (False, False),
     ("GET", "/"): (True, False),
     ("GET", "/cases"): (True, False),
+    ("GET", "/cases.csv"): (True, False),  # issue 15: the caseload as shown, as CSV
     ("GET", "/cases/{case_ref}"): (True, False),
     ("GET", "/cases/{case_ref}/actions"): (True, False),
     ("GET", "/cases/{case_ref}/access-log"): (True, False),

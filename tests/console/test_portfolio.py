@@ -1,0 +1,172 @@
+"""Issue 15, "the console for the portfolio": the caseload sorted and exported, UK dates, the
+reports page's chart and files, the wording."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from console import caseload, dates
+from console.backend import CaseRow
+from tests.console.conftest import NOW, Clock, csrf_of
+from tests.console.fakes import FakeBackend
+from tests.console.test_pages import CHILD, TODAY, Client, chair, check_page, decide, start
+
+
+def _order(html: str) -> list[str]:
+    return re.findall(r'<tr data-case="([^"]+)">', html)
+
+
+def _three(backend: FakeBackend, clock: Clock) -> list[str]:
+    """Three cases opened on different days, oldest first; the newest moved on a stage."""
+    refs = []
+    for days in (40, 20, 0):
+        clock.now = NOW - timedelta(days=days)
+        refs.append(start(backend, received_on=TODAY - timedelta(days=days)))
+    clock.now = NOW
+    decide(backend, refs[2], "triage", chair(), outcome="serious_incident")
+    return refs
+
+
+# --------------------------------------------------------------------------- caseload
+
+
+def test_the_caseload_sorts_by_every_column_and_exports_what_it_shows(
+    as_user: Client, backend: FakeBackend, clock: Clock
+) -> None:
+    oldest, middle, newest = _three(backend, clock)
+    client = as_user("bea")
+    page = client.get("/cases", params={"sort": "opened"})
+    check_page(page.text)
+    assert _order(page.text) == [oldest, middle, newest]
+    assert '<th scope="col" aria-sort="ascending"><a class="sort-link"' in page.text
+    assert "/cases?sort=opened&amp;order=desc" in page.text  # the same heading sorts back
+    assert ">Opened<" in page.text and ">Who owes the next step<" in page.text
+    row = re.search(rf'<tr data-case="{oldest}">(.*?)</tr>', page.text, re.S)
+    assert row and f"<td>{(NOW - timedelta(days=40)).day} Oct 2026</td>" in row.group(1)
+    page = client.get("/cases", params={"sort": "opened", "order": "desc"})
+    assert _order(page.text) == [newest, middle, oldest]
+    for column in caseload.COLUMNS:  # every column sorts, both ways, without a problem
+        for order in ("asc", "desc"):
+            page = client.get("/cases", params={"sort": column.key, "order": order})
+            assert page.status_code == 200 and 'class="warning"' not in page.text, column.key
+    stage = client.get("/cases", params={"sort": "stage", "order": "desc"})
+    assert _order(stage.text)[0] == newest  # stages sort in the process's order, not by name
+
+    # The export: the same filters, the same order, a link that carries them.
+    page = client.get("/cases", params={"sort": "opened", "order": "desc", "partnership": "LSCP"})
+    href = re.search(r'href="(/cases\.csv\?[^"]+)" id="caseload-csv"', page.text)
+    assert href and "sort=opened" in href.group(1) and "partnership=LSCP" in href.group(1)
+    exported = client.get(href.group(1).replace("&amp;", "&"))
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.headers["content-disposition"].startswith("attachment;")
+    lines = list(csv.reader(io.StringIO(exported.text)))
+    assert lines[0][:3] == ["Case", "Partnership", "Opened"]
+    assert [line[0] for line in lines[1:]] == [newest, middle, oldest]
+    assert lines[-1][2] == f"{NOW - timedelta(days=40):%d/%m/%Y}"
+    assert CHILD not in exported.text and "Rita" not in exported.text  # nothing personal
+
+
+def test_an_unknown_sort_is_ignored_on_the_page_and_refused_for_the_file(
+    as_user: Client, backend: FakeBackend
+) -> None:
+    case_ref = start(backend)
+    client = as_user("cora")
+    page = client.get("/cases", params={"sort": "child_name", "order": "sideways"})
+    assert page.status_code == 200 and case_ref in page.text
+    assert "Sort: unknown column, ignored (sort by case, partnership, opened" in page.text
+    assert "Order: write asc or desc; ignored." in page.text
+    assert "child_name" not in page.text  # not echoed, not carried into the links
+    exported = client.get("/cases.csv", params={"sort": "child_name"})
+    assert exported.status_code == 400 and "Sort: unknown column" in exported.text
+
+
+def test_the_export_is_safe_in_a_spreadsheet() -> None:
+    row = CaseRow(
+        case_ref="LSCP-2026-1A2B3C",
+        partnership="LSCP",
+        stage=None,
+        route=None,
+        running=True,
+        started_at=datetime(2026, 12, 4, 9, tzinfo=UTC),
+        next_deadline_on=date(2026, 12, 18),
+        next_deadline_title='=HYPERLINK("http://x","y")',
+        next_owner="@SUM(A1)",
+    )
+    lines = list(csv.reader(io.StringIO(caseload.to_csv([row]))))
+    assert lines[1][caseload.COLUMNS.index(caseload.BY_KEY["owner"])] == "'@SUM(A1)"
+    assert lines[1][-1] == '\'=HYPERLINK("http://x","y")'
+    assert lines[1][2] == "04/12/2026" and lines[1][5] == "18/12/2026"
+
+
+# --------------------------------------------------------------------------- UK dates
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("04/12/2026", date(2026, 12, 4)),
+        ("4/12/2026", date(2026, 12, 4)),
+        ("04-12-2026", date(2026, 12, 4)),
+        ("4.12.2026", date(2026, 12, 4)),
+        ("4 Dec 2026", date(2026, 12, 4)),
+        ("4th December 2026", date(2026, 12, 4)),
+        ("2026-12-04", date(2026, 12, 4)),
+        (" 29/02/2028 ", date(2028, 2, 29)),
+    ],
+)
+def test_uk_dates_are_read(text: str, day: date) -> None:
+    assert dates.parse_day(text) == day
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("12/25/2026", "has no month 25: write the day first"),
+        ("04/12/26", "Write the year in full"),
+        ("31/02/2026", "is not a real date"),
+        ("4 Decm 2026", "'Decm' is not a month"),
+        ("next Tuesday", "Enter a date."),
+    ],
+)
+def test_ambiguous_or_invalid_dates_are_refused(text: str, words: str) -> None:
+    with pytest.raises(dates.BadDate, match=re.escape(words)):
+        dates.parse_day(text)
+
+
+def test_forms_take_uk_dates_and_name_the_field_they_refuse(
+    as_user: Client, backend: FakeBackend
+) -> None:
+    client = as_user("cora")
+    page = client.get("/referrals/new")
+    assert 'name="received_on" value="20/11/2026"' in page.text
+    assert 'type="date"' not in page.text  # no browser date input (mm/dd/yyyy in US English)
+    assert "for example 04/12/2026 or 4 Dec 2026" in page.text
+    data = {
+        "partnership": "LSCP",
+        "received_on": "11/20/2026",
+        "incident_on": "20/11/26",
+        "harm": "serious_harm",
+        "abuse_or_neglect_suspected": "yes",
+        "summary": "Admitted with unexplained injuries.",
+        "referrer-name": "Rita Shah",
+        "referrer-agency": "health",
+        "referrer-discussed_with_safeguarding_lead": "yes",
+        "children-0-name": "A.B.",
+        "children-0-age_years": "3",
+    }
+    response = client.post("/referrals", data={"csrf_token": csrf_of(page.text), **data})
+    assert response.status_code == 422 and backend.started == []
+    assert "Received on: 11/20/2026 has no month 20: write the day first" in response.text
+    assert "Date of the incident: Write the year in full" in response.text
+    assert 'value="11/20/2026"' in response.text  # what was typed stays, to correct
+    data.update(received_on="20/11/2026", incident_on="18 Nov 2026")
+    response = client.post("/referrals", data={"csrf_token": csrf_of(page.text), **data})
+    assert response.status_code == 303
+    assert backend.started[0].received_on == TODAY
+    assert backend.started[0].incident_on == date(2026, 11, 18)
