@@ -85,6 +85,27 @@ def _day(year: int, month: int, day: int, text: str) -> date:
         raise BadDate(f"{text} is not a real date. {HINT}") from None
 
 
+def words(day: date) -> str:
+    """4 Dec 2026: how the pages show a day."""
+    return f"{day.day} {day:%b %Y}"
+
+
+_ISO_IN_TEXT = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def uk_dates_in(text: str) -> str:
+    """Text the case wrote (its history: "Referral received on 2026-12-04") with each ISO
+    date shown as the pages show dates ("4 Dec 2026"); anything not a real date is left."""
+
+    def shown(found: re.Match[str]) -> str:
+        try:
+            return words(date.fromisoformat(found.group(0)))
+        except ValueError:
+            return found.group(0)
+
+    return _ISO_IN_TEXT.sub(shown, text)
+
+
 def uk_numeric(day: date) -> str:
     """04/12/2026: how a form shows a date it holds, and the CSV export writes one."""
     return f"{day:%d/%m/%Y}"

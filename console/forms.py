@@ -265,14 +265,16 @@ def _narrow(
         return spec
     if spec.name == "deadline_id":
         open_deadlines = [d for d in status.deadlines if d.state in OPEN_STATES]
-        choices = tuple((d.deadline_id, f"{d.title} (due {d.due_on})") for d in open_deadlines)
+        choices = tuple(
+            (d.deadline_id, f"{d.title} (due {dates.words(d.due_on)})") for d in open_deadlines
+        )
         return _with(spec, widget="select", choices=choices, help=None)
     if kind is DecisionKind.ACTION_UPDATED and spec.name == "action_id":
         unfinished = [a for a in status.actions if not ActionStatus(a.status).finished]
         # Named by id, agency and due date: the description may name the child or family
         # (safeguarding/personal.py), and forms are offered without asking who may see it.
         choices = tuple(
-            (a.action_id, f"{a.action_id} ({a.lead_agency.label}, due {a.due_on})")
+            (a.action_id, f"{a.action_id} ({a.lead_agency.label}, due {dates.words(a.due_on)})")
             for a in unfinished
         )
         return _with(spec, widget="select", choices=choices, help=None)

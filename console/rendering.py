@@ -46,6 +46,7 @@ def template_environment() -> jinja2.Environment:
     env.globals.update(
         date_input=dates.input_value, date_hint=dates.HINT, date_example=dates.EXAMPLE
     )
+    env.filters["uk_dates"] = dates.uk_dates_in
     return env
 
 

@@ -577,6 +577,18 @@ def _oversight_section(fig: OversightFigures) -> Section:
     return Section("Professional disagreements", paragraphs=paragraphs, tables=tables)
 
 
+def review_status(line: ReviewLine) -> str:
+    """A review's state in words, so that nobody has to read it from a colour (issue 15):
+    closed, overdue (a statutory deadline past due), late actions, on track."""
+    if line.closed_on:
+        return "closed"
+    if line.overdue:
+        return "overdue"
+    if line.actions_overdue:
+        return "actions overdue"
+    return "on track"
+
+
 def summary_csv(fig: SummaryFigures) -> str:
     rows: list[list[Cell]] = [
         [
@@ -584,6 +596,7 @@ def summary_csv(fig: SummaryFigures) -> str:
             "partnership",
             "route",
             "stage",
+            "status",
             "received_on",
             "closed_on",
             "deadlines_met",
@@ -607,6 +620,7 @@ def summary_csv(fig: SummaryFigures) -> str:
                 r.partnership,
                 r.route,
                 r.stage,
+                review_status(r),
                 r.received_on.isoformat(),
                 r.closed_on.isoformat() if r.closed_on else "",
                 r.deadlines_met,

@@ -300,7 +300,7 @@ async def test_a_panel_member_records_triage_and_sees_the_new_deadline(
 
     flash = page.locator(".flash")
     await expect(flash).to_contain_text(
-        "Triage recorded; stage is now Serious Incident Notification."
+        "Recorded: Triage decision. Stage now: Serious Incident Notification."
     )
     status = await stack.status(case_ref)
     notification = next(d for d in status.deadlines if d.deadline_id == "notification")
@@ -452,7 +452,7 @@ async def test_action_plan_tracker(stack: Stack, page: Page) -> None:
     await form.get_by_label("Due date").fill(due.isoformat())
     await form.get_by_label("Outcome measure").fill(fields["outcome_measure"])
     await form.get_by_role("button", name="Record: Add an action").click()
-    await expect(page.locator(".flash")).to_contain_text("Action added recorded")
+    await expect(page.locator(".flash")).to_contain_text("Recorded: Action added")
     row = page.locator('tr[data-action="A1"]')
     await expect(row).to_contain_text("Not started")
     await expect(row).to_contain_text("Police")

@@ -3,18 +3,28 @@ reports page's chart and files, the wording."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from typing import cast
+from xml.etree import ElementTree
 
 import pytest
+from fastapi.testclient import TestClient
 
-from console import caseload, dates
+from console import caseload, dates, reports, timeline
 from console.backend import CaseRow
+from console.routes.decisions import confirmation
+from safeguarding.case import DecisionResult
+from safeguarding.vocabulary import DecisionKind, Stage
 from tests.console.conftest import NOW, Clock, csrf_of
 from tests.console.fakes import FakeBackend
 from tests.console.test_pages import CHILD, TODAY, Client, chair, check_page, decide, start
+from tests.console.test_timeline import SVG
 
 
 def _order(html: str) -> list[str]:
@@ -139,6 +149,13 @@ def test_ambiguous_or_invalid_dates_are_refused(text: str, words: str) -> None:
         dates.parse_day(text)
 
 
+def test_the_case_histories_iso_dates_are_shown_the_uk_way() -> None:
+    said = "Referral received on 2026-12-04; ref LSCP-2026-1A2B3C; not a day 2026-13-45"
+    assert dates.uk_dates_in(said) == (
+        "Referral received on 4 Dec 2026; ref LSCP-2026-1A2B3C; not a day 2026-13-45"
+    )
+
+
 def test_forms_take_uk_dates_and_name_the_field_they_refuse(
     as_user: Client, backend: FakeBackend
 ) -> None:
@@ -170,3 +187,89 @@ def test_forms_take_uk_dates_and_name_the_field_they_refuse(
     assert response.status_code == 303
     assert backend.started[0].received_on == TODAY
     assert backend.started[0].incident_on == date(2026, 11, 18)
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def test_the_reports_page_shows_the_chart_and_offers_the_files(as_user: Client) -> None:
+    client = as_user("bea")
+    page = client.get("/reports")
+    check_page(page.text)
+    assert '<img src="/reports/files/timeliness.png"' in page.text
+    assert 'alt="Timeliness against statute, 2026-27: the share' in page.text
+    for name in reports.FILES:
+        assert f'href="/reports/files/{name}"' in page.text
+    assert page.text.count('<details class="section report" open>') == 2  # annual figures too
+    png = client.get("/reports/files/timeliness.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    annual = client.get("/reports/files/annual.csv", params={"partnership": "LSCP"})
+    assert annual.headers["content-type"].startswith("text/csv")
+    assert annual.headers["content-disposition"] == 'attachment; filename="annual-2026-27-LSCP.csv"'
+    assert client.get("/reports/files/secrets.txt").status_code == 404
+
+
+def test_the_chart_and_the_summary_csv_do_not_rely_on_red_and_green() -> None:
+    from matplotlib import pyplot as plt
+
+    from reports import chart
+    from reports.documents import review_status
+    from reports.figures import ReviewLine, Timeliness
+
+    fig, ax = plt.subplots()
+    try:
+        chart._bar(ax, 0, Timeliness("Notification", "5 working days", 4, 3, 0))
+        in_time, late = ax.patches[:2]
+        assert not in_time.get_hatch() and late.get_hatch() == chart.LATE_HATCH  # a pattern
+        texts = {t.get_text() for t in ax.texts}
+        assert {"75% in time", "1 late", "3 of 4"} <= texts  # and words
+    finally:
+        plt.close(fig)
+    line = ReviewLine(
+        "LSCP-2026-1A2B3C", "LSCP", "Local CSPR", "Draft report", TODAY, None,
+        2, 1, 3, 1, "Final report", TODAY, 1, 4, 0, 2, "triage", [],
+    )  # fmt: skip
+    assert review_status(line) == "overdue"
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def test_every_confirmation_reads_as_a_fact(
+    as_user: Client, app_client: Callable[..., TestClient]
+) -> None:
+    for kind in DecisionKind:
+        said = confirmation(kind, cast(DecisionResult, SimpleNamespace(stage=Stage.TRIAGE)))
+        assert said.startswith("Recorded: ") and said.endswith("Stage now: Triage."), said
+        what = said.removeprefix("Recorded: ").split(" ", 1)[0]
+        assert what not in {"Add", "Update", "Extend", "Close", "Plan", "Request", "Record"}, said
+    assert "Notification submitted recorded" not in confirmation(
+        DecisionKind.NOTIFICATION_SUBMITTED,
+        cast(DecisionResult, SimpleNamespace(stage=Stage.RAPID_REVIEW)),
+    )
+    # The page title is never doubled: with a title of its own, and without (sign-in).
+    titles = re.findall(r"<title>(.*?)</title>", as_user("rob").get("/cases").text)
+    assert titles == ["Caseload — Safeguarding Review Console"]
+    with app_client() as client:
+        titles = re.findall(r"<title>(.*?)</title>", client.get("/login").text)
+    assert len(titles) == 1 and titles[0].count("Safeguarding Review Console") == 1, titles
+
+
+def test_the_timeline_draws_a_met_deadline_on_its_day_and_keeps_words_inside(
+    backend: FakeBackend, clock: Clock
+) -> None:
+    case_ref = start(backend, received_on=TODAY - timedelta(days=2))
+    clock.now = NOW - timedelta(days=1)
+    decide(backend, case_ref, "triage", chair(), outcome="serious_incident")
+    clock.now = NOW
+    status = asyncio.run(backend.status(case_ref))
+    met = next(d for d in status.deadlines if d.met_on)
+    assert met.met_on != met.due_on
+    root = ElementTree.fromstring(str(timeline.render(status, NOW)))
+    circles = [c for c in root.iter(f"{SVG}circle") if "tl-met" in (c.get("class") or "")]
+    ticks = [t for t in root.iter(f"{SVG}line") if t.get("class") == "tl-due-tick"]
+    assert circles and ticks and float(circles[0].get("cx") or 0) < float(ticks[0].get("x1") or 0)
+    for text in root.iter(f"{SVG}text"):
+        if "tl-state" in (text.get("class") or "") and text.get("text-anchor") == "start":
+            words = text.text or ""
+            assert float(text.get("x") or 0) + len(words) * 6.6 <= timeline.WIDTH, words

@@ -35,6 +35,7 @@ ROUTES: dict[tuple[str, str], tuple[bool, bool]] = {
     ("GET", "/referrals/new"): (True, False),
     ("POST", "/referrals"): (True, True),
     ("GET", "/reports"): (True, False),
+    ("GET", "/reports/files/{name}"): (True, False),  # issue 15: the chart and report files
     # Issue 13, item 12.
     ("GET", "/escalations"): (True, False),
     ("GET", "/escalations/new"): (True, False),
@@ -70,7 +71,9 @@ def test_every_route_is_declared_with_its_checks() -> None:
 def test_the_app_serves_every_route_signed_out(app_client: Callable[..., TestClient]) -> None:
     client = app_client()
     for (method, path), (signed_in, csrf) in ROUTES.items():
-        url = path.format(case_ref="LSCP-2026-0001", kind_text="triage", ref="CSCP-ESC-2026-0A")
+        url = path.format(
+            case_ref="LSCP-2026-0001", kind_text="triage", ref="CSCP-ESC-2026-0A", name="annual.csv"
+        )
         response = client.request(method, url)
         if signed_in:  # the user is checked before the form is read
             assert response.status_code == 303, url
