@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from console import dates
+from console import attendees, dates
 from console.labels import (
     DECISION_HELP,
     DECISION_TITLES,
@@ -343,7 +343,7 @@ def _decision_where(loc: list[str | int]) -> tuple[str, str]:
     top = str(loc[0])
     rest = loc[1:]
     if top == "attendees" and rest:
-        return top, f"Line {int(rest[0]) + 1}" + (f", {rest[1]}" if len(rest) > 1 else "") + ": "
+        return top, f"Person {int(rest[0]) + 1}" + (f", {rest[1]}" if len(rest) > 1 else "") + ": "
     if top == "requests" and rest:
         return top, f"Row {int(rest[0]) + 1}" + (f", {rest[1]}" if len(rest) > 1 else "") + ": "
     return top, ""
@@ -369,6 +369,9 @@ def _read(spec: FieldSpec, data: FormInput, raw: dict[str, Any], state: FormStat
         return
     if spec.widget == "requests":
         _read_requests(spec, data, raw, state)
+        return
+    if spec.widget == "people":
+        _read_attendees(spec, data, raw, state)
         return
     text = str(data.get(name) or "").strip()
     state.values[name] = text
@@ -399,10 +402,6 @@ def _read(spec: FieldSpec, data: FormInput, raw: dict[str, Any], state: FormStat
             _put(raw, spec.key, dates.parse_day(text).isoformat())
         except dates.BadDate as err:
             state.add(name, str(err))
-    elif spec.widget == "people":
-        people = _read_people(text, name, state)
-        if people is not None:
-            _put(raw, spec.key, people)
     else:
         _put(raw, spec.key, text)
 
@@ -437,6 +436,21 @@ for _agency in Agency:
     _AGENCIES[_norm(_agency.label)] = _agency.value
     _AGENCIES[_norm(re.sub(r"\(.*?\)", "", _agency.label))] = _agency.value
 _AGENCIES.update({"csc": "childrens_social_care", "socialcare": "childrens_social_care"})
+
+
+def _read_attendees(
+    spec: FieldSpec, data: FormInput, raw: dict[str, Any], state: FormState
+) -> None:
+    """The people chosen in the rows (issue 15), then those written as lines."""
+    rows, shown, problems = attendees.read_rows(data, spec.name)
+    text = str(data.get(spec.name) or "").strip()
+    state.values[spec.name] = text
+    state.values[f"{spec.name}-rows"] = shown
+    for problem in problems:
+        state.add(spec.name, problem)
+    lines = _read_people(text, spec.name, state) if text else []
+    if (rows or text) and lines is not None and not problems:
+        _put(raw, spec.key, rows + lines)
 
 
 def _read_people(text: str, name: str, state: FormState) -> list[dict[str, str]] | None:

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from console import dates, display, permissions, timeline
+from console import attendees, dates, display, permissions, timeline
 from console.auth import csrf_token
 from console.config import ConsoleSettings
 from console.deps import get_console, user_or_none
@@ -47,6 +47,13 @@ def template_environment() -> jinja2.Environment:
         date_input=dates.input_value, date_hint=dates.HINT, date_example=dates.EXAMPLE
     )
     env.filters["uk_dates"] = dates.uk_dates_in
+    # Who attended, chosen (issue 15, item 3).
+    env.globals.update(
+        people_rows=attendees.ROWS,
+        people_roles=attendees.ROLE_CHOICES,
+        people_agencies=attendees.AGENCY_CHOICES,
+        people_rows_help=attendees.ROWS_HELP,
+    )
     return env
 
 

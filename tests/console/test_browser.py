@@ -242,6 +242,11 @@ async def test_a_coordinator_refers_after_seeing_a_validation_error(
     await expect(page.get_by_role("heading", name="New referral")).to_be_visible()
     await assert_accessible_forms(page)
     await page.get_by_label("Partnership (required)").select_option("LSCP")
+    # Issue 15: the date is a text field holding a UK date, day first, not the browser's own
+    # date input (mm/dd/yyyy in US English); the case opens from it below.
+    received = page.get_by_label("Received on (required)")
+    await expect(received).to_have_attribute("type", "text")
+    await expect(received).to_have_value(re.compile(r"^\d{2}/\d{2}/\d{4}$"))
     await page.get_by_label("Harm (required)").select_option("serious_harm")
     await page.locator("#f-abuse_or_neglect_suspected-yes").check()
     await page.get_by_label("Referrer's name (required)").fill("Rita Shah")

@@ -273,3 +273,45 @@ def test_the_timeline_draws_a_met_deadline_on_its_day_and_keeps_words_inside(
         if "tl-state" in (text.get("class") or "") and text.get("text-anchor") == "start":
             words = text.text or ""
             assert float(text.get("x") or 0) + len(words) * 6.6 <= timeline.WIDTH, words
+
+
+# --------------------------------------------------------------------------- who attended
+
+
+def test_who_attended_is_chosen_in_rows_and_the_text_box_stays(
+    as_user: Client, backend: FakeBackend
+) -> None:
+    case_ref = start(backend)
+    client = as_user("dana")
+    url = f"/cases/{case_ref}/decide/triage"
+    page = client.get(url)
+    check_page(page.text)
+    assert '<select id="f-attendees-0-agency" name="attendees-0-agency">' in page.text
+    assert '<option value="chair">Chair</option>' in page.text
+    assert '<textarea id="f-attendees" name="attendees"' in page.text  # the fallback
+    rows = {
+        "attendees-0-name": "Dana Chair",
+        "attendees-0-role": "chair",
+        "attendees-0-agency": "police",
+        "attendees-1-name": "Hal Health",
+        "attendees-1-role": "panel_member",
+        "attendees-1-agency": "health",
+        "attendees-2-name": "Nobody",  # no role, no agency
+    }
+    lines = (
+        "Sam Social, panel member, childrens social care\n"
+        "Bea Manager, business manager, partnership"
+    )
+    response = client.post(url, data={"csrf_token": csrf_of(page.text), "outcome":
+                                       "serious_incident", "attendees": lines, **rows})  # fmt: skip
+    assert response.status_code == 422 and backend.sent == []
+    assert "Row 3: give the role and the agency." in response.text
+    assert 'value="Hal Health"' in response.text  # the rows are shown again as chosen
+    assert '<option value="health" selected>' in response.text
+    rows["attendees-2-name"] = ""
+    response = client.post(url, data={"csrf_token": csrf_of(page.text), "outcome":
+                                       "serious_incident", "attendees": lines, **rows})  # fmt: skip
+    assert response.status_code == 303, response.text
+    people = backend.sent[-1]["attendees"]
+    assert [p["name"] for p in people] == ["Dana Chair", "Hal Health", "Sam Social", "Bea Manager"]
+    assert people[1] == {"name": "Hal Health", "role": "panel_member", "agency": "health"}
