@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import tempfile
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -158,6 +159,9 @@ def register_file(
     return ReportFile(text.encode("utf-8"), media_type, filename)
 
 
+_CHART_LOCK = threading.Lock()
+
+
 def timeliness_png(annual: Any, partnership: str | None) -> bytes:
     """The annual report's timeliness chart, as `sro report annual` draws it."""
     from reports import chart, documents
@@ -165,7 +169,8 @@ def timeliness_png(annual: Any, partnership: str | None) -> bytes:
     title = f"Timeliness against statute, {annual.year.label}" + (
         f" ({partnership})" if partnership else ""
     )
-    with tempfile.TemporaryDirectory(prefix="sro-chart-") as folder:
+    # pyplot keeps global state: one chart at a time, whatever the threads asking.
+    with _CHART_LOCK, tempfile.TemporaryDirectory(prefix="sro-chart-") as folder:
         path = chart.timeliness_chart(
             documents.timeliness_for_chart(annual), title, Path(folder) / "timeliness.png"
         )
