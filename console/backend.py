@@ -92,6 +92,16 @@ class CaseRow(BaseModel):
     #: The next deadline's state from the case itself (None when the case did not answer).
     next_deadline_state: DeadlineState | None = None
     overdue: bool | None = None
+    #: Who owes the next step: the next deadline's owner, else the first outstanding task's
+    #: (a role or agency, never a person's name: safeguarding/personal.py).
+    next_owner: str | None = None
+
+
+def next_owner(status: CaseStatus) -> str | None:
+    """Who owes a case its next step (a role or agency)."""
+    if status.next_deadline is not None:
+        return status.next_deadline.owner
+    return status.tasks[0].owed_by if status.tasks else None
 
 
 class CaseBackend(Protocol):
@@ -210,6 +220,7 @@ class TemporalBackend(TemporalEscalations):
             row.stage = status.stage
             row.route = status.route
             row.overdue = status.overdue
+            row.next_owner = next_owner(status)
             upcoming = status.next_deadline
             if upcoming is not None:
                 row.next_deadline_on = upcoming.due_on

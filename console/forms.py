@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from console import attendees, dates
 from console.labels import (
     DECISION_HELP,
     DECISION_TITLES,
@@ -264,14 +265,16 @@ def _narrow(
         return spec
     if spec.name == "deadline_id":
         open_deadlines = [d for d in status.deadlines if d.state in OPEN_STATES]
-        choices = tuple((d.deadline_id, f"{d.title} (due {d.due_on})") for d in open_deadlines)
+        choices = tuple(
+            (d.deadline_id, f"{d.title} (due {dates.words(d.due_on)})") for d in open_deadlines
+        )
         return _with(spec, widget="select", choices=choices, help=None)
     if kind is DecisionKind.ACTION_UPDATED and spec.name == "action_id":
         unfinished = [a for a in status.actions if not ActionStatus(a.status).finished]
         # Named by id, agency and due date: the description may name the child or family
         # (safeguarding/personal.py), and forms are offered without asking who may see it.
         choices = tuple(
-            (a.action_id, f"{a.action_id} ({a.lead_agency.label}, due {a.due_on})")
+            (a.action_id, f"{a.action_id} ({a.lead_agency.label}, due {dates.words(a.due_on)})")
             for a in unfinished
         )
         return _with(spec, widget="select", choices=choices, help=None)
@@ -340,7 +343,7 @@ def _decision_where(loc: list[str | int]) -> tuple[str, str]:
     top = str(loc[0])
     rest = loc[1:]
     if top == "attendees" and rest:
-        return top, f"Line {int(rest[0]) + 1}" + (f", {rest[1]}" if len(rest) > 1 else "") + ": "
+        return top, f"Person {int(rest[0]) + 1}" + (f", {rest[1]}" if len(rest) > 1 else "") + ": "
     if top == "requests" and rest:
         return top, f"Row {int(rest[0]) + 1}" + (f", {rest[1]}" if len(rest) > 1 else "") + ": "
     return top, ""
@@ -367,6 +370,9 @@ def _read(spec: FieldSpec, data: FormInput, raw: dict[str, Any], state: FormStat
     if spec.widget == "requests":
         _read_requests(spec, data, raw, state)
         return
+    if spec.widget == "people":
+        _read_attendees(spec, data, raw, state)
+        return
     text = str(data.get(name) or "").strip()
     state.values[name] = text
     if not text:
@@ -391,10 +397,11 @@ def _read(spec: FieldSpec, data: FormInput, raw: dict[str, Any], state: FormStat
             _put(raw, spec.key, int(text))
         except ValueError:
             state.add(name, "Enter a whole number.")
-    elif spec.widget == "people":
-        people = _read_people(text, name, state)
-        if people is not None:
-            _put(raw, spec.key, people)
+    elif spec.widget == "date":
+        try:
+            _put(raw, spec.key, dates.parse_day(text).isoformat())
+        except dates.BadDate as err:
+            state.add(name, str(err))
     else:
         _put(raw, spec.key, text)
 
@@ -429,6 +436,21 @@ for _agency in Agency:
     _AGENCIES[_norm(_agency.label)] = _agency.value
     _AGENCIES[_norm(re.sub(r"\(.*?\)", "", _agency.label))] = _agency.value
 _AGENCIES.update({"csc": "childrens_social_care", "socialcare": "childrens_social_care"})
+
+
+def _read_attendees(
+    spec: FieldSpec, data: FormInput, raw: dict[str, Any], state: FormState
+) -> None:
+    """The people chosen in the rows (issue 15), then those written as lines."""
+    rows, shown, problems = attendees.read_rows(data, spec.name)
+    text = str(data.get(spec.name) or "").strip()
+    state.values[spec.name] = text
+    state.values[f"{spec.name}-rows"] = shown
+    for problem in problems:
+        state.add(spec.name, problem)
+    lines = _read_people(text, spec.name, state) if text else []
+    if (rows or text) and lines is not None and not problems:
+        _put(raw, spec.key, rows + lines)
 
 
 def _read_people(text: str, name: str, state: FormState) -> list[dict[str, str]] | None:
@@ -472,6 +494,12 @@ def _read_requests(spec: FieldSpec, data: FormInput, raw: dict[str, Any], state:
         if agency not in agencies:
             state.add(spec.name, f"Row {i + 1}: choose an agency from the list.")
             continue
+        if due_on:
+            try:
+                due_on = dates.parse_day(due_on).isoformat()
+            except dates.BadDate as err:
+                state.add(spec.name, f"Row {i + 1}: {err}")
+                continue
         rows.append({"agency": agency, **({"due_on": due_on} if due_on else {})})
     state.values[spec.name] = shown
     raw[spec.name] = rows
@@ -486,7 +514,7 @@ def friendly(problem: dict[str, Any]) -> str:
     if kind == "missing":
         return "Required."
     if kind.startswith("date") or kind == "datetime_parsing":
-        return "Enter a date as YYYY-MM-DD."
+        return f"Enter a real date. {dates.HINT}"
     if kind == "too_short" and "List" in message:
         return "Give at least one."
     if kind == "string_too_short":
@@ -678,7 +706,7 @@ def _referrer_fields() -> tuple[FieldSpec, ...]:
 
 def referral_initial(today: date) -> dict[str, Any]:
     # The safeguarding-lead discussion has no default: the person recording it answers.
-    return {"received_on": today.isoformat()}
+    return {"received_on": dates.uk_numeric(today)}
 
 
 def parse_referral_form(

@@ -80,6 +80,28 @@ DECISION_TITLES: dict[DecisionKind, str] = {
     DecisionKind.LEARNING_IMPACT_RECORDED: "Record a learning output's impact (re-audit)",
 }
 
+#: What a recorded decision is called where its title is an instruction ("Add an action"): the
+#: confirmation reads "Recorded: Action added." (issue 15). The rest use their title.
+DONE_TITLES: dict[DecisionKind, str] = {
+    DecisionKind.INFORMATION_REQUESTED: "Rapid review information requested",
+    DecisionKind.PUBLICATION_PLANNED: "Publication date planned",
+    DecisionKind.ACTION_ADDED: "Action added",
+    DecisionKind.ACTION_UPDATED: "Action updated",
+    DecisionKind.DEADLINE_EXTENDED: "Deadline extended",
+    DecisionKind.CASE_CLOSED: "Case closed",
+    DecisionKind.PANEL_INFORMATION_REQUESTED: "The National Panel's request for more information",
+    DecisionKind.NATIONAL_REVIEW_CONTRIBUTION_REQUESTED: "A national review's request for a "
+    "contribution",
+    DecisionKind.LEARNING_PLANNED: "Learning output planned",
+    DecisionKind.LEARNING_IMPACT_RECORDED: "A learning output's impact (re-audit)",
+}
+
+
+def done_title(kind: DecisionKind) -> str:
+    """A recorded decision's name, as a fact rather than an instruction."""
+    return DONE_TITLES.get(kind) or DECISION_TITLES[kind]
+
+
 DECISION_HELP: dict[DecisionKind, str] = {
     DecisionKind.TRIAGE: "Decide the referral's route against the statutory criteria.",
     DecisionKind.NOTIFICATION_SUBMITTED: "Record the local authority's notification to the "

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from console import display, permissions, timeline
+from console import attendees, dates, display, permissions, timeline
 from console.auth import csrf_token
 from console.config import ConsoleSettings
 from console.deps import get_console, user_or_none
@@ -37,11 +37,24 @@ _STATE_LABELS: dict[DeadlineState, str] = {
 def template_environment() -> jinja2.Environment:
     """Autoescaped HTML; every printed value is first neutralised (console/display.py): control
     and bidirectional-override characters are shown as escapes, never obeyed."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
         finalize=display.finalize,
     )
+    # What the form macros use for dates (issue 15, item 2): UK day-first, in words and numbers.
+    env.globals.update(
+        date_input=dates.input_value, date_hint=dates.HINT, date_example=dates.EXAMPLE
+    )
+    env.filters["uk_dates"] = dates.uk_dates_in
+    # Who attended, chosen (issue 15, item 3).
+    env.globals.update(
+        people_rows=attendees.ROWS,
+        people_roles=attendees.ROLE_CHOICES,
+        people_agencies=attendees.AGENCY_CHOICES,
+        people_rows_help=attendees.ROWS_HELP,
+    )
+    return env
 
 
 def make_templates(settings: ConsoleSettings) -> Jinja2Templates:
@@ -52,7 +65,10 @@ def make_templates(settings: ConsoleSettings) -> Jinja2Templates:
         route_label=lambda r: option_label(Route(r)) if r else "—",
         option_label=option_label,
         day=lambda d: timeline.day_label(d) if d else "—",
-        moment=lambda m: uk_local(m).strftime("%d %b %Y %H:%M") if m else "—",
+        moment=lambda m: (
+            f"{timeline.day_label(uk_local(m).date())} {uk_local(m):%H:%M}" if m else "—"
+        ),
+        uk_day=dates.uk_day_of,
         state_words=lambda s: _STATE_LABELS.get(DeadlineState(s), str(s)) if s else "—",
         decision_title=lambda k: DECISION_TITLES[DecisionKind(k)],
         demo_users=settings.demo_users,

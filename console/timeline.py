@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from markupsafe import Markup, escape
 
+from console import dates
 from safeguarding.case import CaseStatus, DeadlineView
 from safeguarding.clock import uk_today
 from safeguarding.deadlines import DeadlineState
@@ -109,7 +110,7 @@ def steps(status: CaseStatus) -> list[StepView]:
 
 
 def day_label(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
+    return dates.words(day)
 
 
 def deadline_words(d: DeadlineView) -> str:
@@ -227,23 +228,64 @@ def _deadline_band(
     for i, d in enumerate(deadlines):
         y = axis_y + 10 + i * ROW + ROW / 2
         x = x_of(d.due_on)
-        title = d.title if len(d.title) <= 44 else d.title[:43] + "…"
-        parts.append(
-            f'<text x="{MARGIN - 30}" y="{y + 4:.0f}" class="tl-row-label">{escape(title)}</text>'
-        )
+        parts.append(_row_label(d.title, y))
         parts.append(
             f'<line x1="{left}" y1="{y:.0f}" x2="{right}" y2="{y:.0f}" class="tl-row-line"/>'
         )
-        parts.append(_marker(d.state, x, y))
         words = f"{day_label(d.due_on)} · {STATE_WORDS[d.state].replace('upcoming, ', '')}"
         if d.met_on:
+            # Drawn on the day it was met (issue 15), the due day marked on the same row.
+            x = x_of(d.met_on)
+            due_x = x_of(d.due_on)
+            parts.append(
+                f'<line x1="{due_x:.0f}" y1="{y - 6:.0f}" x2="{due_x:.0f}" y2="{y + 6:.0f}" '
+                'class="tl-due-tick"/>'
+            )
             words = f"due {day_label(d.due_on)} · {d.state.value} {day_label(d.met_on)}"
-        parts.append(
-            f'<text x="{x + 11:.0f}" y="{y + 4:.0f}" class="tl-state tl-state-{d.state.value}">'
-            f"{escape(words)}</text>"
-        )
+        parts.append(_marker(d.state, x, y))
+        parts.append(_state_text(words, d.state, x, y))
     parts.append("</g>")
     return parts
+
+
+#: Characters of a deadline's title on one line of the label column.
+_TITLE_LINE = 44
+
+
+def _row_label(title: str, y: float) -> str:
+    """A deadline's title in the label column: one line, or two when it is long (issue 15:
+    titles were cut at the column's edge); only beyond two lines does it end in "…", the
+    whole title being in the description and the table below."""
+    if len(title) <= _TITLE_LINE:
+        return (
+            f'<text x="{MARGIN - 30}" y="{y + 4:.0f}" class="tl-row-label">{escape(title)}</text>'
+        )
+    cut = title.rfind(" ", 0, _TITLE_LINE + 1)
+    cut = cut if cut > 0 else _TITLE_LINE
+    first, rest = title[:cut], title[cut:].strip()
+    if len(rest) > _TITLE_LINE:
+        rest = rest[: _TITLE_LINE - 1] + "…"
+    return (
+        f'<text x="{MARGIN - 30}" y="{y - 2:.0f}" class="tl-row-label tl-row-label--two">'
+        f"<tspan>{escape(first)}</tspan>"
+        f'<tspan x="{MARGIN - 30}" dy="11">{escape(rest)}</tspan></text>'
+    )
+
+
+#: About how wide a character of the state words is (11.5px text), to keep them inside.
+_CHAR_WIDTH = 6.6
+
+
+def _state_text(words: str, state: DeadlineState, x: float, y: float) -> str:
+    """The words beside a marker: on its right, or on its left when they would run past the
+    picture's edge and be cut (issue 15)."""
+    anchor, tx = "start", x + 11
+    if tx + len(words) * _CHAR_WIDTH > WIDTH - 4:
+        anchor, tx = "end", x - 11
+    return (
+        f'<text x="{tx:.0f}" y="{y + 4:.0f}" text-anchor="{anchor}" '
+        f'class="tl-state tl-state-{state.value}">{escape(words)}</text>'
+    )
 
 
 def _marker(state: DeadlineState, x: float, y: float) -> str:

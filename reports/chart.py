@@ -4,6 +4,7 @@ no screen needed)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -14,44 +15,24 @@ from matplotlib.patches import Rectangle
 
 from reports.figures import Timeliness
 
-IN_TIME = "#1d6f42"
-LATE = "#c0392b"
+#: Colour-blind safe (Okabe-Ito blue and vermillion, told apart by lightness too), and never by
+#: colour alone: the late share is striped and both shares are labelled in words.
+IN_TIME = "#0b5394"
+LATE = "#d55e00"
+LATE_HATCH = "///"
 NOTHING = "#9aa3ad"
 
 
 def timeliness_chart(measures: list[Timeliness], title: str, target: Path) -> Path:
-    """One bar per statutory timescale: the share done in time (green) and late (red), with
-    the counts written beside it. Returns the file written."""
+    """One bar per statutory timescale: the share done in time (solid blue) and late (orange,
+    striped), each labelled in words when there is room, with the counts written beside it.
+    Returns the file written."""
     labels = [m.measure for m in measures][::-1]
     rows = measures[::-1]
     fig, ax = plt.subplots(figsize=(10, 1.3 + 1.1 * len(rows)), dpi=120)
     try:
         for y, m in enumerate(rows):
-            if not m.done:
-                ax.barh(y, 100, color="white", edgecolor=NOTHING, hatch="//", height=0.6)
-                ax.text(50, y, "none done in the year", va="center", ha="center", color="#444")
-                continue
-            in_time = 100 * m.in_time / m.done
-            ax.barh(y, in_time, color=IN_TIME, height=0.6)
-            ax.barh(y, 100 - in_time, left=in_time, color=LATE, height=0.6)
-            if in_time >= 12:
-                ax.text(
-                    in_time / 2,
-                    y,
-                    f"{m.percent:g}% in time",
-                    va="center",
-                    ha="center",
-                    color="white",
-                    fontweight="bold",
-                )
-            ax.text(
-                101.5,
-                y,
-                f"{m.in_time} of {m.done}",
-                va="center",
-                ha="left",
-                color="#222",
-            )
+            _bar(ax, y, m)
         ax.set_yticks(range(len(rows)), labels=[_wrap(label) for label in labels])
         ax.set_xlim(0, 112)
         ax.set_xticks(range(0, 101, 20), labels=[f"{v}%" for v in range(0, 101, 20)])
@@ -62,11 +43,11 @@ def timeliness_chart(measures: list[Timeliness], title: str, target: Path) -> Pa
         ax.set_axisbelow(True)
         handles = [
             Rectangle((0, 0), 1, 1, color=IN_TIME),
-            Rectangle((0, 0), 1, 1, color=LATE),
+            Rectangle((0, 0), 1, 1, facecolor=LATE, hatch=LATE_HATCH, edgecolor="white"),
         ]
         ax.legend(
             handles,
-            ["in time", "late"],
+            ["in time (solid)", "late (striped)"],
             loc="lower right",
             bbox_to_anchor=(1.0, 1.0),
             ncol=2,
@@ -78,6 +59,33 @@ def timeliness_chart(measures: list[Timeliness], title: str, target: Path) -> Pa
     finally:
         plt.close(fig)
     return target
+
+
+def _bar(ax: Any, y: int, m: Timeliness) -> None:
+    """One timescale's bar: in time, late, each named when there is room, and the counts."""
+    if not m.done:
+        ax.barh(y, 100, color="white", edgecolor=NOTHING, hatch="..", height=0.6)
+        ax.text(50, y, "none done in the year", va="center", ha="center", color="#444")
+        return
+    in_time = 100 * m.in_time / m.done
+    ax.barh(y, in_time, color=IN_TIME, height=0.6)
+    ax.barh(
+        y,
+        100 - in_time,
+        left=in_time,
+        color=LATE,
+        hatch=LATE_HATCH,
+        edgecolor="white",
+        linewidth=0,
+        height=0.6,
+    )
+    words = {"va": "center", "ha": "center", "fontweight": "bold"}
+    if in_time >= 12:
+        ax.text(in_time / 2, y, f"{m.percent:g}% in time", color="white", **words)
+    if 100 - in_time >= 12:
+        box = {"facecolor": "white", "edgecolor": "none", "pad": 1.5}
+        ax.text(in_time + (100 - in_time) / 2, y, f"{m.late} late", bbox=box, **words)
+    ax.text(101.5, y, f"{m.in_time} of {m.done}", va="center", ha="left", color="#222")
 
 
 def _wrap(text: str, width: int = 28) -> str:

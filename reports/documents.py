@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from reports import national
+from reports.cells import csv_text
 from reports.figures import (
     TIMESCALES,
     AnnualFigures,
@@ -138,15 +139,6 @@ def to_html(doc: Document) -> str:
 
 #: A CSV cell: text, or a number (which is never escaped, so it stays numeric in a spreadsheet).
 Cell = str | int | float
-
-#: What makes a spreadsheet read a text cell as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_text(text: str) -> str:
-    """A text cell a spreadsheet shows as text: one that would start a formula gets a leading
-    single quote (OWASP's advice), so a name like `=HYPERLINK(...)` is never run."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _number(value: float) -> int | float:
@@ -585,6 +577,18 @@ def _oversight_section(fig: OversightFigures) -> Section:
     return Section("Professional disagreements", paragraphs=paragraphs, tables=tables)
 
 
+def review_status(line: ReviewLine) -> str:
+    """A review's state in words, so that nobody has to read it from a colour (issue 15):
+    closed, overdue (a statutory deadline past due), late actions, on track."""
+    if line.closed_on:
+        return "closed"
+    if line.overdue:
+        return "overdue"
+    if line.actions_overdue:
+        return "actions overdue"
+    return "on track"
+
+
 def summary_csv(fig: SummaryFigures) -> str:
     rows: list[list[Cell]] = [
         [
@@ -592,6 +596,7 @@ def summary_csv(fig: SummaryFigures) -> str:
             "partnership",
             "route",
             "stage",
+            "status",
             "received_on",
             "closed_on",
             "deadlines_met",
@@ -615,6 +620,7 @@ def summary_csv(fig: SummaryFigures) -> str:
                 r.partnership,
                 r.route,
                 r.stage,
+                review_status(r),
                 r.received_on.isoformat(),
                 r.closed_on.isoformat() if r.closed_on else "",
                 r.deadlines_met,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
-from console import access, permissions, timeline
-from console.backend import CaseFilter, CaseRow
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from console import access, caseload, permissions, timeline
+from console.backend import CaseBackend, CaseFilter, CaseRow
 from console.deps import (
     Backend,
     Console,
@@ -18,7 +22,7 @@ from console.deps import (
 )
 from console.forms import initial_values
 from console.labels import option_label
-from console.rendering import render, state_words
+from console.rendering import render
 from console.users import ConsoleRole, User
 from safeguarding.case import Action, CaseStatus, HistoryKind
 from safeguarding.clock import uk_today
@@ -32,8 +36,77 @@ async def home(user: CurrentUser) -> Response:
     return RedirectResponse("/cases", status_code=303)
 
 
+@dataclass
+class _Caseload:
+    rows: list[CaseRow]
+    chosen: dict[str, Any]
+    problems: list[str]
+    sort: str | None
+    descending: bool
+
+
+async def _caseload(
+    user: User, console: ConsoleState, backend: CaseBackend, query: dict[str, str]
+) -> _Caseload:
+    """The caseload as asked for: the filters and the sort, each checked (an unknown value is
+    ignored and said so, never trusted), the rows in the order shown."""
+    problems = []
+    stage, route, partnership = query["stage"], query["route"], query["partnership"]
+    chosen_stage = Stage(stage) if stage in Stage.__members__.values() else None
+    chosen_route = Route(route) if route in Route.__members__.values() else None
+    codes = console.partnership_choices(user)
+    chosen_partnership = partnership if partnership in dict(codes) else None
+    if stage and chosen_stage is None:
+        problems.append("Unknown stage: ignored.")
+    if route and chosen_route is None:
+        problems.append("Unknown route: ignored.")
+    if partnership and chosen_partnership is None:
+        problems.append("You cannot see that partnership: ignored.")
+    sort = query["sort"] if query["sort"] in caseload.BY_KEY else None
+    if query["sort"] and sort is None:
+        problems.append(
+            "Sort: unknown column, ignored (sort by "
+            + ", ".join(c.key for c in caseload.COLUMNS)
+            + ")."
+        )
+    if query["order"] not in ("", "asc", "desc"):
+        problems.append("Order: write asc or desc; ignored.")
+    where = CaseFilter(
+        stage=chosen_stage,
+        route=chosen_route,
+        partnership=chosen_partnership,
+        overdue=bool(query["overdue"]),
+        include_closed=bool(query["closed"]),
+        visible=visible_codes(user),
+    )
+    descending = query["order"] == "desc"
+    rows = caseload.sort_rows(await backend.list_cases(where), sort, descending)
+    chosen = {
+        "stage": chosen_stage.value if chosen_stage else "",
+        "route": chosen_route.value if chosen_route else "",
+        "partnership": chosen_partnership or "",
+        "overdue": "1" if query["overdue"] else "",
+        "closed": "1" if query["closed"] else "",
+    }
+    return _Caseload(rows, chosen, problems, sort, descending)
+
+
+def _query(
+    stage: str, route: str, partnership: str, overdue: str, closed: str, sort: str, order: str
+) -> dict[str, str]:
+    return {
+        "stage": stage,
+        "route": route,
+        "partnership": partnership,
+        "overdue": overdue,
+        "closed": closed,
+        "sort": sort,
+        "order": order,
+    }
+
+
 @router.get("/cases", response_class=HTMLResponse)
-async def caseload(
+async def caseload_page(
     request: Request,
     user: CurrentUser,
     console: Console,
@@ -43,63 +116,61 @@ async def caseload(
     partnership: str = "",
     overdue: str = "",
     closed: str = "",
+    sort: str = "",
+    order: str = "",
 ) -> Response:
-    problems = []
-    chosen_stage = Stage(stage) if stage in Stage.__members__.values() else None
-    chosen_route = Route(route) if route in Route.__members__.values() else None
-    codes = console.partnership_choices(user)
-    chosen_partnership = partnership if partnership in dict(codes) else None
-    if stage and chosen_stage is None:
-        problems.append("Unknown stage: ignored.")
-    if partnership and chosen_partnership is None:
-        problems.append("You cannot see that partnership: ignored.")
-    where = CaseFilter(
-        stage=chosen_stage,
-        route=chosen_route,
-        partnership=chosen_partnership,
-        overdue=bool(overdue),
-        include_closed=bool(closed),
-        visible=visible_codes(user),
-    )
-    rows = await backend.list_cases(where)
-    rows.sort(key=_row_order)
+    query = _query(stage, route, partnership, overdue, closed, sort, order)
+    found = await _caseload(user, console, backend, query)
+    shown = {**found.chosen}
+    if found.sort:
+        shown.update(sort=found.sort, order="desc" if found.descending else "asc")
     return render(
         request,
         "caseload.html",
         {
             "title": "Caseload",
-            "rows": [(row, _row_state(row)) for row in rows],
+            "rows": [(row, caseload.row_state(row)) for row in found.rows],
+            "headers": caseload.header_links(found.chosen, found.sort, found.descending),
+            "csv_href": "/cases.csv?" + urlencode({k: v for k, v in shown.items() if v}),
             "stages": [(s.value, s.label) for s in Stage],
             "routes": [(r.value, option_label(r)) for r in Route],
-            "partnerships": codes,
-            "chosen": {
-                "stage": chosen_stage.value if chosen_stage else "",
-                "route": chosen_route.value if chosen_route else "",
-                "partnership": chosen_partnership or "",
-                "overdue": bool(overdue),
-                "closed": bool(closed),
-            },
-            "problems": problems,
+            "partnerships": console.partnership_choices(user),
+            "chosen": found.chosen,
+            "sort": shown.get("sort", ""),
+            "order": shown.get("order", ""),
+            "problems": found.problems,
         },
     )
 
 
-def _row_state(row: CaseRow) -> tuple[str, str]:
-    """(css class, words) for a caseload row's state."""
-    if not row.running:
-        return "closed", "Closed"
-    if row.overdue:
-        return "overdue", "Overdue"
-    if row.next_deadline_state is not None:
-        return row.next_deadline_state.value, state_words(row.next_deadline_state)
-    if row.next_deadline_on is None:
-        return "none", "No deadline"
-    return "unknown", "Not known"
-
-
-def _row_order(row: CaseRow) -> tuple[bool, bool, str, str]:
-    due = row.next_deadline_on.isoformat() if row.next_deadline_on else ""
-    return (not row.running, row.next_deadline_on is None, due, row.case_ref)
+@router.get("/cases.csv")
+async def caseload_csv(
+    user: CurrentUser,
+    console: Console,
+    backend: Backend,
+    stage: str = "",
+    route: str = "",
+    partnership: str = "",
+    overdue: str = "",
+    closed: str = "",
+    sort: str = "",
+    order: str = "",
+) -> Response:
+    """The caseload exactly as the page shows it (same filters, same order) as CSV. A sort or
+    filter the page would ignore is refused here: a file cannot show the warning."""
+    query = _query(stage, route, partnership, overdue, closed, sort, order)
+    found = await _caseload(user, console, backend, query)
+    if found.problems:
+        return PlainTextResponse(" ".join(found.problems), status_code=400)
+    today = uk_today(console.now())
+    return Response(
+        caseload.to_csv(found.rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="caseload-{today.isoformat()}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/cases/{case_ref}", response_class=HTMLResponse)

@@ -40,7 +40,7 @@ from console.forms import (
     new_decision_id,
     parse_decision_form,
 )
-from console.labels import DECISION_TITLES, plain
+from console.labels import DECISION_TITLES, done_title
 from console.rendering import render, state_words
 from console.users import User
 from safeguarding.case import CaseStatus, DecisionResult
@@ -67,9 +67,11 @@ def _back(value: str | None) -> str:
     return value if value in BACK_TO else "case"
 
 
-def _sentence(text: str) -> str:
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith(".") else text + "."
+def confirmation(kind: DecisionKind, result: DecisionResult) -> str:
+    """What the page says once a decision is recorded, from its title (issue 15: "Notification
+    submitted recorded" read badly): "Recorded: Triage decision. Stage now: Serious Incident
+    Notification." for every kind and stage."""
+    return f"Recorded: {done_title(kind)}. Stage now: {result.stage.label}."
 
 
 def _check_may_decide(
@@ -242,9 +244,9 @@ def _recorded(
         for d in result.deadlines
     ]
     if result.duplicate:
-        flash(request, f"That {kind.value.replace('_', ' ')} decision was already recorded.")
+        flash(request, f"Already recorded: {done_title(kind)}. Nothing changed.")
     else:
-        flash(request, _sentence(plain(result.message)), [f"New deadline — {x}" for x in lines])
+        flash(request, confirmation(kind, result), [f"New deadline — {x}" for x in lines])
     target = {"my": "/my-decisions", "actions": f"/cases/{case_ref}/actions"}.get(
         back, f"/cases/{case_ref}"
     )

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from console import dates
 from console.backend import CaseNotFound, CaseNotReady, Refused
 from console.deps import (
     OPENING_WAIT_SECONDS,
@@ -166,7 +167,7 @@ async def raise_form(request: Request, user: CurrentUser, console: Console) -> R
     _refuse_unless_may_handle(user)
     choices = console.partnership_choices(user)
     values = {
-        "raised_on": uk_today(console.now()).isoformat(),
+        "raised_on": dates.uk_numeric(uk_today(console.now())),
         "partnership": choices[0][0] if len(choices) == 1 else "",
     }
     return _raise_page(request, console, user, values, {})
@@ -179,12 +180,19 @@ def _disagreement(
     errors: dict[str, str] = {}
     if values["partnership"] not in visible:
         errors["partnership"] = "Choose a partnership you can see."
+    raised_on = today.isoformat()
+    if values["raised_on"]:
+        try:
+            raised_on = dates.parse_day(values["raised_on"]).isoformat()
+        except dates.BadDate as err:
+            errors["raised_on"] = str(err)
+            return None, values, errors
     raw: dict[str, Any] = {
         "partnership": values["partnership"],
         "raised_by": user.person.model_dump(mode="json") if user.person else None,
         "raised_with": values["raised_with"] or None,
         "concern": values["concern"] or None,
-        "raised_on": values["raised_on"] or today.isoformat(),
+        "raised_on": raised_on,
         "linked_case_ref": values["linked_case_ref"].upper() or None,
     }
     try:
@@ -195,7 +203,7 @@ def _disagreement(
             errors.setdefault(where.split(".")[0], what or line)
         return None, values, errors
     if disagreement.raised_on is not None and disagreement.raised_on > today:
-        errors["raised_on"] = f"{disagreement.raised_on} is in the future."
+        errors["raised_on"] = f"{dates.uk_numeric(disagreement.raised_on)} is in the future."
     case_ref = disagreement.linked_case_ref
     if case_ref and CaseRef.partnership(case_ref) != disagreement.partnership:
         errors["linked_case_ref"] = (

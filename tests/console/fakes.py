@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from console.backend import CaseFilter, CaseNotFound, CaseRow, Refused
+from console.backend import CaseFilter, CaseNotFound, CaseRow, Refused, next_owner
 from console.escalations import EscalationFilter, EscalationRow, filtered
 from gateway.refs import new_case_ref, new_escalation_ref
 from safeguarding.calendar import WorkingCalendar
@@ -123,6 +123,7 @@ class FakeBackend:
                     next_deadline_title=upcoming.title if upcoming else None,
                     next_deadline_state=upcoming.state if upcoming else None,
                     overdue=status.overdue,
+                    next_owner=next_owner(status),
                 )
             )
         return rows

@@ -293,7 +293,7 @@ async def test_worker_down_keeps_the_decision_id_and_a_resend_applies_once(
         assert second.status_code == 303, second.text
         shown = await pat.get(f"/cases/{case_ref}")
         # Temporal answers a re-sent Update id with the first result: the same message.
-        assert "Triage recorded" in shown.text or "already recorded" in shown.text
+        assert "Recorded: Triage decision" in shown.text or "Already recorded" in shown.text
         status = await real_backend.status(case_ref)
         triage = [h for h in status.history if h.decision_kind == "triage"]
         assert [h.decision_id for h in triage] == [decision_id]

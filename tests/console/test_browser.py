@@ -242,6 +242,11 @@ async def test_a_coordinator_refers_after_seeing_a_validation_error(
     await expect(page.get_by_role("heading", name="New referral")).to_be_visible()
     await assert_accessible_forms(page)
     await page.get_by_label("Partnership (required)").select_option("LSCP")
+    # Issue 15: the date is a text field holding a UK date, day first, not the browser's own
+    # date input (mm/dd/yyyy in US English); the case opens from it below.
+    received = page.get_by_label("Received on (required)")
+    await expect(received).to_have_attribute("type", "text")
+    await expect(received).to_have_value(re.compile(r"^\d{2}/\d{2}/\d{4}$"))
     await page.get_by_label("Harm (required)").select_option("serious_harm")
     await page.locator("#f-abuse_or_neglect_suspected-yes").check()
     await page.get_by_label("Referrer's name (required)").fill("Rita Shah")
@@ -300,7 +305,7 @@ async def test_a_panel_member_records_triage_and_sees_the_new_deadline(
 
     flash = page.locator(".flash")
     await expect(flash).to_contain_text(
-        "Triage recorded; stage is now Serious Incident Notification."
+        "Recorded: Triage decision. Stage now: Serious Incident Notification."
     )
     status = await stack.status(case_ref)
     notification = next(d for d in status.deadlines if d.deadline_id == "notification")
@@ -452,7 +457,7 @@ async def test_action_plan_tracker(stack: Stack, page: Page) -> None:
     await form.get_by_label("Due date").fill(due.isoformat())
     await form.get_by_label("Outcome measure").fill(fields["outcome_measure"])
     await form.get_by_role("button", name="Record: Add an action").click()
-    await expect(page.locator(".flash")).to_contain_text("Action added recorded")
+    await expect(page.locator(".flash")).to_contain_text("Recorded: Action added")
     row = page.locator('tr[data-action="A1"]')
     await expect(row).to_contain_text("Not started")
     await expect(row).to_contain_text("Police")

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
-from jinja2 import Environment, FileSystemLoader
 from starlette.datastructures import FormData
 
 from console import forms
 from console.forms import DecisionForm, decision_form, parse_decision_form, parse_referral_form
+from console.rendering import template_environment
 from safeguarding.decisions import DECISION_ADAPTER, DECISION_MODELS
 from safeguarding.settings import PartnershipSettings
 from safeguarding.vocabulary import DecisionKind
 from tests.console.a11y import broken_descriptions, duplicate_ids, unlabelled_controls
 from tests.factories import CHAIR, POLICE_MEMBER, sample_fields
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "console" / "templates"
 ENGLAND = PartnershipSettings()
 
 
@@ -48,7 +46,7 @@ def as_form_data(form: DecisionForm, fields: dict[str, Any]) -> FormData:
 
 
 def render_form(form: DecisionForm, values: dict[str, Any], errors: dict[str, str]) -> str:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+    env = template_environment()  # the console's own: its date helpers, its finalize
     template = env.from_string(
         '{% from "_macros.html" import decision_form %}'
         "{{ decision_form('LSCP-2026-1A2B3C', kind, form, values, 'token', 'f-', 'case', errors) }}"
@@ -108,7 +106,7 @@ def test_problems_are_shown_next_to_their_fields() -> None:
         form, FormData([("outcome", "other_review"), ("occurred_on", "yesterday")]), CHAIR
     )
     assert body is None
-    assert state.errors["occurred_on"] == "Enter a date as YYYY-MM-DD."
+    assert state.errors["occurred_on"].startswith("Enter a date. Day, month and year")
     body, state = parse_decision_form(form, FormData([("outcome", "other_review")]), CHAIR)
     assert body is None
     assert state.errors == {

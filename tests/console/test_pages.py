@@ -264,10 +264,10 @@ def test_a_panel_member_records_triage(as_user: Client, backend: FakeBackend) ->
     sent = backend.sent[-1]
     assert sent["by"] == {"name": "Pat Police", "role": "panel_member", "agency": "police"}
     page = client.get("/my-decisions").text
-    assert "Triage recorded; stage is now Serious Incident Notification." in page
+    assert "Recorded: Triage decision. Stage now: Serious Incident Notification." in page
     assert "New deadline — Serious Incident Notification to the National Panel: due" in page
     # The flash shows once.
-    assert "Triage recorded" not in client.get("/my-decisions").text
+    assert "Recorded: Triage decision" not in client.get("/my-decisions").text
 
 
 def test_form_errors_are_shown_and_nothing_is_sent(as_user: Client, backend: FakeBackend) -> None:
@@ -353,7 +353,7 @@ def test_a_referral_with_problems_starts_nothing(as_user: Client, backend: FakeB
     client = as_user("cora")
     page = client.get("/referrals/new")
     check_page(page.text)
-    assert f'id="f-received_on" name="received_on" value="{TODAY.isoformat()}"' in page.text
+    assert f'id="f-received_on" name="received_on" value="{TODAY:%d/%m/%Y}"' in page.text
     data = {
         "partnership": "LSCP",
         "received_on": TODAY.isoformat(),

@@ -25,6 +25,7 @@ ROUTES: dict[tuple[str, str], tuple[bool, bool]] = {
     ("GET", "/auth/callback"): (False, False),
     ("GET", "/"): (True, False),
     ("GET", "/cases"): (True, False),
+    ("GET", "/cases.csv"): (True, False),  # issue 15: the caseload as shown, as CSV
     ("GET", "/cases/{case_ref}"): (True, False),
     ("GET", "/cases/{case_ref}/actions"): (True, False),
     ("GET", "/cases/{case_ref}/access-log"): (True, False),
@@ -35,6 +36,7 @@ ROUTES: dict[tuple[str, str], tuple[bool, bool]] = {
     ("GET", "/referrals/new"): (True, False),
     ("POST", "/referrals"): (True, True),
     ("GET", "/reports"): (True, False),
+    ("GET", "/reports/files/{name}"): (True, False),  # issue 15: the chart and report files
     # Issue 13, item 12.
     ("GET", "/escalations"): (True, False),
     ("GET", "/escalations/new"): (True, False),
@@ -71,7 +73,11 @@ def test_the_app_serves_every_route_signed_out(app_client: Callable[..., TestCli
     client = app_client()
     for (method, path), (signed_in, csrf) in ROUTES.items():
         url = path.format(
-            case_ref="LSCP-2026-0001", kind_text="triage", ref="CSCP-ESC-2026-0A", kind="json"
+            case_ref="LSCP-2026-0001",
+            kind_text="triage",
+            ref="CSCP-ESC-2026-0A",
+            kind="json",
+            name="annual.csv",
         )
         response = client.request(method, url)
         if signed_in:  # the user is checked before the form is read
