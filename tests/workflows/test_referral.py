@@ -516,7 +516,13 @@ async def test_extension_moves_the_timers(cases: Cases) -> None:
 
 async def test_refusals_say_why_and_leave_the_case_untouched(cases: Cases) -> None:
     handle = await cases.start()
-    before = await status(handle)
+    # Opened and planned: the triage deadline is recorded once planning answers (a query can
+    # come between the two under load).
+    before = await eventually(
+        lambda: status(handle),
+        lambda s: any(d.deadline_id == "triage" for d in s.deadlines),
+        what="the triage deadline planned",
+    )
 
     wrong_stage = await refused(
         handle,
