@@ -128,6 +128,8 @@ class DeadlineRecord(SQLModel, table=True):
     escalated_at: datetime | None = Field(default=None, sa_type=DateTime)
     escalated_again_at: datetime | None = Field(default=None, sa_type=DateTime)
     extensions: int
+    #: Times the due date moved (migration 0008): the calendar's SEQUENCE.
+    revisions: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ActionRecord(SQLModel, table=True):

@@ -3,7 +3,8 @@ coordinators to subscribe to or import, written by the `icalendar` library (esca
 at 75 octets, CRLF line ends are its job).
 
 One all-day event per open deadline: its UID is stable (case and deadline), so a calendar that
-subscribes updates an event when the deadline moves (SEQUENCE counts the extensions) instead of
+subscribes updates an event when the deadline moves (SEQUENCE grows with every move of the due
+date: `Deadline.revisions`, and the extensions) instead of
 adding another. The summary carries the case reference and the deadline's title only: never
 anything about the child.
 """

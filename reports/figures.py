@@ -144,6 +144,7 @@ class DeadlineRow(NamedTuple):
     outcome: str
     met_on: date | None
     extensions: int
+    revisions: int
 
 
 class ActionRow(NamedTuple):
@@ -724,7 +725,8 @@ def upcoming(data: RegisterData, from_day: date) -> list[CalendarEntry]:
             title=d.title,
             kind=d.kind,
             on=d.due_on,
-            sequence=d.extensions,
+            # Grows with every move (an extension counted twice: still only ever up).
+            sequence=d.extensions + d.revisions,
             owner=d.owner,
             statutory=d.statutory,
         )

@@ -134,6 +134,9 @@ class Deadline(DomainModel):
     escalated_at: datetime | None = None
     escalated_again_at: datetime | None = None
     extensions: list[Extension] = Field(default_factory=list)
+    #: How many times the due date has moved (an extension, a publication planned again...):
+    #: a calendar that subscribes updates the event only when this grows (its SEQUENCE).
+    revisions: int = 0
 
     @property
     def open(self) -> bool:
@@ -152,6 +155,8 @@ class Deadline(DomainModel):
 
     def apply_plan(self, plan: DeadlinePlan) -> None:
         """Move to a new plan; alerts that now lie in the future will fire again."""
+        if plan.due_on != self.due_on:
+            self.revisions += 1
         self.due_on = plan.due_on
         self.remind_at = plan.remind_at
         self.escalate_at = plan.escalate_at

@@ -143,6 +143,8 @@ class DeadlineRow(_Row):
     escalated_at: datetime | None
     escalated_again_at: datetime | None
     extensions: int
+    #: Times the due date moved (`Deadline.revisions`); rows from before it: 0.
+    revisions: int = 0
 
 
 class ActionRow(_Row):
@@ -378,6 +380,7 @@ def deadline_rows(case: Case) -> list[DeadlineRow]:
             escalated_at=d.escalated_at,
             escalated_again_at=d.escalated_again_at,
             extensions=len(d.extensions),
+            revisions=d.revisions,
         )
         for d in sorted(case.deadlines.values(), key=lambda d: d.deadline_id)
     ]

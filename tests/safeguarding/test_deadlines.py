@@ -162,6 +162,16 @@ def test_apply_plan_moves_dates_and_re_arms_alerts_that_move_into_the_future() -
     assert due_alerts(d, plan.remind_at) == [AlertKind.REMINDER]
 
 
+def test_every_move_of_the_due_date_is_a_revision_and_a_same_date_plan_is_not() -> None:
+    d = deadline()
+    assert d.revisions == 0
+    d.apply_plan(later_plan(0))  # planned again, same day: a calendar has nothing new
+    assert d.revisions == 0
+    d.apply_plan(later_plan(14))
+    d.apply_plan(later_plan(7))  # moved back earlier: still a new revision
+    assert d.revisions == 2
+
+
 def test_apply_plan_keeps_alerts_already_sent_for_moments_not_moved_later() -> None:
     # A two-day move: the reminder fired after the new reminder moment, so it stays sent.
     sent_late = REMIND + timedelta(days=3)
