@@ -316,7 +316,7 @@ def test_rebuild_asks_temporal_for_one_partnerships_cases_only() -> None:
 def test_rebuild_progress_goes_to_a_log_by_tenths() -> None:
     import io
 
-    from starter.register_cli import Progress
+    from gateway.rebuild import Progress
 
     log = io.StringIO()
     progress = Progress(20, log)
