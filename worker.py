@@ -6,6 +6,7 @@ python worker.py            # connection from the environment (see gateway/conne
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import signal
@@ -19,24 +20,27 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities import ALL_ACTIVITIES
+from activities.reconcile import RegisterReconciler
 from config import SettingsError, settings
 from config.defaults import MAX_CACHED_WORKFLOWS as MAX_CACHED_WORKFLOWS
 from gateway.connection import connect, connect_config, task_queue
 from gateway.errors import GatewayError
 from gateway.portfolio import portfolio
+from gateway.rebuild import rebuild
 from safeguarding.model import build_all
 from safeguarding.profiles import ProfileError, load_profiles
 from security.files import private_data_dir
 from workflows.disposal import DisposalWorkflow
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import ReferralWorkflow
-from workflows.scheduled import ScheduledReportWorkflow
+from workflows.scheduled import RegisterReconciliationWorkflow, ScheduledReportWorkflow
 
 WORKFLOWS = [
     ReferralWorkflow,
     ProfessionalDisagreementWorkflow,
     ScheduledReportWorkflow,
     DisposalWorkflow,
+    RegisterReconciliationWorkflow,
 ]
 
 
@@ -57,11 +61,14 @@ def build_worker(
     activities: Sequence[Callable[..., Any]] = ALL_ACTIVITIES,
 ) -> Worker:
     build_all()  # the models' validators, outside the workflow sandbox (safeguarding/model.py)
+    # The nightly reconciliation rebuilds the register through this worker's own client.
+    queue = queue or task_queue()
+    reconciler = RegisterReconciler(functools.partial(rebuild, client), queue)
     return Worker(
         client,
-        task_queue=queue or task_queue(),
+        task_queue=queue,
         workflows=workflows,
-        activities=activities,
+        activities=[*activities, reconciler.reconcile_register],
         max_cached_workflows=max_cached_workflows(),
     )
 

@@ -4,11 +4,12 @@ from activities/scheduled.py, which loads the register's database stack)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from temporalio import activity
 
+from safeguarding.ids import CaseRef
 from safeguarding.model import DomainModel
 from safeguarding.referral import PartnershipCode
 
@@ -35,3 +36,32 @@ class ScheduledReportResult(DomainModel):
 async def write_scheduled_report(input: ScheduledReportInput) -> ScheduledReportResult:
     """The declaration a workflow calls; the worker runs activities.scheduled's."""
     raise NotImplementedError("declaration only: the worker registers activities.scheduled")
+
+
+#: The nightly reconciliation's activity (its implementation: activities/reconcile.py).
+RECONCILE_REGISTER = "reconcile_register"
+
+
+class ReconcileInput(DomainModel):
+    partnership: PartnershipCode | None = Field(None, description="one partnership, or all")
+    #: Only these cases (references), instead of every case Temporal lists.
+    cases: list[Annotated[str, Field(pattern=CaseRef.PATTERN, max_length=40)]] = Field(
+        default_factory=list, max_length=1000
+    )
+
+
+class ReconcileResult(DomainModel):
+    """What the register lacked and now has (0 and 0: no drift), and the cases that did not
+    answer (their references: never anything about a child)."""
+
+    cases: int
+    history_added: int
+    decisions_added: int
+    disposed_skipped: int
+    failed: list[str] = Field(default_factory=list, max_length=200)
+
+
+@activity.defn(name=RECONCILE_REGISTER)
+async def reconcile_register(input: ReconcileInput) -> ReconcileResult:
+    """The declaration a workflow calls; the worker runs activities.reconcile's."""
+    raise NotImplementedError("declaration only: the worker registers activities.reconcile")

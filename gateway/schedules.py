@@ -1,4 +1,5 @@
-"""The partnership's scheduled work as Temporal Schedules: the Web UI shows them (Schedules) with
+"""The partnership's scheduled work as Temporal Schedules (the reports and the nightly register
+reconciliation): the Web UI shows them (Schedules) with
 their runs, and `sro schedules` lists, triggers, pauses and unpauses them. The dev stack creates
 them when it starts (`ensure`: creating one that exists changes nothing)."""
 
@@ -20,10 +21,10 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.scheduled_io import ScheduledReportInput
+from activities.scheduled_io import ReconcileInput, ScheduledReportInput
 from gateway.config import task_queue as default_task_queue
 from gateway.errors import NotFound, from_rpc
-from workflows.scheduled import ScheduledReportWorkflow
+from workflows.scheduled import RegisterReconciliationWorkflow, ScheduledReportWorkflow
 
 TIME_ZONE = "Europe/London"
 
@@ -32,8 +33,18 @@ TIME_ZONE = "Europe/London"
 class Planned:
     schedule_id: str
     what: str
-    report: ScheduledReportInput
+    report: ScheduledReportInput | ReconcileInput
     calendar: ScheduleCalendarSpec
+
+    def action(self, task_queue: str) -> ScheduleActionStartWorkflow:
+        run = f"{self.schedule_id}-run"
+        if isinstance(self.report, ReconcileInput):
+            return ScheduleActionStartWorkflow(
+                RegisterReconciliationWorkflow.run, self.report, id=run, task_queue=task_queue
+            )
+        return ScheduleActionStartWorkflow(
+            ScheduledReportWorkflow.run, self.report, id=run, task_queue=task_queue
+        )
 
 
 #: 06:00 UK time: the bi-monthly summary on the 1st of every other month (January, March...,
@@ -57,6 +68,12 @@ PLANNED = (
             hour=[ScheduleRange(6)], day_of_month=[ScheduleRange(1)], month=[ScheduleRange(5)]
         ),
     ),
+    Planned(
+        "sro-register-reconcile",
+        "nightly register reconciliation (every case re-projected from its workflow)",
+        ReconcileInput(),
+        ScheduleCalendarSpec(hour=[ScheduleRange(2)], minute=[ScheduleRange(30)]),
+    ),
 )
 IDS = tuple(p.schedule_id for p in PLANNED)
 
@@ -75,12 +92,7 @@ async def ensure(client: Client, task_queue: str | None = None) -> list[str]:
     created = []
     for planned in PLANNED:
         schedule = Schedule(
-            action=ScheduleActionStartWorkflow(
-                ScheduledReportWorkflow.run,
-                planned.report,
-                id=f"{planned.schedule_id}-run",
-                task_queue=task_queue or default_task_queue(),
-            ),
+            action=planned.action(task_queue or default_task_queue()),
             spec=ScheduleSpec(calendars=[planned.calendar], time_zone_name=TIME_ZONE),
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
         )

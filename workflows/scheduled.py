@@ -11,8 +11,11 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.scheduled_io import (
+        ReconcileInput,
+        ReconcileResult,
         ScheduledReportInput,
         ScheduledReportResult,
+        reconcile_register,
         write_scheduled_report,
     )
 
@@ -32,4 +35,23 @@ class ScheduledReportWorkflow:
             start_to_close_timeout=REPORT_TIMEOUT,
             retry_policy=REPORT_RETRY,
             summary=f"write the {input.report} report",
+        )
+
+
+#: Every case asks its workflow for its rows: minutes for thousands of cases.
+RECONCILE_TIMEOUT = timedelta(hours=1)
+
+
+@workflow.defn
+class RegisterReconciliationWorkflow:
+    """The nightly reconciliation: the register re-projected from every case's workflow."""
+
+    @workflow.run
+    async def run(self, input: ReconcileInput) -> ReconcileResult:
+        return await workflow.execute_activity(
+            reconcile_register,
+            input,
+            start_to_close_timeout=RECONCILE_TIMEOUT,
+            retry_policy=REPORT_RETRY,
+            summary="re-project every case into the register",
         )

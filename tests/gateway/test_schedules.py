@@ -59,6 +59,19 @@ async def test_schedules_are_created_once_listed_paused_and_run(
             workflow = client.get_workflow_handle(run.workflow_id)  # type: ignore[attr-defined]
             result = await workflow.result()
             assert (await workflow.describe()).status is WorkflowExecutionStatus.COMPLETED
+
+            # The nightly reconciliation: wired to this worker's queue (no cases on it here;
+            # the repair itself is the rebuild's: tests/starter/test_register_cli.py).
+            await schedules.act(client, "sro-register-reconcile", "trigger")
+            nightly = client.get_schedule_handle("sro-register-reconcile")
+            described = await eventually(
+                nightly.describe, lambda d: bool(d.info.recent_actions), what="a run started"
+            )
+            started = described.info.recent_actions[0].action
+            reconciled = await client.get_workflow_handle(
+                started.workflow_id  # type: ignore[attr-defined]
+            ).result()
+            assert (reconciled["cases"], reconciled["failed"]) == (0, [])
         written = [tmp_path / "data" / "reports" / f for f in result["files"]]
         assert written and all(p.is_file() for p in written), result
         assert {p.suffix for p in written} == {".md", ".html", ".csv"}

@@ -619,7 +619,17 @@ async def scheduled_report(r: Recorder) -> Recorded:
         task_queue=r.queue,
     )
     await handle.result()
-    return {"scheduled-report": handle}
+    from activities.scheduled_io import ReconcileInput
+    from workflows.scheduled import RegisterReconciliationWorkflow
+
+    reconciled = await r.client.start_workflow(
+        RegisterReconciliationWorkflow.run,
+        ReconcileInput(cases=["LSCP-2026-000000"]),  # the test server lists nothing
+        id=f"sro-register-reconcile-run-{uuid.uuid4().hex[:6]}",
+        task_queue=r.queue,
+    )
+    await reconciled.result()
+    return {"scheduled-report": handle, "register-reconcile": reconciled}
 
 
 ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
@@ -684,6 +694,8 @@ async def covers(handle: Handle, workflow_type: str) -> dict[str, Any]:
         return {"progress": await handle.query("progress")}
     if workflow_type == "ScheduledReportWorkflow":
         return {"files": len((await handle.result()).files)}
+    if workflow_type == "RegisterReconciliationWorkflow":
+        return {"cases": (await handle.result()).cases}
     escalation: EscalationStatus = await handle.query("status", result_type=EscalationStatus)
     return {
         "stages": sorted({s.stage for s in escalation.stages}),

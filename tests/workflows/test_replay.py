@@ -24,7 +24,7 @@ from worker import WORKFLOWS
 from workflows.disposal import DisposalWorkflow
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import ReferralWorkflow
-from workflows.scheduled import ScheduledReportWorkflow
+from workflows.scheduled import RegisterReconciliationWorkflow, ScheduledReportWorkflow
 
 HISTORIES = files()
 #: The tests' key, and a newer one that is now current: old histories must still decode.
@@ -64,6 +64,7 @@ def test_the_worker_registers_exactly_the_replayed_workflows() -> None:
         ProfessionalDisagreementWorkflow,
         DisposalWorkflow,
         ScheduledReportWorkflow,
+        RegisterReconciliationWorkflow,
     }
 
 
