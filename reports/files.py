@@ -12,7 +12,7 @@ from reports import documents, figures
 FORMATS = ("md", "html", "csv")
 
 
-def _write_text(path: Path, text: str) -> Path:
+def write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="")
     return path
@@ -31,11 +31,11 @@ def write_summary(
     doc = documents.summary_document(fig)
     paths = []
     if "md" in formats:
-        paths.append(_write_text(out / f"{stem}.md", documents.to_markdown(doc)))
+        paths.append(write_text(out / f"{stem}.md", documents.to_markdown(doc)))
     if "html" in formats:
-        paths.append(_write_text(out / f"{stem}.html", documents.to_html(doc)))
+        paths.append(write_text(out / f"{stem}.html", documents.to_html(doc)))
     if "csv" in formats:
-        paths.append(_write_text(out / f"{stem}.csv", documents.summary_csv(fig)))
+        paths.append(write_text(out / f"{stem}.csv", documents.summary_csv(fig)))
     return paths
 
 
@@ -59,9 +59,9 @@ def write_annual(
     doc = documents.annual_document(fig, chart=png.name)
     paths = []
     if "md" in formats:
-        paths.append(_write_text(out / f"{stem}.md", documents.to_markdown(doc)))
+        paths.append(write_text(out / f"{stem}.md", documents.to_markdown(doc)))
     if "html" in formats:
-        paths.append(_write_text(out / f"{stem}.html", documents.to_html(doc)))
+        paths.append(write_text(out / f"{stem}.html", documents.to_html(doc)))
     if "csv" in formats:
-        paths.append(_write_text(out / f"{stem}.csv", documents.annual_csv(fig)))
+        paths.append(write_text(out / f"{stem}.csv", documents.annual_csv(fig)))
     return [*paths, png]

@@ -9,6 +9,8 @@ import tomllib
 from pathlib import Path
 from typing import Protocol
 
+from config.defaults import TASK_QUEUE
+
 
 class Settings(Protocol):
     """What the banner reads of the dev stack's settings (starter.devstack.Settings)."""
@@ -73,7 +75,7 @@ def elsewhere_prefix(settings: Settings, default_port: int) -> str:
     }
     if settings.port != default_port:
         env["TEMPORAL_ADDRESS"] = settings.address
-    if settings.task_queue != "safeguarding-reviews":
+    if settings.task_queue != TASK_QUEUE:
         env["SRO_TASK_QUEUE"] = settings.task_queue
     pairs = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     return f"{pairs} {shlex.quote(sys.executable)} -m starter"

@@ -173,12 +173,6 @@ def _load(partnership: str | None, report: figures.Report) -> figures.RegisterDa
         return figures.load(session, partnership, reports=[report])
 
 
-def _write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="")
-    return path
-
-
 def _written(paths: list[Path]) -> None:
     for path in paths:
         print(f"wrote {path}")
@@ -225,7 +219,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     entries = sorted([*entries, *_meetings(args.partnership, from_day)], key=lambda e: e.on)
     name = "Safeguarding review deadlines" + (f" ({args.partnership})" if args.partnership else "")
     text = ics.calendar(entries, now=datetime.now(UTC), name=name)
-    path = _write_text(args.out, text)
+    path = files.write_text(args.out, text)
     print(f"wrote {path} ({len(entries)} event{'s' if len(entries) != 1 else ''})")
     return 0
 

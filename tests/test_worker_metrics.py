@@ -5,7 +5,6 @@ personal data. On a real dev server (visibility counts)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import urllib.request
 import uuid
 from datetime import UTC, datetime
@@ -17,18 +16,13 @@ from temporalio.testing import WorkflowEnvironment
 from gateway.connection import data_converter
 from safeguarding.clock import uk_today
 from tests.factories import CHAIR, decision, eventually, referral
+from tests.reliability.stack import free_port
 from worker import build_worker, metrics_runtime, publish_portfolio
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
 
 pytestmark = pytest.mark.integration
 
 CHILD_NAME = "Child A"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _scrape(address: str) -> str:
@@ -40,7 +34,7 @@ def _scrape(address: str) -> str:
 async def test_the_worker_serves_the_cases_figures_without_personal_data(
     dev_server_env: WorkflowEnvironment, outbox: object
 ) -> None:
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     runtime = metrics_runtime(address)
     assert runtime is not None
     server = dev_server_env.client.service_client.config.target_host
