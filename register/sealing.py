@@ -50,7 +50,7 @@ from safeguarding.case_views import Action, LearningOutputRecord
 from safeguarding.personal import personal_fields
 from safeguarding.projection import ActionRow, HistoryRow, LearningRow
 from security.keys import KeyError_, key_ring_from_env, local_key_file
-from security.sealing import SealError, Sealer, is_sealed
+from security.sealing import Sealer, SealError, is_sealed
 
 _ROW_KEYS = {"case_ref", "action_id", "learning_id", "seq"}
 
@@ -152,7 +152,7 @@ def open_value(table: str, column: str, value: Any, row: Mapping[str, Any]) -> A
         raise SealError(f"{table}.{column} of {where}: {err}") from None
 
 
-def open_rows(table: str, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def open_rows(table: str, rows: Iterable[Mapping[Any, Any]]) -> list[dict[str, Any]]:
     """Rows read with every column (or at least the primary key), their sealed values opened."""
     columns = SEALED.get(table, ())
     opened = []
@@ -285,8 +285,8 @@ __all__ = [
     "open_tuples",
     "open_value",
     "read_columns",
-    "seal_rows",
     "seal_held",
+    "seal_rows",
     "sealer",
     "watch",
 ]

@@ -70,9 +70,7 @@ class Sealer:
         """The text sealed with the current key, bound to `context`."""
         key_id = self.current
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._ciphers[key_id].encrypt(
-            nonce, text.encode(), _associated(key_id, context)
-        )
+        sealed = self._ciphers[key_id].encrypt(nonce, text.encode(), _associated(key_id, context))
         return f"{PREFIX}{key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
     def open(self, value: str, context: bytes) -> str:

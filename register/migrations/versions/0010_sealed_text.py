@@ -40,7 +40,11 @@ _INDEX = "ix_learning_outputs_partnership"
 
 def _outputs(title_key: bool) -> list[dict[str, Any]]:
     names = (*_OUTPUT_COLUMNS, "title_key") if title_key else _OUTPUT_COLUMNS
-    t = sa.table("learning_outputs", *(sa.column(n) for n in names))
+    # Typed, so that a date reads back as a date (SQLite keeps text) and is written as one.
+    t = sa.table(
+        "learning_outputs",
+        *(sa.column(n, sa.Date() if n == "produced_on" else sa.String()) for n in names),
+    )
     return [dict(r._mapping) for r in op.get_bind().execute(sa.select(t))]
 
 
