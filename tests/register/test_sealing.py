@@ -66,7 +66,7 @@ def whys(history: list[dict[str, Any]]) -> set[str]:
 
 def raw_text(url: str) -> str:
     """Every value of every table, read with plain SQL (no ORM, nothing opened)."""
-    found = []
+    found: list[str] = []
     with db.engine(url).connect() as connection:
         for table in (*sealing.SEALED, "children", "deadlines"):
             for row in connection.exec_driver_sql(f"SELECT * FROM {table}"):
