@@ -32,10 +32,10 @@ a sealed value differs every time, so the key holds `title_key`, a keyed hash of
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from functools import cache, lru_cache
-from pathlib import Path
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, event, select, update
@@ -44,12 +44,12 @@ from sqlalchemy import table as sa_table
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
 
-from config import settings
+from config import SettingsError
 from safeguarding.case_records import HistoryEntry
 from safeguarding.case_views import Action, LearningOutputRecord
 from safeguarding.personal import personal_fields
 from safeguarding.projection import ActionRow, HistoryRow, LearningRow
-from security.keys import KeyError_, key_ring_from_env, local_key_file
+from security.keys import KeyError_, key_ring_from_env
 from security.sealing import Sealer, SealError, is_sealed
 
 _ROW_KEYS = {"case_ref", "action_id", "learning_id", "seq"}
@@ -79,22 +79,33 @@ LOOKUPS: dict[str, dict[str, str]] = {"learning_outputs": {"title_key": "title"}
 
 def sealer() -> Sealer:
     """The process's sealer, for the key ring configured now (built once per configuration)."""
-    conf = settings()
-    local = local_key_file()
-    try:
-        return _sealer(
-            conf.codec_keys, conf.codec_key_id, conf.codec_keys_file, local, local.exists()
-        )
-    except KeyError_ as err:
-        raise SealError(f"the register's free text is sealed with the key ring: {err}") from None
+    # Keyed by the variables the ring is read from, not by `settings()`: reading the settings
+    # costs about 45 us, and this runs for every row a reader opens.
+    key = tuple(os.environ.get(name) for name in _ring_variables())
+    found = _sealers.get(key)
+    if found is None:
+        try:
+            found = Sealer(key_ring_from_env())
+        except (KeyError_, SettingsError) as err:
+            raise SealError(
+                f"the register's free text is sealed with the key ring: {err}"
+            ) from None
+        if len(_sealers) >= 8:
+            _sealers.clear()
+        _sealers[key] = found
+    return found
 
 
-@lru_cache(maxsize=8)
-def _sealer(
-    keys: str | None, key_id: str | None, keys_file: Path | None, local: Path, exists: bool
-) -> Sealer:
-    """Keyed by what `key_ring_from_env` reads, so a changed configuration gets a new sealer."""
-    return Sealer(key_ring_from_env())
+_sealers: dict[tuple[str | None, ...], Sealer] = {}
+
+
+@cache
+def _ring_variables() -> tuple[str, ...]:
+    """What `key_ring_from_env` reads: the keys, the current id, the key file, the data folder."""
+    from config.environment import Settings
+
+    fields = ("codec_keys", "codec_key_id", "codec_keys_file", "data_dir")
+    return tuple(str(Settings.model_fields[f].validation_alias) for f in fields)
 
 
 # --------------------------------------------------------------------------- rows
@@ -142,11 +153,13 @@ def lookups(table: str, column: str, text: str) -> list[str]:
     return sealer().lookups(text, f"{table}.{column}".encode())
 
 
-def open_value(table: str, column: str, value: Any, row: Mapping[str, Any]) -> Any:
+def open_value(
+    table: str, column: str, value: Any, row: Mapping[str, Any], with_sealer: Sealer | None = None
+) -> Any:
     if not is_sealed(value):
         return value
     try:
-        return sealer().open(value, context(table, column, row))
+        return (with_sealer or sealer()).open(value, context(table, column, row))
     except SealError as err:
         where = ", ".join(f"{k}={row[k]}" for k in primary_key(table))
         raise SealError(f"{table}.{column} of {where}: {err}") from None
@@ -156,11 +169,13 @@ def open_rows(table: str, rows: Iterable[Mapping[Any, Any]]) -> list[dict[str, A
     """Rows read with every column (or at least the primary key), their sealed values opened."""
     columns = SEALED.get(table, ())
     opened = []
+    with_sealer = None
     for row in rows:
         found = dict(row)
         for column in columns:
-            if column in found:
-                found[column] = open_value(table, column, found[column], found)
+            if is_sealed(found.get(column)):
+                with_sealer = with_sealer or sealer()
+                found[column] = open_value(table, column, found[column], found, with_sealer)
         opened.append(found)
     return opened
 
@@ -182,11 +197,14 @@ def open_tuples(
     if not sealed:
         return [tuple(r)[:keep] for r in rows]
     opened = []
+    with_sealer = None
     for row in rows:
         values = list(row)
         named = dict(zip(names, values, strict=True))
         for i, name in sealed:
-            values[i] = open_value(table, name, values[i], named)
+            if is_sealed(values[i]):
+                with_sealer = with_sealer or sealer()
+                values[i] = open_value(table, name, values[i], named, with_sealer)
         opened.append(tuple(values[:keep]))
     return opened
 
