@@ -231,3 +231,12 @@ def _session(connection: Any) -> Any:
 
 def _config(url: str) -> Any:
     return db.alembic_config(url)
+
+
+def test_every_column_the_disposal_run_removes_is_sealed() -> None:
+    """The free text `safeguarding.personal` classes as personal, which the disposal run
+    replaces, is the free text sealed at rest."""
+    assert set(disposal.ACTION_FREE_TEXT) <= set(sealing.SEALED["actions"])
+    assert set(disposal.LEARNING_FREE_TEXT) <= set(sealing.SEALED["case_learning"])
+    assert set(disposal.CASE_FREE_TEXT) <= set(sealing.SEALED["cases"])
+    assert {"text", "why"} <= set(sealing.SEALED["history"])
