@@ -103,6 +103,9 @@ def test_the_database_holds_no_personal_text_and_readers_get_it_back(register_ur
     assert output["title_key"].startswith("test-1:")  # a keyed hash, never the title
     assert {a.recommendation for a in data.actions} == {mark("actions", "recommendation")}
     assert mark("case_learning", "title") in {r.title for r in data.case_learning}
+    assert mark("learning_outputs", "title") in {o.title for o in data.learning}
+    themes = figures.summary(data, since=date(2026, 4, 1), as_of=date(2027, 3, 31)).themes
+    assert [t.theme for t in themes] == [mark("actions", "recommendation")]
     exported = held.read_case(A, url=register_url)
     assert whys(exported["history"]) == {mark("history", "why")}
     assert exported["case_learning"][0]["reach"] == mark("case_learning", "reach")
