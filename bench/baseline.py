@@ -123,8 +123,9 @@ class BaselineWorkflow:
     async def _background(self) -> None:
         while True:
             await workflow.wait_condition(
-                lambda: self._owed > 0 or self._owed_local > 0 or self._owed_lag > 0
-                or self._finished
+                lambda: (
+                    self._owed > 0 or self._owed_local > 0 or self._owed_lag > 0 or self._finished
+                )
             )
             if self._owed_lag > 0:
                 self._owed_lag -= 1

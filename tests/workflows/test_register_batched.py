@@ -4,6 +4,7 @@ decisions are still applied and answered; it catches up, every decision once, wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ def is_register_write(event: HistoryEvent) -> bool:
     )
 
 
-def tasks_answering_and_writing(events: list[HistoryEvent]) -> list[int]:
+def tasks_answering_and_writing(events: Sequence[HistoryEvent]) -> list[int]:
     """Workflow tasks (by their completion's event id) that both answer a decision and write
     to the register, leaving out the one that completes the case (closing waits for the
     register on purpose: the register has the closed case before the run ends)."""
