@@ -4,7 +4,7 @@
   through the longest route, then as many baseline runs; cases per second of each and the ratio.
   The baseline's shape is read afresh at each level from the lifecycle cases just run (the
   median by register writes: how many a case makes depends on how fast its decisions come).
-- **Memory per open case**: on a fresh worker, `--curve-open` cases opened and left idle on
+- **Memory per open case**: then, on a fresh worker, `--curve-open` cases opened and left idle on
   their timers, then as many baseline runs left waiting for their first Update; the worker's
   resident memory (VmRSS) before and after each, divided by the count. Both fit in the worker's
   workflow cache (500), so this is what a cached case costs.
@@ -82,7 +82,9 @@ async def _opened_baselines(client: Client, ids: list[str], timeout: float) -> N
     for workflow_id in ids:
         while True:
             described = await client.get_workflow_handle(workflow_id).describe()
-            if described.raw_description.workflow_execution_info.history_length >= 4:  # its first task done
+            if (
+                described.raw_description.workflow_execution_info.history_length >= 4
+            ):  # its first task done
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"baseline {workflow_id} did not open")
@@ -156,15 +158,6 @@ async def run(
         probe = await life.one_lifecycle()
         shape = shape_from_history(await client.get_workflow_handle(probe).fetch_history())
         await life.one_baseline(shape)
-        memory = await memory_per_open_case(
-            client, worker, refs, partnership, today, shape, open_cases
-        )
-        say(
-            f"memory per open case ({open_cases} each, VmRSS from {memory['rss_before_mb']:.0f} "
-            f"MiB): lifecycle {memory['ours_kib_per_case']:.0f} KiB, "
-            f"baseline {memory['bare_kib_per_case']:.0f} KiB"
-        )
-        section["memory"] = memory
         rows, points = [], []
         for level in levels:
             point, writes = await _point(life, level, max(8, level))
@@ -198,6 +191,26 @@ async def run(
             )
         )
         section["curve"] = points
+    finally:
+        worker.stop()
+    # Memory on a fresh worker of its own (the curve's cases would crowd its workflow cache).
+    worker = WorkerProcess(
+        workdir, server.address, "bench-memory", "bench-memory-w0", baseline=True
+    )
+    try:
+        await worker.wait_polling(client)
+        life = Lifecycle(client, server, worker, refs, partnership, today)
+        await life.one_lifecycle()  # warm-up
+        await life.one_baseline(shape)
+        memory = await memory_per_open_case(
+            client, worker, refs, partnership, today, shape, open_cases
+        )
+        say(
+            f"memory per open case ({open_cases} each, VmRSS from {memory['rss_before_mb']:.0f} "
+            f"MiB): lifecycle {memory['ours_kib_per_case']:.0f} KiB, "
+            f"baseline {memory['bare_kib_per_case']:.0f} KiB"
+        )
+        section["memory"] = memory
         results.sections["curve"] = section
     finally:
         worker.stop()
