@@ -205,7 +205,9 @@ class ReferralWorkflow:
                 metrics.alert_fired(notice.kind, notice.partnership)
             # A change's search attributes go with its register write (one upsert a batch);
             # alerts publish at once.
-            self._publish(searchable=bool(fired) or not woken_by_change or not self._batched())
+            self._publish(
+                searchable=bool(fired) or not woken_by_change or not self._register.publishes_next
+            )
             if not case.closed and self._history_is_long():
                 await self._continue_as_new()
 
@@ -482,9 +484,6 @@ class ReferralWorkflow:
         if workflow.patched(MISSED_AT_PATCH):
             return upcoming.escalate_at
         return _deadline_moment(upcoming.due_on)
-
-    def _batched(self) -> bool:
-        return self._register.batched
 
     def _publish(self, searchable: bool = True) -> None:
         """Search attributes (only when changed, each upsert is a history event) and details;

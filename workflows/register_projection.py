@@ -25,7 +25,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.register_io import RecordCaseInput, record_case
+    from activities.register_io import RecordCaseInput, RecordCaseResult, record_case
     from safeguarding import projection
     from safeguarding.case import Case
 
@@ -60,6 +60,7 @@ class RegisterProjection:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._hurry = 0  # callers waiting for the register (catch-up): write without the lag
+        self._writing = False  # a write is under way (it may be retrying: the register down)
         self._unregistered: tuple[int, int, int] = (-1, -1, 0)  # count, upto, bytes
         self._before_write: Callable[[], None] = lambda: None
 
@@ -81,6 +82,13 @@ class RegisterProjection:
     def batched(self) -> bool:
         """Writes wait `REGISTER_LAG` and carry the workflow's search attributes with them."""
         return self._task is not None and workflow.patched(BATCH_PATCH)
+
+    @property
+    def publishes_next(self) -> bool:
+        """A change made now is published by the next write, within `REGISTER_LAG`: batched,
+        and no write under way (one may be retrying while the register is down; the workflow
+        then publishes at once, so operators never wait for the register)."""
+        return self.batched and not self._writing
 
     @property
     def running(self) -> bool:
@@ -105,25 +113,33 @@ class RegisterProjection:
                             timeout=REGISTER_LAG,
                             timeout_summary="register follows the case",
                         )
-                self._before_write()
             async with self._lock:  # between batches: never half a decision
+                if self.batched:
+                    self._before_write()
                 snapshot = projection.only_changed(
                     projection.snapshot(
                         case, since=self.upto, limit=projection.MAX_HISTORY_PER_SNAPSHOT
                     ),
                     self._acknowledged,
                 )
-            result = await workflow.execute_local_activity(
-                record_case,
-                RecordCaseInput(snapshot=snapshot),
-                start_to_close_timeout=self._timeout,
-                retry_policy=self._retry,
-                # Retries more than a few seconds apart wait on a timer, not in the task.
-                local_retry_threshold=REGISTER_LOCAL_RETRY,
-                summary="record the case in the register",
-            )
+            self._writing = True
+            try:
+                result = await self._write(snapshot)
+            finally:
+                self._writing = False
             projection.acknowledge(snapshot, self._acknowledged)
             self.upto = max(self.upto, result.history_upto)
+
+    async def _write(self, snapshot: projection.CaseSnapshot) -> RecordCaseResult:
+        return await workflow.execute_local_activity(
+            record_case,
+            RecordCaseInput(snapshot=snapshot),
+            start_to_close_timeout=self._timeout,
+            retry_policy=self._retry,
+            # Retries more than a few seconds apart wait on a timer, not in the task.
+            local_retry_threshold=REGISTER_LOCAL_RETRY,
+            summary="record the case in the register",
+        )
 
     async def catch_up(self, case: Case, within: timedelta) -> None:
         """Give the register up to `within` to acknowledge the whole history so far."""
