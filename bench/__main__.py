@@ -63,7 +63,7 @@ FULL = Sizes(
     cases=100,
     rounds=2,
     concurrency=16,
-    curve_open=300,
+    curve_open=200,
     open_cases=10_000,
     start_concurrency=64,
     query_samples=500,
@@ -192,7 +192,7 @@ async def run_on_server(args: argparse.Namespace, workdir: Path, results: Result
     sizes: Sizes = args.sizes
     phases = set(args.phases)
     server = DevServer(workdir)
-    postgres = Postgres(workdir) if args.register == "postgresql" else None
+    postgres = Postgres() if args.register == "postgresql" else None
     if postgres is not None:
         stack.register_url = postgres.start()
         say(f"The register on PostgreSQL (port {postgres.port}, fsync and synchronous_commit on)")

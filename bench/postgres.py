@@ -1,6 +1,6 @@
 """A PostgreSQL server for the benchmark's register (`--register postgresql`).
 
-initdb in the benchmark's folder, a free port on 127.0.0.1, its socket in that folder, as
+initdb in a scratch folder (removed at the end), a free port on 127.0.0.1, its socket in that folder, as
 tests/conftest.py starts one, but with a deployment's durability (fsync and synchronous_commit
 on: RELIABILITY.md, O4), so its commits cost what they would in production. As root the server
 runs as the `postgres` user (PostgreSQL refuses to run as root).
@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from bench.stack import BenchError, free_port
@@ -33,10 +34,11 @@ def _binaries() -> Path:
 
 
 class Postgres:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self) -> None:
         self.bin = _binaries()
-        self.root = workdir / "postgres"
-        self.root.mkdir(parents=True, exist_ok=True)
+        # A folder of its own: the run's folder is private to this user (mkdtemp), and the
+        # server may run as another.
+        self.root = Path(tempfile.mkdtemp(prefix="sro-bench-pg-", dir="/tmp"))
         self.prefix: list[str] = []
         if os.geteuid() == 0:
             account = pwd.getpwnam("postgres")
@@ -76,3 +78,4 @@ class Postgres:
             timeout=120,
             cwd=self.root,
         )
+        shutil.rmtree(self.root, ignore_errors=True)
