@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -408,14 +409,12 @@ class ReferralWorkflow:
         (`PLANNING_RETRY`), the case goes back to what it was before the decision, the refusal
         is recorded, and the sender is refused: the case still takes its next decision."""
         case = self._require_case()
-        # The case as it was, as JSON: about a sixth of a deep copy's cost (BENCHMARKS.md), and
-        # read back only in the rare case planning fails for good.
-        before = case.model_dump_json()
+        before = before_image(case)
         effects = case.apply(decision, workflow.now(), via)
         try:
             views = await self._carry_out(effects)
         except ActivityError as err:
-            _restore(case, Case.model_validate_json(before))
+            _restore(case, restored(case, before))
             reason = f"the deadlines it sets could not be planned: {_cause(err)}"
             case.record_refusal(workflow.now(), reason, via, decision)
             self._changed = True
@@ -520,6 +519,37 @@ def _escalation_note(raw: RawValue) -> EscalationNote:
         raise InvalidDecision(f"refused: {explain_validation_error(err, 'note')}") from None
     except Exception:
         raise InvalidDecision("refused: not valid JSON") from None
+
+
+#: Parts of a case a decision only adds to (its history, its applied decisions and their
+#: digests) or never changes (its settings): left out of the before-image.
+_GROWING = {"history", "applied", "digests", "settings"}
+BeforeImage = tuple[str, int, list[str], list[str]]
+
+
+def before_image(case: Case) -> BeforeImage:
+    """What `restored` needs to give back the case as it is now: the rest of the case as JSON
+    and how far the growing parts went. About a tenth of a deep copy's cost (BENCHMARKS.md),
+    on every decision, for the rare one whose planning fails for good."""
+    return (
+        case.model_dump_json(exclude=_GROWING),
+        len(case.history),
+        list(case.applied),
+        list(case.digests),
+    )
+
+
+def restored(case: Case, image: BeforeImage) -> Case:
+    """The case as it was when `image` was taken (`case` has only grown since)."""
+    data, history, applied, digests = image
+    fields = json.loads(data)
+    fields.update(
+        history=case.history[:history],
+        applied={k: case.applied[k] for k in applied},
+        digests={k: case.digests[k] for k in digests},
+        settings=case.settings,
+    )
+    return Case.model_validate(fields)
 
 
 def _restore(case: Case, before: Case) -> None:
