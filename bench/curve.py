@@ -1,6 +1,6 @@
 """1b. The lifecycle's cost as the work grows, on one worker process (issue 16).
 
-- **Concurrency curve**: for 1, 4, 16 and 64 cases driven at once, `max(8, c)` lifecycle cases
+- **Concurrency curve**: for 1, 4, 16 and 64 cases driven at once, `max(16, 2c)` lifecycle cases
   through the longest route, then as many baseline runs; cases per second of each and the ratio.
   The baseline's shape is read afresh at each level from the lifecycle cases just run (the
   median by register writes: how many a case makes depends on how fast its decisions come).
@@ -160,7 +160,7 @@ async def run(
         await life.one_baseline(shape)
         rows, points = [], []
         for level in levels:
-            point, writes = await _point(life, level, max(8, level))
+            point, writes = await _point(life, level, max(16, 2 * level))
             points.append(point.__dict__ | {"register_writes_per_case": writes})
             rows.append(
                 [
