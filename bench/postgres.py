@@ -1,9 +1,9 @@
 """A PostgreSQL server for the benchmark's register (`--register postgresql`).
 
-initdb in a scratch folder (removed at the end), a free port on 127.0.0.1, its socket in that folder, as
-tests/conftest.py starts one, but with a deployment's durability (fsync and synchronous_commit
-on: RELIABILITY.md, O4), so its commits cost what they would in production. As root the server
-runs as the `postgres` user (PostgreSQL refuses to run as root).
+initdb in a scratch folder (removed at the end), a free port on 127.0.0.1, its socket in that
+folder, as tests/conftest.py starts one, but with a deployment's durability (fsync and
+synchronous_commit on: RELIABILITY.md, O4), so its commits cost what they would in production.
+As root the server runs as the `postgres` user (PostgreSQL refuses to run as root).
 """
 
 from __future__ import annotations

@@ -104,15 +104,14 @@ class RegisterProjection:
             await workflow.wait_condition(lambda: self._stopping or self.upto < case.history_count)
             if self.upto >= case.history_count:
                 return  # stopping, and the register has everything
-            if self.batched:
-                if not (self._stopping or self._hurry):
-                    # Let the change's reply go, and more changes gather, before writing.
-                    with contextlib.suppress(TimeoutError):
-                        await workflow.wait_condition(
-                            lambda: self._stopping or self._hurry > 0,
-                            timeout=REGISTER_LAG,
-                            timeout_summary="register follows the case",
-                        )
+            if not (self._stopping or self._hurry) and self.batched:
+                # Let the change's reply go, and more changes gather, before writing.
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: self._stopping or self._hurry > 0,
+                        timeout=REGISTER_LAG,
+                        timeout_summary="register follows the case",
+                    )
             async with self._lock:  # between batches: never half a decision
                 if self.batched:
                     self._before_write()
