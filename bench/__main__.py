@@ -5,7 +5,8 @@
     python -m bench --only lifecycle,scale --cases 100 --open-cases 2000
     python -m bench --only tests            # the test suite's own time
 
-Phases: lifecycle (1), history (2), plan (2, long action plans), limits (2, how far a case can
+Phases: lifecycle (1), curve (1b: cases/s at concurrency 1, 4, 16, 64, and memory per open
+case), history (2), plan (2, long action plans), limits (2, how far a case can
 carry itself), scale (3), scaleout (4), tests (5), cli (6: `sro status` and `sro --help` beside
 the bare client). Every size is a flag; --quick only changes the
 defaults and leaves out limits and tests.
@@ -25,15 +26,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bench import cli, history, lifecycle, scale, suite
+from bench import cli, curve, history, lifecycle, scale, stack, suite
 from bench.machine import describe, load_average
+from bench.postgres import Postgres
 from bench.report import Results, heading, say, table
 from bench.routes import CaseRefs
 from bench.stack import DevServer, WorkerProcess, use_run_key
 from safeguarding.clock import uk_today
 from workflows.referral import ReferralOptions
 
-PHASES = ["lifecycle", "history", "plan", "limits", "scale", "scaleout", "tests", "cli"]
+PHASES = ["lifecycle", "curve", "history", "plan", "limits", "scale", "scaleout", "tests", "cli"]
 #: Left out of --quick unless named with --only.
 SLOW_PHASES = {"limits", "tests"}
 
@@ -43,6 +45,7 @@ class Sizes:
     cases: int
     rounds: int
     concurrency: int
+    curve_open: int
     open_cases: int
     start_concurrency: int
     query_samples: int
@@ -60,6 +63,7 @@ FULL = Sizes(
     cases=100,
     rounds=2,
     concurrency=16,
+    curve_open=200,
     open_cases=10_000,
     start_concurrency=64,
     query_samples=500,
@@ -76,6 +80,7 @@ QUICK = Sizes(
     cases=10,
     rounds=1,
     concurrency=8,
+    curve_open=50,
     open_cases=150,
     start_concurrency=32,
     query_samples=100,
@@ -104,6 +109,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--cases", type=int, help="lifecycle: cases per round and kind")
     size.add_argument("--rounds", type=int, help="lifecycle: alternating rounds per kind")
     size.add_argument("--concurrency", type=int, help="lifecycle: cases driven at once")
+    size.add_argument("--curve-open", type=int, help="curve: open cases for memory per case")
     size.add_argument("--open-cases", type=int, help="scale: open cases on one worker")
     size.add_argument("--start-concurrency", type=int, help="scale: starts in flight at once")
     size.add_argument("--query-samples", type=int, help="scale: status queries timed")
@@ -124,6 +130,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--scaleout-open-cases", type=int, help="scaleout: open cases")
     size.add_argument("--scaleout-cases", type=int, help="scaleout: cases driven to closed")
     parser.add_argument("--partnership", default="ENGLAND", help="profile the cases use")
+    parser.add_argument(
+        "--register",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="the register's database (postgresql: a server of the run's own, fsync on)",
+    )
     parser.add_argument("--workdir", help="logs and outbox (default: a new temporary folder)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument(
@@ -180,6 +192,10 @@ async def run_on_server(args: argparse.Namespace, workdir: Path, results: Result
     sizes: Sizes = args.sizes
     phases = set(args.phases)
     server = DevServer(workdir)
+    postgres = Postgres() if args.register == "postgresql" else None
+    if postgres is not None:
+        stack.register_url = postgres.start()
+        say(f"The register on PostgreSQL (port {postgres.port}, fsync and synchronous_commit on)")
     say(f"Starting the Temporal dev server on {server.address} (in memory, headless)...")
     client = await server.start()
     today = uk_today(datetime.now().astimezone())
@@ -260,6 +276,21 @@ async def run_on_server(args: argparse.Namespace, workdir: Path, results: Result
                 )
             worker.stop()
             workers.remove(worker)
+        if "curve" in phases:
+            await guarded(
+                "curve",
+                results,
+                curve.run(
+                    client,
+                    server,
+                    workdir,
+                    refs,
+                    args.partnership,
+                    today,
+                    results,
+                    open_cases=sizes.curve_open,
+                ),
+            )
         if "scale" in phases:
             await guarded(
                 "scale",
@@ -311,6 +342,8 @@ async def run_on_server(args: argparse.Namespace, workdir: Path, results: Result
         for worker in workers:
             worker.stop()
         server.stop()
+        if postgres is not None:
+            postgres.stop()
 
 
 async def main(args: argparse.Namespace) -> int:

@@ -7,6 +7,12 @@ case. Its `shape` (activities before the first Update, in each Update's handler,
 after each Update as the register projection runs them, and timers) is read from the history of a
 real lifecycle run (`shape_from_history`), so the two stay in step when the lifecycle changes.
 It upserts no search attributes and carries no case: those are part of what is measured.
+
+A batched projection (`workflows.register_projection.BATCH_PATCH`) waits `REGISTER_LAG` on a
+timer before each write: those timers (told apart by their duration) are mirrored too, in the
+background, cancelled as the lifecycle's are when the run finishes; so the baseline pays the same
+timer-fired workflow tasks. How many writes a case makes depends on how fast its decisions come,
+so the shape is read from a case driven at the benchmark's concurrency (`bench.lifecycle`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from bench.histories import is_local_activity
+from workflows.register_projection import REGISTER_LAG
 
 #: As the lifecycle's limit (safeguarding.decisions.MAX_DECISION_BYTES), without importing it.
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -46,6 +53,11 @@ class BaselineShape(BaseModel):
     #: Local activities before the first Update and after each one (run in the background).
     initial_local: int = Field(0, ge=0)
     local_after_update: list[int] = Field(default_factory=list)
+    #: Timers of `REGISTER_LAG` before the first Update and after each one (the batched
+    #: projection's wait before a write), run in the background before the next local activity.
+    initial_lag_timers: int = Field(0, ge=0)
+    lag_timers_after_update: list[int] = Field(default_factory=list)
+    #: The other timers (the case's wait for its next alert: never fired in a benchmark).
     timers: int = Field(ge=0)
 
     @property
@@ -87,6 +99,7 @@ class BaselineWorkflow:
         self._timers = 0
         self._owed = 0  # background activities still to run
         self._owed_local = input.shape.initial_local  # and local activities
+        self._owed_lag = input.shape.initial_lag_timers  # and lag timers before them
         self._finished = False
 
     @workflow.run
@@ -110,9 +123,16 @@ class BaselineWorkflow:
     async def _background(self) -> None:
         while True:
             await workflow.wait_condition(
-                lambda: self._owed > 0 or self._owed_local > 0 or self._finished
+                lambda: (
+                    self._owed > 0 or self._owed_local > 0 or self._owed_lag > 0 or self._finished
+                )
             )
-            if self._owed_local > 0:
+            if self._owed_lag > 0:
+                self._owed_lag -= 1
+                if not self._finished:  # the lifecycle's too is cancelled when it finishes
+                    with contextlib.suppress(TimeoutError):
+                        await workflow.wait_condition(lambda: self._finished, timeout=REGISTER_LAG)
+            elif self._owed_local > 0:
                 self._owed_local -= 1
                 await workflow.execute_local_activity(
                     bench_noop, NoopInput(n=-2), start_to_close_timeout=ACTIVITY_TIMEOUT
@@ -134,6 +154,8 @@ class BaselineWorkflow:
             self._owed += self._shape.after_update[index]
             if index < len(self._shape.local_after_update):
                 self._owed_local += self._shape.local_after_update[index]
+            if index < len(self._shape.lag_timers_after_update):
+                self._owed_lag += self._shape.lag_timers_after_update[index]
             self._changed = True
         return {"update": index}
 
@@ -161,13 +183,16 @@ def shape_from_history(history: WorkflowHistory) -> BaselineShape:
     per_update: list[int] = []
     after_update: list[int] = []
     local_after_update: list[int] = []
+    lag_after_update: list[int] = []
     in_update = False
-    timers = 0
+    timers = initial_lag = 0
+    lag = int(REGISTER_LAG.total_seconds())
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             per_update.append(0)
             after_update.append(0)
             local_after_update.append(0)
+            lag_after_update.append(0)
             in_update = True
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             in_update = False
@@ -184,12 +209,21 @@ def shape_from_history(history: WorkflowHistory) -> BaselineShape:
             else:
                 initial_local += 1
         elif event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
-            timers += 1
+            fires_in = event.timer_started_event_attributes.start_to_fire_timeout
+            if fires_in.seconds == lag and fires_in.nanos == 0:
+                if lag_after_update:
+                    lag_after_update[-1] += 1
+                else:
+                    initial_lag += 1
+            else:
+                timers += 1
     return BaselineShape(
         initial_activities=initial,
         per_update=per_update,
         after_update=after_update,
         initial_local=initial_local,
         local_after_update=local_after_update,
+        initial_lag_timers=initial_lag,
+        lag_timers_after_update=lag_after_update,
         timers=timers,
     )

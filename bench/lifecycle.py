@@ -150,10 +150,16 @@ async def run(
         f"1. Lifecycle throughput: {cases} cases x {rounds} round(s) per kind, "
         f"{concurrency} at a time"
     )
-    # A probe case of each kind: warms the worker (sandbox imports) and gives the histories the
-    # baseline's shape and the comparison come from.
-    probe_id = await life.one_lifecycle()
-    probe = await life.client.get_workflow_handle(probe_id).fetch_history()
+    # Probe cases: warm the worker (sandbox imports) and give the histories the baseline's shape
+    # and the comparison come from. `concurrency` lifecycle cases at once, as in the laps (how
+    # many register writes a case makes depends on how fast its decisions come); the one with
+    # the median number of local activities (register writes) is the shape.
+    probe_ids = await asyncio.gather(*(life.one_lifecycle() for _ in range(concurrency)))
+    probes = [await life.client.get_workflow_handle(i).fetch_history() for i in probe_ids]
+    probes.sort(key=lambda h: HistoryCounts.of(h).local_activities)
+    probe = probes[len(probes) // 2]
+    writes = [HistoryCounts.of(h).local_activities for h in probes]
+    say(f"register writes per probe case ({len(probes)} at once): {writes}")
     shape = shape_from_history(probe)
     base_id = await life.one_baseline(shape)
     base = await life.client.get_workflow_handle(base_id).fetch_history()

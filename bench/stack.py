@@ -144,6 +144,10 @@ def clean_env() -> dict[str, str]:
     }
 
 
+#: Set by `python -m bench --register postgresql`: the register's URL for every worker.
+register_url: str | None = None
+
+
 class WorkerProcess:
     """`python -m bench.workerproc` on one task queue, with a named identity."""
 
@@ -161,8 +165,9 @@ class WorkerProcess:
         self.identity = identity
         self.queue = queue
         self.stats_file = workdir / f"{identity}.stats.json"
-        #: The register every benchmark worker writes (one SQLite file per benchmark run).
-        self.database_url = f"sqlite:///{workdir / 'data' / 'register.db'}"
+        #: The register every benchmark worker writes (one SQLite file per benchmark run, or
+        #: the run's PostgreSQL server: `--register postgresql`).
+        self.database_url = register_url or f"sqlite:///{workdir / 'data' / 'register.db'}"
         env = clean_env()
         env.update(
             TEMPORAL_ADDRESS=address,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -175,7 +176,7 @@ class ReferralWorkflow:
                         f"case not started: its deadlines could not be planned: {_cause(err)}"
                     ) from None
         case = self._case
-        self._register.start(lambda: self._project(case))
+        self._register.start(lambda: self._project(case), self._publish)
         delivery = asyncio.create_task(
             deliver(
                 case.outbox,
@@ -188,19 +189,26 @@ class ReferralWorkflow:
         while not case.closed:
             next_alert = case.next_alert_at()
             timeout = max(next_alert - workflow.now(), timedelta(seconds=1)) if next_alert else None
-            with contextlib.suppress(TimeoutError):  # timed out: an alert is due
+            woken_by_change = True
+            try:
                 await workflow.wait_condition(
                     lambda: self._changed or self._history_is_long(),
                     timeout=timeout,
                     timeout_summary=self._timer_summary(case) if timeout else None,
                 )
+            except TimeoutError:  # an alert is due
+                woken_by_change = False
             self._changed = False
             async with self._lock:
                 fired = case.fire_due_alerts(workflow.now())
                 case.outbox.extend(fired)
             for notice in fired:
                 metrics.alert_fired(notice.kind, notice.partnership)
-            self._publish()
+            # A change's search attributes go with its register write (one upsert a batch);
+            # alerts publish at once.
+            self._publish(
+                searchable=bool(fired) or not woken_by_change or not self._register.publishes_next
+            )
             if not case.closed and self._history_is_long():
                 await self._continue_as_new()
 
@@ -401,12 +409,12 @@ class ReferralWorkflow:
         (`PLANNING_RETRY`), the case goes back to what it was before the decision, the refusal
         is recorded, and the sender is refused: the case still takes its next decision."""
         case = self._require_case()
-        before = case.model_copy(deep=True)
+        before = before_image(case)
         effects = case.apply(decision, workflow.now(), via)
         try:
             views = await self._carry_out(effects)
         except ActivityError as err:
-            _restore(case, before)
+            _restore(case, restored(case, before))
             reason = f"the deadlines it sets could not be planned: {_cause(err)}"
             case.record_refusal(workflow.now(), reason, via, decision)
             self._changed = True
@@ -476,12 +484,13 @@ class ReferralWorkflow:
             return upcoming.escalate_at
         return _deadline_moment(upcoming.due_on)
 
-    def _publish(self) -> None:
-        """Search attributes (only when changed, each upsert is a history event) and details."""
+    def _publish(self, searchable: bool = True) -> None:
+        """Search attributes (only when changed, each upsert is a history event) and details;
+        `searchable=False`: details only (the register's next write publishes the rest)."""
         case = self._require_case()
         now = workflow.now()
         workflow.set_current_details(case.operator_details(now))
-        if not self._input.options.search_attributes:
+        if not (self._input.options.search_attributes and searchable):
             return
         upcoming = case.next_deadline()
         wanted: dict[str, Any] = {
@@ -510,6 +519,37 @@ def _escalation_note(raw: RawValue) -> EscalationNote:
         raise InvalidDecision(f"refused: {explain_validation_error(err, 'note')}") from None
     except Exception:
         raise InvalidDecision("refused: not valid JSON") from None
+
+
+#: Parts of a case a decision only adds to (its history, its applied decisions and their
+#: digests) or never changes (its settings): left out of the before-image.
+_GROWING = {"history", "applied", "digests", "settings"}
+BeforeImage = tuple[str, int, list[str], list[str]]
+
+
+def before_image(case: Case) -> BeforeImage:
+    """What `restored` needs to give back the case as it is now: the rest of the case as JSON
+    and how far the growing parts went. About a tenth of a deep copy's cost (BENCHMARKS.md),
+    on every decision, for the rare one whose planning fails for good."""
+    return (
+        case.model_dump_json(exclude=_GROWING),
+        len(case.history),
+        list(case.applied),
+        list(case.digests),
+    )
+
+
+def restored(case: Case, image: BeforeImage) -> Case:
+    """The case as it was when `image` was taken (`case` has only grown since)."""
+    data, history, applied, digests = image
+    fields = json.loads(data)
+    fields.update(
+        history=case.history[:history],
+        applied={k: case.applied[k] for k in applied},
+        digests={k: case.digests[k] for k in digests},
+        settings=case.settings,
+    )
+    return Case.model_validate(fields)
 
 
 def _restore(case: Case, before: Case) -> None:
