@@ -23,7 +23,7 @@ def all_rows(url: str) -> dict[str, list[dict[str, Any]]]:
 
 def test_migrations_build_exactly_the_models_schema(register_url: str) -> None:
     head = db.head_revision()
-    assert db.current_revision(register_url) == head == "0008"
+    assert db.current_revision(register_url) == head == "0009"
     with db.engine(register_url).connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, models.SQLModel.metadata) == []
