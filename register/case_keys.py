@@ -13,6 +13,7 @@ tombstone too), at most `MAX_CACHED`; a key destroyed in this process is forgott
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 import time
@@ -100,6 +101,21 @@ def forget(found: str | None = None) -> None:
     _cache.forget(found)
 
 
+_targets: dict[tuple[str | None, str | None], tuple[str, str]] = {}
+
+
+def _where(url: str | None) -> tuple[str, str]:
+    """`_target`, remembered by the two variables it depends on: reading every setting costs
+    tens of microseconds, and the codec asks per payload."""
+    if url is not None:
+        return _target(url)
+    variables = (os.environ.get("DATABASE_URL"), os.environ.get("SRO_DATA_DIR"))
+    found = _targets.get(variables)
+    if found is None:
+        found = _targets[variables] = _target(None)
+    return found
+
+
 class SqlCaseKeyStore:
     """The store `security.case_keys.CaseKeys` reads and writes (its `CaseKeyStore`)."""
 
@@ -111,12 +127,12 @@ class SqlCaseKeyStore:
 
     def cached(self, found: str) -> CaseKeyRow | None:
         """The row of a key if this process read it lately (no I/O)."""
-        return _cache.get(_target(self._url)[1], found)
+        return _cache.get(_where(self._url)[1], found)
 
     def fetch(self, found: str) -> CaseKeyRow | None:
         """The row of a key (cached), or None if there is none (nor any register or table
         yet: a first key creates them). A register that cannot be reached raises."""
-        kind, target = _target(self._url)
+        kind, target = _where(self._url)
         cached = _cache.get(target, found)
         if cached is not None:
             return cached
@@ -141,7 +157,7 @@ class SqlCaseKeyStore:
     def insert_if_absent(self, row: NewRow) -> CaseKeyRow:
         """Insert the row unless the key exists; returns the row that is there (a lost race
         reads the winner's key back; a tombstone stays a tombstone)."""
-        kind, target = _target(self._url)
+        kind, target = _where(self._url)
         try:
             self._insert(kind, target, row)
         except (sqlite3.OperationalError, _undefined_table()) as err:
@@ -168,14 +184,14 @@ class SqlCaseKeyStore:
 
     def rows(self) -> list[CaseKeyRow]:
         """Every key, tombstones included (for rotation)."""
-        kind, target = _target(self._url)
+        kind, target = _where(self._url)
         with _connect(kind, target) as cursor:
             cursor.execute(f"SELECT {_COLUMNS} FROM case_keys ORDER BY key_id")
             return [_row(raw) for raw in cursor.fetchall()]
 
     def rewrap(self, found: str, wrapped: bytes, wrapped_by: str, was: bytes) -> bool:
         """Replace a live key's wrapping, if it is still `was` (never a destroyed one)."""
-        kind, target = _target(self._url)
+        kind, target = _where(self._url)
         update = "UPDATE case_keys SET wrapped = ?, wrapped_by = ? WHERE key_id = ? AND wrapped = ?"
         with _connect(kind, target) as cursor:
             cursor.execute(_sql(kind, update), (wrapped, wrapped_by, found, was))
