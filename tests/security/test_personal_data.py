@@ -41,12 +41,12 @@ from activities.partnerships import (
     LoadPartnershipResult,
     load_partnership_settings,
 )
+from gateway.connection import data_converter
 from safeguarding.case import CaseStatus, DecisionResult
 from safeguarding.clock import uk_today
 from safeguarding.decisions import Person
 from safeguarding.escalation import EscalationStatus
 from safeguarding.vocabulary import Agency, Role
-from gateway.connection import data_converter
 from tests.factories import (
     CHAIR,
     COORDINATOR,
