@@ -252,3 +252,20 @@ def _connect(kind: str, target: str, *, create: bool = False) -> Iterator[Any]:
 
     with psycopg.connect(target) as pg, pg.cursor() as cursor:
         yield cursor
+
+
+def disposed_of(case_ref: str, url: str | None = None) -> str | None:
+    """ "This case's personal data has been disposed of (when, which run)" if its key is
+    destroyed, else None (also when the register cannot say)."""
+    forget(key_id(case_ref))  # destroyed by another process a moment ago, maybe
+    try:
+        row = SqlCaseKeyStore(url).fetch(key_id(case_ref))
+    except Exception:  # the question is asked after another failure: do not hide that one
+        return None
+    if row is None or row.wrapped is not None:
+        return None
+    when = f" on {row.destroyed_at:%Y-%m-%d}" if row.destroyed_at else ""
+    return (
+        f"{case_ref}: this case's personal data has been disposed of{when} (disposal run "
+        f"{row.destroyed_by_run}, rule personal_data); its history can no longer be read"
+    )
