@@ -90,7 +90,6 @@ async def test_a_disposed_cases_history_cannot_be_decoded(
     decoded = json_format.Parse(answer.text, Payloads()).payloads
     assert [p.data for p in decoded] == [f'"{DISPOSED}"'.encode()] * 2
 
-
     # `sro status` and the console read the status through this: it says what happened (the
     # worker cannot replay the case to answer: its history no longer opens).
     async with Worker(client, task_queue=queue, workflows=WORKFLOWS, activities=ALL_ACTIVITIES):
