@@ -73,10 +73,11 @@ class _Cache:
         self._rows: OrderedDict[tuple[str, str], tuple[float, CaseKeyRow]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, where: str, found: str) -> CaseKeyRow | None:
+    def get(self, where: str, found: str, *, stale: bool = False) -> CaseKeyRow | None:
+        """A row read lately; with `stale`, one read at any time (the register is down)."""
         with self._lock:
             entry = self._rows.get((where, found))
-            if entry is None or entry[0] < time.monotonic():
+            if entry is None or (entry[0] < time.monotonic() and not stale):
                 return None
             return entry[1]
 
@@ -146,8 +147,10 @@ class SqlCaseKeyStore:
                 raw = cursor.fetchone()
         except (sqlite3.OperationalError, _undefined_table()) as err:
             if "case_keys" not in str(err):
-                raise
+                return _stale(target, found, err)
             return None
+        except Exception as err:
+            return _stale(target, found, err)
         if raw is None:
             return None
         row = _row(raw)
@@ -198,6 +201,15 @@ class SqlCaseKeyStore:
             changed = bool(cursor.rowcount == 1)
         _cache.forget(found)
         return changed
+
+
+def _stale(target: str, found: str, err: Exception) -> CaseKeyRow:
+    """While the register is down, a row this process read before is still used (a case goes
+    on through an outage longer than `TTL`); with none, the error stands."""
+    row = _cache.get(target, found, stale=True)
+    if row is None:
+        raise err
+    return row
 
 
 def _sql(kind: str, statement: str) -> str:

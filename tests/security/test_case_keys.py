@@ -198,3 +198,19 @@ async def test_a_cached_key_costs_little_per_payload(register_url: str) -> None:
             await found.decode(await found.encode(payloads))
         each = (time.perf_counter() - start) / 2000 * 1e6
         print(f"{name}: {each:.1f} us per payload (encode + decode)")
+
+
+async def test_a_key_read_before_is_used_while_the_register_is_down(
+    register_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(case_keys, "TTL", -1.0)  # every row read is out of date at once
+    client = in_case(codec(), CASE_A)
+    [sealed] = await client.encode([plain()])
+
+    def down(*_: object, **__: object) -> None:
+        raise OSError("the register is down")
+
+    monkeypatch.setattr(case_keys, "_connect", down)
+    assert await client.decode([sealed]) == [plain()]  # the row it read before
+    with pytest.raises(CaseKeyUnavailable, match="the register is down"):
+        await in_case(codec(), CASE_B).encode([plain()])  # a case it never read: no key
