@@ -75,11 +75,10 @@ class _Cache:
 
     def get(self, where: str, found: str, *, stale: bool = False) -> CaseKeyRow | None:
         """A row read lately; with `stale`, one read at any time (the register is down)."""
-        with self._lock:
-            entry = self._rows.get((where, found))
-            if entry is None or (entry[0] < time.monotonic() and not stale):
-                return None
-            return entry[1]
+        entry = self._rows.get((where, found))  # a dict read needs no lock
+        if entry is None or (entry[0] < time.monotonic() and not stale):
+            return None
+        return entry[1]
 
     def put(self, where: str, row: CaseKeyRow) -> None:
         with self._lock:

@@ -152,8 +152,7 @@ class CaseKeys:
     def _cached(self, row: Row) -> AESGCM | None:
         if row.wrapped is None:
             raise CaseDisposed(row.key_id, row.destroyed_at, row.destroyed_by_run)
-        with self._lock:
-            return self._ciphers.get((row.key_id, row.wrapped))
+        return self._ciphers.get((row.key_id, row.wrapped))  # a dict read needs no lock
 
     async def _row(self, found: str, *, create: bool) -> Row:
         try:
