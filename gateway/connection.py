@@ -59,18 +59,24 @@ class SealedPayloadConverter(PydanticPayloadConverter):
         return super().from_payloads(payloads, type_hints)
 
 
-def data_converter(ring: KeyRing | None = None, *, worker: bool = False) -> DataConverter:
+def data_converter(
+    ring: KeyRing | None = None, *, worker: bool = False, seal_cases: bool = True
+) -> DataConverter:
     """Pydantic models in, encrypted payloads out. Failure messages and stack traces are
     encrypted too (a refusal names the person refused; an error may quote its input).
     A worker's converter marks payloads it cannot decrypt instead of failing on them
     (`EncryptionCodec`); workflows refuse every payload not sealed by a key from the ring.
-    The register (DATABASE_URL, as it is when a key is needed) keeps the case keys."""
+    The register (DATABASE_URL, as it is when a key is needed) keeps the case keys. Without
+    `seal_cases` (replayers, and the recorder of tests/histories) case-sealed payloads still
+    open but everything is sealed with the ring: a replay's commands are thrown away and must
+    not create keys, and a recorded history must replay from the repository with the ring."""
     ring = ring or key_ring_from_env()
     codec = EncryptionCodec(
         ring,
         mark_unsealed=True,
         mark_unreadable=worker,
         case_keys=CaseKeys(ring, SqlCaseKeyStore()),
+        seal_cases=seal_cases,
     )
     return DataConverter(
         payload_converter_class=SealedPayloadConverter,

@@ -71,7 +71,9 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
     `case_keys` (every process's codec but a few tests'): in a case's context (`with_context`)
     payloads are sealed with the case's key; without it the codec seals with the ring only and
     cannot open a case-sealed payload (`CaseKeyUnavailable`). `show_disposed` (the codec
-    server's): a payload of a disposed case decodes to the `DISPOSED` placeholder."""
+    server's): a payload of a disposed case decodes to the `DISPOSED` placeholder. `seal_cases`
+    False (a replayer's): case keys open payloads but seal none (a replay's commands are thrown
+    away: replaying must not create keys)."""
 
     def __init__(
         self,
@@ -81,12 +83,14 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         mark_unreadable: bool = False,
         case_keys: CaseKeys | None = None,
         show_disposed: bool = False,
+        seal_cases: bool = True,
     ) -> None:
         self._ring = ring
         self._mark_unsealed = mark_unsealed
         self._mark_unreadable = mark_unreadable
         self._case_keys = case_keys
         self._show_disposed = show_disposed
+        self._seal_cases = seal_cases
         self._case_ref: str | None = None
         self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
 
@@ -96,7 +100,8 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         workflow_id = None
         if isinstance(context, WorkflowSerializationContext | ActivitySerializationContext):
             workflow_id = context.workflow_id
-        case_ref = case_ref_of(workflow_id) if self._case_keys is not None else None
+        sealing = self._case_keys is not None and self._seal_cases
+        case_ref = case_ref_of(workflow_id) if sealing else None
         if case_ref == self._case_ref:
             return self
         found = copy.copy(self)

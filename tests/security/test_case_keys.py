@@ -214,3 +214,17 @@ async def test_a_key_read_before_is_used_while_the_register_is_down(
     assert await client.decode([sealed]) == [plain()]  # the row it read before
     with pytest.raises(CaseKeyUnavailable, match="the register is down"):
         await in_case(codec(), CASE_B).encode([plain()])  # a case it never read: no key
+
+
+async def test_replaying_a_recorded_history_creates_no_case_key(register_url: str) -> None:
+    from temporalio.worker import Replayer
+
+    from gateway.connection import data_converter
+    from tests.histories import files, load
+    from worker import WORKFLOWS
+
+    path = next(p for p in files() if load(p).history.workflow_id.startswith("referral-"))
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(seal_cases=False))
+    result = await replayer.replay_workflow(load(path).history, raise_on_replay_failure=False)
+    assert result.replay_failure is None
+    assert SqlCaseKeyStore().rows() == []  # its commands were sealed by the ring, and dropped
