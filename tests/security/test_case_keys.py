@@ -228,3 +228,24 @@ async def test_replaying_a_recorded_history_creates_no_case_key(register_url: st
     result = await replayer.replay_workflow(load(path).history, raise_on_replay_failure=False)
     assert result.replay_failure is None
     assert SqlCaseKeyStore().rows() == []  # its commands were sealed by the ring, and dropped
+
+
+async def test_the_codec_server_says_so_when_the_case_keys_cannot_be_read(
+    register_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from google.protobuf import json_format
+    from starlette.testclient import TestClient
+    from temporalio.api.common.v1 import Payloads
+
+    from security import codec_server
+
+    [sealed] = await in_case(codec(), CASE_A).encode([plain()])
+    case_keys.forget()
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    token = "case-keys-token-0000001"
+    app = codec_server.build_app(codec(show_disposed=True), token, ["http://127.0.0.1:8233"])
+    with TestClient(app) as web:
+        body = json_format.MessageToJson(Payloads(payloads=[sealed]))
+        answer = web.post(f"/{token}/decode", content=body)
+    assert answer.status_code == 503 and "cannot be read now" in answer.text
+    assert b"Olwen" not in answer.content
