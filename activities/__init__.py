@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from activities.notifications import send_notice
     from activities.partnerships import load_partnership_settings
     from activities.register import record_case, record_escalation
+    from activities.report_mail import mail_scheduled_report
     from activities.scheduled import write_scheduled_report
 
     ALL_ACTIVITIES: list[Callable[..., Any]]
@@ -29,6 +30,7 @@ _DEFINED_IN = {
     "record_case": "activities.register",
     "record_escalation": "activities.register",
     "write_scheduled_report": "activities.scheduled",
+    "mail_scheduled_report": "activities.report_mail",
     "find_due_disposals": "activities.disposal",
     "dispose_case": "activities.disposal",
 }
@@ -50,6 +52,7 @@ __all__ = [
     "dispose_case",
     "find_due_disposals",
     "load_partnership_settings",
+    "mail_scheduled_report",
     "plan_deadlines",
     "record_case",
     "record_escalation",

@@ -39,7 +39,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -294,11 +294,11 @@ def _write_marker(record: SentRecord) -> None:
     _write_atomically(_marker_path(record.notice_id), record.model_dump_json(indent=2).encode())
 
 
-def _dead_letter(notice: Notice, message: EmailMessage, why: dict[str, str]) -> Path:
+def _dead_letter(mail_id: str, message: EmailMessage, why: dict[str, str]) -> Path:
     """Keep an undeliverable message in the outbox folder, with why, for a person to act on."""
     for who, reason in why.items():
         message["X-SRO-Undeliverable"] = f"{who}: {' '.join(reason.split())}"[:900]
-    target = outbox_dir() / f"{_file_stem(notice.notice_id)}.undeliverable.eml"
+    target = outbox_dir() / f"{_file_stem(mail_id)}.undeliverable.eml"
     _write_atomically(target, message.as_bytes())
     return target
 
@@ -340,6 +340,32 @@ def _addresses(notice: Notice) -> Recipients:
 # --------------------------------------------------------------------------- the activity
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message ready to leave, a notice's or a scheduled report's (activities/report_mail.py):
+    delivered by the same outbox, SMTP, sent-marker and dead-letter rules."""
+
+    #: Stable across attempts: the Message-ID, the outbox file and the sent-marker derive from it.
+    mail_id: str
+    #: Builds the message for these addresses and this From (a fresh Date on every attempt).
+    build: Callable[[tuple[str, ...], str], EmailMessage]
+    recipients: Recipients
+    #: What the log calls it ("notice reminder for case X"): never anything about a child.
+    label: str
+    #: Who it was for when nobody has an address (the dead letter says so).
+    audience: str
+
+
+def _notice_outgoing(notice: Notice) -> Outgoing:
+    return Outgoing(
+        mail_id=notice.notice_id,
+        build=lambda addresses, sender: build_message(notice, addresses, sender),
+        recipients=_addresses(notice),
+        label=f"notice {notice.kind} for case {notice.case_ref}",
+        audience=notice.audience,
+    )
+
+
 @activity.defn
 async def send_notice(input: SendNoticeInput) -> SendNoticeResult:
     notice = input.notice
@@ -351,37 +377,39 @@ async def send_notice(input: SendNoticeInput) -> SendNoticeResult:
         raise ApplicationError(str(err), type="SmtpConfiguration") from None
     except UnsafeSubject as err:
         raise ApplicationError(str(err), type="UnsafeSubject", non_retryable=True) from None
+    return await deliver(notice.notice_id, lambda: _notice_outgoing(notice), config)
+
+
+async def deliver(
+    mail_id: str, outgoing: Callable[[], Outgoing], config: SmtpConfig | None
+) -> SendNoticeResult:
+    """Send a message once across retries: to the outbox folder without a mail server, else by
+    SMTP. `outgoing` is called only when something is left to send (it reads the profile, which
+    may have broken since: a message already sent is not held up by that)."""
     if config is None:
-        return _to_outbox(notice)
-    return await _by_smtp(notice, config)
+        target = outbox_dir() / f"{_file_stem(mail_id)}.eml"
+        if target.exists():
+            return SendNoticeResult(
+                notice_id=mail_id, already_sent=True, transport="outbox", file=str(target)
+            )
+        return _to_outbox(target, outgoing())
+    return await _by_smtp(mail_id, outgoing, config)
 
 
-def _to_outbox(notice: Notice) -> SendNoticeResult:
-    target = outbox_dir() / f"{_file_stem(notice.notice_id)}.eml"
-    if target.exists():
-        return SendNoticeResult(
-            notice_id=notice.notice_id, already_sent=True, transport="outbox", file=str(target)
-        )
-    recipients = _addresses(notice)
+def _to_outbox(target: Path, mail: Outgoing) -> SendNoticeResult:
+    recipients = mail.recipients
     if recipients.lost:
-        log.warning(
-            "notice %s for case %s: %s has no address for %r and no default contact",
-            notice.kind,
-            notice.case_ref,
-            notice.partnership,
-            notice.audience,
-        )
+        log.warning("%s: no address for %r and no default contact", mail.label, mail.audience)
     sender = settings().smtp_from or DEFAULT_FROM
-    message = build_message(notice, recipients.addresses, sender)
+    message = mail.build(recipients.addresses, sender)
     _write_atomically(target, message.as_bytes())
     log.info(
-        "notice %s for case %s to %s written to the outbox",
-        notice.kind,
-        notice.case_ref,
+        "%s to %s written to the outbox",
+        mail.label,
         ", ".join(recipients.matched) or "the default contact",
     )
     return SendNoticeResult(
-        notice_id=notice.notice_id,
+        notice_id=mail.mail_id,
         delivered_to=list(recipients.addresses),
         already_sent=False,
         transport="outbox",
@@ -406,17 +434,18 @@ async def _heartbeating(work: Awaitable[T]) -> T:
         activity.heartbeat()
 
 
-async def _by_smtp(notice: Notice, config: SmtpConfig) -> SendNoticeResult:
-    record = read_marker(notice.notice_id)
+async def _by_smtp(
+    mail_id: str, outgoing: Callable[[], Outgoing], config: SmtpConfig
+) -> SendNoticeResult:
+    record = read_marker(mail_id)
     if record is not None and record.complete:
         return _result(record, already_sent=True)
-    record = record or SentRecord(
-        notice_id=notice.notice_id, message_id=message_id(notice.notice_id)
-    )
-    recipients = _addresses(notice)
-    message = build_message(notice, recipients.addresses, config.sender)
+    mail = outgoing()
+    record = record or SentRecord(notice_id=mail_id, message_id=message_id(mail_id))
+    recipients = mail.recipients
+    message = mail.build(recipients.addresses, config.sender)
     if recipients.lost:
-        return _nobody_to_send_to(notice, record, message)
+        return _nobody_to_send_to(mail, record, message)
     done = set(record.delivered_to) | set(record.refused)
     remaining = [a for a in recipients.addresses if a not in done]
     if not remaining:
@@ -430,7 +459,7 @@ async def _by_smtp(notice: Notice, config: SmtpConfig) -> SendNoticeResult:
     except (OSError, smtplib.SMTPException) as err:
         # Not reached the server, or it said "not now": Temporal retries with backoff.
         raise ApplicationError(
-            f"notice {notice.notice_id} not sent (will retry): {_describe(err)}",
+            f"{mail.label} ({mail.mail_id}) not sent (will retry): {_describe(err)}",
             type="SmtpUnavailable",
         ) from None
     accepted = [a for a in remaining if a not in refused]
@@ -439,12 +468,10 @@ async def _by_smtp(notice: Notice, config: SmtpConfig) -> SendNoticeResult:
     dead: Path | None = None
     if permanent:
         # Kept before the marker says so: a crash in between rewrites the same dead letter.
-        dead = _dead_letter(notice, message, {**record.refused, **permanent})
+        dead = _dead_letter(mail.mail_id, message, {**record.refused, **permanent})
         log.error(
-            "notice %s for case %s: refused for good for %d address(es) (%s); kept as a dead "
-            "letter in %s",
-            notice.kind,
-            notice.case_ref,
+            "%s: refused for good for %d address(es) (%s); kept as a dead letter in %s",
+            mail.label,
             len(permanent),
             "; ".join(f"{a}: {r}" for a, r in permanent.items()),
             dead,
@@ -457,15 +484,14 @@ async def _by_smtp(notice: Notice, config: SmtpConfig) -> SendNoticeResult:
     _write_marker(record)
     if accepted:
         log.info(
-            "notice %s for case %s emailed to %s (%d address(es))",
-            notice.kind,
-            notice.case_ref,
+            "%s emailed to %s (%d address(es))",
+            mail.label,
             ", ".join(recipients.matched) or "the default contact",
             len(accepted),
         )
     if temporary:
         raise ApplicationError(
-            f"notice {notice.notice_id}: {len(temporary)} address(es) refused for now "
+            f"{mail.label} ({mail.mail_id}): {len(temporary)} address(es) refused for now "
             f"({'; '.join(temporary.values())}); will retry those",
             type="SmtpUnavailable",
         )
@@ -473,20 +499,14 @@ async def _by_smtp(notice: Notice, config: SmtpConfig) -> SendNoticeResult:
 
 
 def _nobody_to_send_to(
-    notice: Notice, record: SentRecord, message: EmailMessage
+    mail: Outgoing, record: SentRecord, message: EmailMessage
 ) -> SendNoticeResult:
-    reason = f"no address for {notice.audience!r} and no default contact"
-    dead = _dead_letter(notice, message, {"(nobody)": reason})
+    reason = f"no address for {mail.audience!r} and no default contact"
+    dead = _dead_letter(mail.mail_id, message, {"(nobody)": reason})
     record.refused["(nobody)"] = reason
     record.complete = True
     _write_marker(record)
-    log.error(
-        "notice %s for case %s: %s; kept as a dead letter in %s",
-        notice.kind,
-        notice.case_ref,
-        reason,
-        dead,
-    )
+    log.error("%s: %s; kept as a dead letter in %s", mail.label, reason, dead)
     return _result(record, already_sent=False, file=str(dead))
 
 

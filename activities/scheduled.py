@@ -21,6 +21,7 @@ from register import db
 from reports import figures, files
 from reports.years import ReportingYear
 from safeguarding.clock import uk_today
+from safeguarding.profiles import load_profiles
 from security.files import private_data_dir
 
 __all__ = ["WRITE_SCHEDULED_REPORT", "reporting_period", "write_scheduled_report"]
@@ -35,20 +36,34 @@ def reporting_period(report: str, today: date) -> tuple[date, date, ReportingYea
     return year.start, year.end, year
 
 
-def _write(input: ScheduledReportInput, today: date, out: Path) -> ScheduledReportResult:
+def _write(
+    input: ScheduledReportInput, today: date, out: Path, partnerships: list[str]
+) -> ScheduledReportResult:
+    """The report asked for, and each partnership's own when it was asked for all of them (what
+    is mailed to a partnership holds its own cases only)."""
     since, as_of, year = reporting_period(input.report, today)
     db.ensure_schema()
-    with db.session() as session:
-        data = figures.load(session, input.partnership, reports=[input.report])
-    if year is None:
-        written = files.write_summary(data, since, as_of, input.partnership, out)
+
+    def write(partnership: str | None) -> list[str]:
+        with db.session() as session:
+            data = figures.load(session, partnership, reports=[input.report])
+        if year is None:
+            paths = files.write_summary(data, since, as_of, partnership, out)
+        else:
+            paths = files.write_annual(data, year, as_of, partnership, out)
+        return [str(p.relative_to(out.parent)) for p in paths]
+
+    written = write(input.partnership)
+    if input.partnership:
+        by_partnership = {input.partnership: written}
     else:
-        written = files.write_annual(data, year, as_of, input.partnership, out)
+        by_partnership = {code: write(code) for code in partnerships}
     return ScheduledReportResult(
         report=input.report,
         since=since,
         as_of=as_of,
-        files=[str(p.relative_to(out.parent)) for p in written],
+        files=list(dict.fromkeys([*written, *(f for fs in by_partnership.values() for f in fs)])),
+        by_partnership=by_partnership,
     )
 
 
@@ -56,4 +71,5 @@ def _write(input: ScheduledReportInput, today: date, out: Path) -> ScheduledRepo
 async def write_scheduled_report(input: ScheduledReportInput) -> ScheduledReportResult:
     private_data_dir()
     out = settings().data_dir / "reports" / "scheduled"
-    return await asyncio.to_thread(_write, input, uk_today(datetime.now(UTC)), out)
+    partnerships = sorted(load_profiles()) if input.partnership is None else []
+    return await asyncio.to_thread(_write, input, uk_today(datetime.now(UTC)), out, partnerships)

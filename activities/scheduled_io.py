@@ -30,12 +30,49 @@ class ScheduledReportResult(DomainModel):
     as_of: date
     #: The files written, as paths inside the data folder's reports folder.
     files: list[str]
+    #: Each partnership's own report among them (a run for all partnerships writes one report
+    #: of every partnership's figures for the operators, and each partnership's own).
+    by_partnership: dict[PartnershipCode, list[str]] = Field(default_factory=dict)
+    #: Where each partnership's report was mailed (the addresses that took it).
+    mailed: dict[PartnershipCode, list[str]] = Field(default_factory=dict)
 
 
 @activity.defn(name=WRITE_SCHEDULED_REPORT)
 async def write_scheduled_report(input: ScheduledReportInput) -> ScheduledReportResult:
     """The declaration a workflow calls; the worker runs activities.scheduled's."""
     raise NotImplementedError("declaration only: the worker registers activities.scheduled")
+
+
+#: Mailing one partnership's report to its profile's `report_recipients`
+#: (activities/report_mail.py).
+MAIL_SCHEDULED_REPORT = "mail_scheduled_report"
+ReportFile = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+/[A-Za-z0-9._-]+$", max_length=200)]
+
+
+class ReportMailInput(DomainModel):
+    report: Report
+    partnership: PartnershipCode
+    since: date
+    as_of: date
+    #: The partnership's report files, as in `ScheduledReportResult.files`.
+    files: list[ReportFile] = Field(min_length=1, max_length=20)
+    #: The run (its workflow id): one mail per run and partnership, however often retried.
+    run: str = Field(pattern=r"^[A-Za-z0-9._:-]+$", max_length=200)
+
+
+class ReportMailResult(DomainModel):
+    partnership: PartnershipCode
+    delivered_to: list[str] = Field(default_factory=list)
+    #: smtp, outbox (no mail server configured) or dead_letter (nobody took it: kept in the
+    #: outbox folder with why).
+    transport: str
+    already_sent: bool = False
+
+
+@activity.defn(name=MAIL_SCHEDULED_REPORT)
+async def mail_scheduled_report(input: ReportMailInput) -> ReportMailResult:
+    """The declaration a workflow calls; the worker runs activities.report_mail's."""
+    raise NotImplementedError("declaration only: the worker registers activities.report_mail")
 
 
 #: The nightly reconciliation's activity (its implementation: activities/reconcile.py).

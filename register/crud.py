@@ -25,7 +25,7 @@ from sqlalchemy import Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-from register import models
+from register import models, sealing
 from register.learning import LEARNING_KINDS
 from safeguarding.escalation_projection import EscalationSnapshot
 from safeguarding.projection import CaseSnapshot, HistoryRow, is_decision
@@ -121,9 +121,14 @@ def _chunks(values: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any
         yield values[start : start + CHUNK]
 
 
+# Every write goes through `_upsert`, `_insert_new` or `_upsert_case`, which seal the table's
+# personal columns (register/sealing.py): a write function added later seals by using them.
+
+
 def _upsert(session: Session, name: str, keys: list[str], values: list[dict[str, Any]]) -> None:
     if not values:
         return
+    values = list(sealing.seal_rows(name, values))
     stmt = _upsert_statement(_dialect(session), name, tuple(keys))
     for chunk in _chunks(values):
         session.execute(stmt, list(chunk))
@@ -133,6 +138,7 @@ def _insert_new(session: Session, name: str, keys: list[str], values: list[dict[
     """Insert the rows not there yet; returns how many were added."""
     if not values:
         return 0
+    values = list(sealing.seal_rows(name, values))
     stmt = _insert_new_statement(_dialect(session), name, tuple(keys))
     added = 0
     for chunk in _chunks(values):
@@ -142,7 +148,7 @@ def _insert_new(session: Session, name: str, keys: list[str], values: list[dict[
 
 def _upsert_case(session: Session, snap: CaseSnapshot) -> bool:
     """Upsert the case row if the snapshot is at least as new; True if it was."""
-    (values,) = _values([snap.case])
+    (values,) = sealing.seal_rows("cases", _values([snap.case]))
     return session.execute(_case_statement(_dialect(session)), values).first() is not None
 
 
@@ -244,6 +250,21 @@ def add_learning_output(
         partnership = session.execute(
             select(cases.c.partnership).where(cases.c.case_ref == case_ref)
         ).scalar_one_or_none()
+    outputs = table("learning_outputs")
+    # The title is sealed; its keyed hash is the key. A hash made before a key rotation is
+    # under the old key: look for the title under every key of the ring.
+    recorded = session.execute(
+        select(func.count())
+        .select_from(outputs)
+        .where(
+            outputs.c.kind == kind,
+            outputs.c.title_key.in_(sealing.lookups("learning_outputs", "title", title)),
+            outputs.c.case_ref == (case_ref or ""),
+            outputs.c.produced_on == produced_on,
+        )
+    ).scalar_one()
+    if recorded:
+        return False
     values = {
         "kind": kind,
         "title": title,
@@ -252,25 +273,22 @@ def add_learning_output(
         "partnership": partnership,
         "recorded_by": recorded_by,
     }
-    return (
-        _insert_new(
-            session, "learning_outputs", ["kind", "title", "case_ref", "produced_on"], [values]
-        )
-        == 1
-    )
+    keys = ["kind", "title_key", "case_ref", "produced_on"]
+    return _insert_new(session, "learning_outputs", keys, [values]) == 1
 
 
 # --------------------------------------------------------------------------- reading
 
 
 def rows(session: Session, name: str, *where: Any) -> list[dict[str, Any]]:
-    """Every row of a table as plain dicts, in primary-key order."""
+    """Every row of a table as plain dicts, in primary-key order, personal text opened. (A
+    condition on a sealed column compares the sealed token: filter those after reading.)"""
     target = table(name)
     stmt = select(target)
     if where:
         stmt = stmt.where(and_(*where))
     stmt = stmt.order_by(*target.primary_key.columns)
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    return sealing.open_rows(name, (r._mapping for r in session.execute(stmt)))
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import DateTime, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
+from register import sealing
+
 #: The tables `sro register rebuild` fills from the workflows.
 PROJECTED_TABLES = (
     "cases",
@@ -205,7 +207,10 @@ class LearningOutput(SQLModel, table=True):
     __tablename__ = "learning_outputs"
 
     kind: str = Field(primary_key=True, max_length=20)
-    title: str = Field(primary_key=True, max_length=200)
+    #: A keyed hash of the title (migration 0010, `register/sealing.py`): the title is sealed,
+    #: and a sealed value differs every time, so this is what finds the same output again.
+    title_key: str = Field(default="", primary_key=True, max_length=120)
+    title: str = Field(sa_type=Text)
     #: The case it came from ('' for none).
     case_ref: str = Field(primary_key=True, default="", max_length=40)
     produced_on: date = Field(primary_key=True)
@@ -386,6 +391,11 @@ class CaseKeyRecord(SQLModel, table=True):
     destroyed_at: datetime | None = Field(default=None, sa_type=DateTime)
     destroyed_by_run: str | None = Field(default=None, max_length=80)
 
+
+# Issue 14: personal free text sealed on flush and opened on load (register/sealing.py).
+sealing.watch(
+    CaseRecord, DecisionRecord, HistoryRecord, ActionRecord, CaseLearningRecord, LearningOutput
+)
 
 __all__ = [
     "ESCALATION_TABLES",

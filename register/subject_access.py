@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from register import db
+from register import db, sealing
 from register.models import (
     AccessRecord,
     ActionRecord,
@@ -113,10 +113,14 @@ class RegisterHit:
 
 
 def _text_columns(model: Any) -> list[str]:
+    """The text columns to search: sealed ones are opened as the rows load (register/sealing.py),
+    so the search runs here, in the process, one batch of rows at a time; a keyed hash (a
+    learning output's `title_key`) is not text."""
+    skip = {"case_ref", "linked_case_ref", *sealing.LOOKUPS.get(model.__tablename__, {})}
     return [
         name
         for name, info in model.model_fields.items()
-        if info.annotation in (str, str | None) and name not in ("case_ref", "linked_case_ref")
+        if info.annotation in (str, str | None) and name not in skip
     ]
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import Column, ColumnElement, Connection, Table, or_
 from sqlalchemy.sql.base import ColumnCollection
 from sqlmodel import Session, SQLModel, col, select
 
+from register import sealing
 from register.models import (
     ActionRecord,
     CaseRecord,
@@ -246,7 +247,10 @@ class _Reader:
         order_by: tuple[str, ...] = (),
     ) -> list[_Row]:
         c = _columns(model)
-        stmt = select(*(c[name] for name in fields)).where(*where)
+        # Personal text is sealed (register/sealing.py): read the row's key too, to open it.
+        name = str(model.__tablename__)
+        names = sealing.read_columns(name, fields)
+        stmt = select(*(c[n] for n in names)).where(*where)
         if self.partnership is not None:
             cases = _columns(CaseRecord)
             if model is CaseRecord:
@@ -255,7 +259,8 @@ class _Reader:
                 chosen = select(cases.case_ref).where(cases.partnership == self.partnership)
                 stmt = stmt.where(c.case_ref.in_(chosen))
         stmt = stmt.order_by(*(c[name] for name in order_by))
-        return [make(row) for row in self.connection.execute(stmt)]
+        found = self.connection.execute(stmt)
+        return [make(row) for row in sealing.open_tuples(name, names, found, len(fields))]
 
 
 def load(

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, select
 
+from register import sealing
 from register.models import CaseLearningRecord, CaseRecord, LearningOutput
 from reports.years import ReportingYear
 
@@ -29,14 +30,16 @@ def load_case_learning(
     connection: Connection, partnership: str | None = None
 ) -> list[CaseLearningRow]:
     c = CaseLearningRecord.__table__.c  # type: ignore[attr-defined]
-    stmt = select(*(c[name] for name in CaseLearningRow._fields))
+    names = sealing.read_columns("case_learning", CaseLearningRow._fields)  # to open the title
+    stmt = select(*(c[name] for name in names))
     if partnership is not None:
         cases = CaseRecord.__table__.c  # type: ignore[attr-defined]
         stmt = stmt.where(
             c.case_ref.in_(select(cases.case_ref).where(cases.partnership == partnership))
         )
     stmt = stmt.order_by(c.case_ref, c.learning_id)
-    return [CaseLearningRow._make(row) for row in connection.execute(stmt)]
+    found = sealing.open_tuples("case_learning", names, connection.execute(stmt))
+    return [CaseLearningRow._make(row) for row in found]
 
 
 def as_outputs(rows: list[CaseLearningRow], partnership: str | None) -> list[LearningOutput]:

@@ -150,10 +150,16 @@ class Recipients:
 
 def recipients_for(notice: Notice, settings: AddressBook) -> Recipients:
     """The addresses for a notice under the partnership's contacts (see the module docstring)."""
-    book = {normalise(key): (key, addresses) for key, addresses in settings.contacts.items()}
     targets = list(notice.recipients) or [
         part.strip() for part in notice.audience.split(";") if part.strip()
     ]
+    return addresses_of(targets, settings)
+
+
+def addresses_of(targets: Sequence[str], settings: AddressBook) -> Recipients:
+    """The addresses for contact keys or names (a notice's, or a profile's report recipients);
+    whatever has no address of its own goes to the `default` contact."""
+    book = {normalise(key): (key, addresses) for key, addresses in settings.contacts.items()}
     addresses: list[str] = []
     matched: list[str] = []
     unmatched: list[str] = []

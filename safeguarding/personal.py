@@ -34,7 +34,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from safeguarding import case_records, case_views, decisions, people, referral
+from safeguarding import case_records, case_views, decisions, escalation, people, referral
 from safeguarding.case_records import HistoryEntry, HistoryKind
 
 # Defined with the case's views (light, for `sro status`); named here too.
@@ -118,12 +118,29 @@ _EXPLICIT: dict[tuple[str, str], tuple[Sensitivity, str]] = {
     ("CaseStatus", "notification_reference"): (_SYSTEM, "the National Panel's reference"),
     ("Effects", "deadline_requests"): (_SYSTEM, "deadlines the rules open: titles and owners"),
     ("Effects", "notices"): (_SYSTEM, "email notices carry no child data (README)"),
+    # Professional disagreements (safeguarding/escalation.py): the concern, the reasons, the
+    # resolution and the history that quotes them are personal; the policy's words are not.
+    ("Escalation", "escalation_ref"): (_SYSTEM, "a random reference"),
+    ("Escalation", "settings"): (_SYSTEM, "the partnership's profile"),
+    ("Escalation", "stages"): (_SYSTEM, "the policy's stages, with times"),
+    ("Escalation", "applied"): (_SYSTEM, "decision ids and their actions"),
+    ("EscalationEvent", "decision_id"): (_SYSTEM, "an identifier"),
+    ("EscalationStatus", "escalation_ref"): (_SYSTEM, "a random reference"),
+    ("EscalationStatus", "partnership"): (_SYSTEM, "a partnership code"),
+    ("EscalationStatus", "partnership_name"): (_SYSTEM, "the partnership's name"),
+    ("EscalationStatus", "stage_name"): (_SYSTEM, "the policy's name for the stage"),
+    ("EscalationStatus", "who"): (_SYSTEM, "the policy's role for the stage"),
+    ("EscalationStatus", "linked_case_ref"): (_SYSTEM, "a random reference"),
+    ("EscalationStatus", "overseen_by"): (_SYSTEM, "a partnership group, from the profile"),
+    ("EscalationStatus", "stages"): (_SYSTEM, "the policy's stages, with times"),
+    ("StageRecord", "name"): (_SYSTEM, "the policy's name for the stage"),
+    ("StageRecord", "who"): (_SYSTEM, "the policy's role for the stage"),
 }
 #: Models every field of which is personal, whatever its type.
 PERSONAL_MODELS = frozenset({"Child"})
 
 #: The models classified here: every decision kind's, the referral's and the case records'.
-MODULES = (decisions, people, referral, case_records, case_views)
+MODULES = (decisions, people, referral, case_records, case_views, escalation)
 
 
 def _strip(annotation: Any) -> Any:

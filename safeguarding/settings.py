@@ -372,6 +372,15 @@ class PartnershipSettings(DomainModel):
     # Issue 14, point 3: how long a closed case's records are kept (safeguarding/retention.py).
     retention: RetentionSchedule = Field(default_factory=RetentionSchedule)
 
+    # Issue 15: the scheduled reports (workflows/scheduled.py), this partnership's own figures,
+    # are mailed to these `contacts` keys (a key with no address: the `default` contact).
+    report_recipients: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
+        default_factory=lambda: ["business_manager"], max_length=20
+    )
+    #: Attach the report files (HTML, CSV and the chart) to that mail. False: the mail says only
+    #: where the files are (the summary's themes quote action plans, which may name people).
+    report_attachments: bool = True
+
     @field_validator("authorities", mode="after")
     @classmethod
     def _over_defaults(

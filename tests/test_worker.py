@@ -67,6 +67,7 @@ async def test_build_worker_registers_the_workflow_and_every_activity(
         "record_case",
         "record_escalation",
         "write_scheduled_report",
+        "mail_scheduled_report",
         "reconcile_register",
         "find_due_disposals",
         "dispose_case",

@@ -7,11 +7,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -22,8 +20,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
@@ -44,6 +40,7 @@ from activities.notifications import (
 )
 from safeguarding.case import DecisionResult, Notice
 from safeguarding.clock import uk_today
+from tests.activities.mail_server import Arrived, MailServer, Recorder
 from tests.factories import CHAIR, decision, referral, triage_participants
 from tests.safeguarding.test_contacts import PERSONAL, notices_of_every_kind
 from workflows.referral import ReferralInput, ReferralOptions, ReferralWorkflow, workflow_id
@@ -52,106 +49,6 @@ LV = "@liverpool.example.org"
 CHAIR_ADDRESS = f"sprg-chair{LV}"
 MANAGER_ADDRESS = f"safeguarding-manager{LV}"
 CSC_ADDRESS = f"sprg-csc{LV}"
-
-
-# --------------------------------------------------------------------------- a real mail server
-
-
-@dataclass
-class Arrived:
-    mail_from: str
-    rcpt_tos: list[str]
-    raw: bytes
-
-    @property
-    def message(self) -> EmailMessage:
-        # As sent on the wire (CRLF), read back as a file would be.
-        parsed = BytesParser(policy=default_policy).parsebytes(self.raw.replace(b"\r\n", b"\n"))
-        assert isinstance(parsed, EmailMessage)
-        return parsed
-
-
-class Recorder:
-    """An aiosmtpd handler that keeps every message it accepts, and refuses on request."""
-
-    def __init__(self) -> None:
-        self.arrived: list[Arrived] = []
-        self.refuse_rcpt: dict[str, str] = {}
-        self.refuse_data: str | None = None
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if address in self.refuse_rcpt:
-            return self.refuse_rcpt[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.refuse_data:
-            return self.refuse_data
-        content = envelope.content
-        assert isinstance(content, bytes)
-        self.arrived.append(Arrived(str(envelope.mail_from), list(envelope.rcpt_tos), content))
-        return "250 Message accepted for delivery"
-
-    def of(self, notice: Notice) -> list[Arrived]:
-        return [a for a in self.arrived if a.message["Message-ID"] == message_id(notice.notice_id)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class MailServer:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.recorder = Recorder()
-        self._controller: Controller | None = None
-
-    def start(self) -> MailServer:
-        self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outbox: Path) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("SRO_DATA_DIR", str(folder))
-    monkeypatch.delenv("SRO_PROFILES", raising=False)
-    monkeypatch.delenv("SRO_SMTP_FROM", raising=False)
-    for name in ("HOST", "PORT", "USER", "PASSWORD", "STARTTLS", "TIMEOUT"):
-        monkeypatch.delenv(f"SRO_SMTP_{name}", raising=False)
-    return folder
-
-
-@pytest.fixture
-def mail_port(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> int:
-    """SRO_SMTP_* pointing at a local port (nothing listens there yet)."""
-    port = free_port()
-    monkeypatch.setenv("SRO_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SRO_SMTP_PORT", str(port))
-    monkeypatch.setenv("SRO_SMTP_FROM", "LSCP Reviews <reviews@liverpool.example.org>")
-    monkeypatch.setenv("SRO_SMTP_TIMEOUT", "5")
-    return port
-
-
-@pytest.fixture
-def mail(mail_port: int) -> Iterator[Recorder]:
-    server = MailServer(mail_port).start()
-    try:
-        yield server.recorder
-    finally:
-        server.stop()
 
 
 @functools.cache

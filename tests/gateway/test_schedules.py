@@ -75,6 +75,17 @@ async def test_schedules_are_created_once_listed_paused_and_run(
         written = [tmp_path / "data" / "reports" / f for f in result["files"]]
         assert written and all(p.is_file() for p in written), result
         assert {p.suffix for p in written} == {".md", ".html", ".csv"}
+        # Each partnership's own report, mailed to its business manager (no mail server here:
+        # into the outbox folder), once.
+        assert set(result["by_partnership"]) == {"CSCP", "ENGLAND", "LSCP", "SSCP"}
+        assert all(
+            f.endswith(("-LSCP.md", "-LSCP.html", "-LSCP.csv"))
+            for f in result["by_partnership"]["LSCP"]
+        )
+        assert result["mailed"]["LSCP"] == ["safeguarding-manager@liverpool.example.org"]
+        mails = sorted((tmp_path / "data" / "outbox").glob("*.eml"))
+        assert len(mails) == 4
+        assert any(b"[LSCP] Bi-monthly summary" in m.read_bytes() for m in mails)
     finally:
         for schedule_id in schedules.IDS:
             with contextlib.suppress(Exception):  # another test may never have made them

@@ -603,15 +603,17 @@ async def disposal_run(r: Recorder) -> Recorded:
     return {"disposal-run": handle}
 
 
-async def scheduled_report(r: Recorder) -> Recorded:
-    """Issue 15: a scheduled run of the bi-monthly summary (as a Schedule starts it)."""
+async def _summary_run(r: Recorder) -> Handle:
+    """A scheduled run of the bi-monthly summary (as a Schedule starts it), for every partnership:
+    its files and each partnership's mail (no mail server: the outbox) in a scratch folder."""
     import os
     import tempfile
 
     from activities.scheduled_io import ScheduledReportInput
     from workflows.scheduled import ScheduledReportWorkflow
 
-    os.environ["SRO_DATA_DIR"] = tempfile.mkdtemp(prefix="sro-record-")  # its files go there
+    os.environ["SRO_DATA_DIR"] = tempfile.mkdtemp(prefix="sro-record-")
+    os.environ.pop("SRO_OUTBOX", None)
     handle = await r.client.start_workflow(
         ScheduledReportWorkflow.run,
         ScheduledReportInput(report="summary"),
@@ -619,6 +621,14 @@ async def scheduled_report(r: Recorder) -> Recorded:
         task_queue=r.queue,
     )
     await handle.result()
+    return handle
+
+
+async def scheduled_report(r: Recorder) -> Recorded:
+    """Issue 15: the summary and the nightly reconciliation. The summary on record predates its
+    mailing (workflow.patched "scheduled-report-mail"): re-recording it records the mailed path,
+    which `scheduled-report-mailed` already holds."""
+    handle = await _summary_run(r)
     from activities.scheduled_io import ReconcileInput
     from workflows.scheduled import RegisterReconciliationWorkflow
 
@@ -630,6 +640,11 @@ async def scheduled_report(r: Recorder) -> Recorded:
     )
     await reconciled.result()
     return {"scheduled-report": handle, "register-reconcile": reconciled}
+
+
+async def scheduled_report_mailed(r: Recorder) -> Recorded:
+    """Issue 15: the summary mailed to each partnership's recipients."""
+    return {"scheduled-report-mailed": await _summary_run(r)}
 
 
 ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
@@ -651,6 +666,7 @@ ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "disposal-run": disposal_run,
     # Issue 15: the scheduled reports.
     "scheduled-report": scheduled_report,
+    "scheduled-report-mailed": scheduled_report_mailed,
 }
 
 

@@ -33,6 +33,13 @@ FREE_TEXT = {
     "CaseOfConcernRecord": {"outcome_summary"},
     "HistoryEntry": {"text", "why"},
     "CaseStatus": {"history", "actions"},
+    # Professional disagreements: what was raised, why it moved on, how it was resolved.
+    "Disagreement": {"concern"},
+    "EscalateNow": {"reason"},
+    "Resolve": {"outcome"},
+    "EscalationEvent": {"text"},
+    "EscalationStatus": {"resolution", "history"},
+    "Escalation": {"disagreement", "resolution", "history"},
 }
 
 
@@ -41,6 +48,7 @@ def test_every_field_of_every_model_is_classified() -> None:
     names = {m.__name__ for m in models}
     assert set(m.__name__ for m in DECISION_MODELS.values()) <= names
     assert {"Referral", "Child", "Referrer", "Action", "HistoryEntry", "CaseStatus"} <= names
+    assert {"Disagreement", "Escalation", "EscalationStatus"} <= names
     for model in models:
         for name in model.model_fields:
             assert isinstance(personal.field_sensitivity(model, name), Sensitivity)
