@@ -44,6 +44,11 @@ class CaseDisposed(DecryptionError):
         self.key_id, self.destroyed_at, self.run = key_id, destroyed_at, run
 
 
+class UnknownCaseKey(DecryptionError):
+    """A payload names a case key the register has never had (forged, or from another
+    register): it cannot be opened, as a payload sealed by an unknown ring key cannot."""
+
+
 class CaseKeyUnavailable(RuntimeError):
     """The case key store (the register) cannot be reached or has no such key: the payload is
     neither sealed nor opened (never written in clear, never sealed by the ring instead)."""
@@ -161,7 +166,7 @@ class CaseKeys:
             row = self.store.cached(found)
             if row is None:
                 row = await asyncio.to_thread(self._read_or_create, found, create)
-        except (CaseDisposed, CaseKeyUnavailable):
+        except (DecryptionError, CaseKeyUnavailable):
             raise
         except Exception as err:
             raise CaseKeyUnavailable(
@@ -174,7 +179,7 @@ class CaseKeys:
         if row is not None:
             return row
         if not create:
-            raise CaseKeyUnavailable(f"case key {found} is not in the register")
+            raise UnknownCaseKey(f"payload names case key {found!r}, which the register has not")
         data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
         return self.store.insert_if_absent(
             NewKey(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import re
 from collections.abc import Sequence
 from typing import Self
 
@@ -44,6 +45,7 @@ KEY_ID = "encryption-key-id"
 #: The metadata naming the case key a payload is sealed with (instead of KEY_ID).
 CASE_KEY = "sro-case-key"
 NONCE_BYTES = 12
+_CASE_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
 #: What the codec server shows for a payload whose case key is destroyed.
 DISPOSED = "disposed: personal data"
 
@@ -133,6 +135,8 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         if key_id is None or payload.metadata.get("encoding") != ENCODING:
             return self._decrypt(payload)
         found = key_id.decode(errors="replace")
+        if not _CASE_KEY_ID.fullmatch(found):  # from the payload: bounded before any lookup
+            raise DecryptionError(f"payload names a malformed case key id {found[:60]!r}")
         if self._case_keys is None:
             raise CaseKeyUnavailable(
                 f"payload is sealed with case key {found!r} and this process has no case key "

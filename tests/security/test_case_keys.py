@@ -249,3 +249,17 @@ async def test_the_codec_server_says_so_when_the_case_keys_cannot_be_read(
         answer = web.post(f"/{token}/decode", content=body)
     assert answer.status_code == 503 and "cannot be read now" in answer.text
     assert b"Olwen" not in answer.content
+
+
+async def test_a_forged_case_key_id_is_unreadable_not_unavailable(register_url: str) -> None:
+    # A payload naming a key the register never had (or a malformed id) is a decryption error:
+    # a worker marks it unreadable and the workflow refuses it, rather than retrying for good.
+    [sealed] = await in_case(codec(), CASE_A).encode([plain()])
+    for bogus in (case_keys.key_id("LSCP-2026-NEVER1").encode(), b"x" * 500, b"\xff"):
+        forged = Payload()
+        forged.CopyFrom(sealed)
+        forged.metadata[CASE_KEY] = bogus
+        with pytest.raises(DecryptionError):
+            await codec().decode([forged])
+        [marked] = await codec(mark_unreadable=True).decode([forged])
+        assert marked.metadata[UNSEALED] == b"1"
