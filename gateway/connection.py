@@ -75,7 +75,8 @@ def data_converter(
         ring,
         mark_unsealed=True,
         mark_unreadable=worker,
-        case_keys=CaseKeys(ring, SqlCaseKeyStore()),
+        # Keys are made where cases start, never by a worker (security/case_keys.py).
+        case_keys=CaseKeys(ring, SqlCaseKeyStore(), create=not worker),
         seal_cases=seal_cases,
     )
     return DataConverter(

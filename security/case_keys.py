@@ -124,19 +124,28 @@ class CaseKeys:
     destruction seen in the store is seen here; the store caches its rows for a few minutes.
     Shared by every copy of a codec (`EncryptionCodec.with_context`)."""
 
-    def __init__(self, ring: KeyRing, store: CaseKeyStore) -> None:
+    def __init__(self, ring: KeyRing, store: CaseKeyStore, *, create: bool = True) -> None:
+        """`create` False (a worker's): a case without a key is sealed by the ring rather than
+        given one. Keys are made where cases start (the client's `start_workflow`), so a worker
+        pointed at another register never makes a second key for a case; and a case opened
+        before case keys stays on the ring, whose copies disposal could not shred anyway."""
         self.ring = ring
         self.store = store
+        self.create = create
         self._ciphers: OrderedDict[tuple[str, bytes], AESGCM] = OrderedDict()
         self._lock = threading.Lock()
 
     def key_id(self, case_ref: str) -> str:
         return self.store.key_id(case_ref)
 
-    async def for_case(self, case_ref: str) -> tuple[str, AESGCM]:
-        """The case's key id and cipher, creating the key if the case has none."""
+    async def for_case(self, case_ref: str) -> tuple[str, AESGCM] | None:
+        """The case's key id and cipher, creating the key if the case has none (None if it has
+        none and this process does not create keys)."""
         found = self.store.key_id(case_ref)
-        return found, await self._cipher(found, create=True)
+        try:
+            return found, await self._cipher(found, create=self.create)
+        except UnknownCaseKey:
+            return None
 
     async def for_key(self, found: str) -> AESGCM:
         return await self._cipher(found, create=False)

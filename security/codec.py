@@ -113,7 +113,10 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         if self._case_ref is None or self._case_keys is None:
             return [self.encrypt(p) for p in payloads]
-        key_id, cipher = await self._case_keys.for_case(self._case_ref)
+        found = await self._case_keys.for_case(self._case_ref)
+        if found is None:  # a worker meeting a case without a key (opened before case keys)
+            return [self.encrypt(p) for p in payloads]
+        key_id, cipher = found
         return [_seal(cipher, {CASE_KEY: key_id.encode()}, key_id, p) for p in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:

@@ -263,3 +263,18 @@ async def test_a_forged_case_key_id_is_unreadable_not_unavailable(register_url: 
             await codec().decode([forged])
         [marked] = await codec(mark_unreadable=True).decode([forged])
         assert marked.metadata[UNSEALED] == b"1"
+
+
+async def test_a_worker_never_makes_a_case_key(register_url: str) -> None:
+    from gateway.connection import data_converter
+
+    worker = data_converter(worker=True).payload_codec
+    assert isinstance(worker, EncryptionCodec)
+    # A case opened before case keys (no key): its new payloads stay on the ring.
+    [old] = await in_case(worker, CASE_A).encode([plain()])
+    assert KEY_ID in old.metadata  # the tests' ring key
+    assert CASE_KEY not in old.metadata and SqlCaseKeyStore().rows() == []
+    # A case whose key the client made: the worker seals with it.
+    await in_case(data_converter().payload_codec, CASE_B).encode([plain()])  # type: ignore[arg-type]
+    [new] = await in_case(worker, CASE_B).encode([plain()])
+    assert new.metadata[CASE_KEY] == case_keys.key_id(CASE_B).encode()
