@@ -45,6 +45,8 @@ _PARTNERSHIP_CODE = re.compile(r"[A-Za-z0-9_]{1,16}")
 #: The console's names for the gateway's errors (the pages catch these).
 BackendError = errors.GatewayError
 CaseNotFound = errors.NotFound
+#: The case's personal data has been disposed of (its key destroyed): a page says so.
+CaseDisposed = errors.Disposed
 #: The case exists but cannot answer yet (still opening).
 CaseNotReady = errors.NotReady
 #: Temporal, or the worker, did not answer.
@@ -298,6 +300,8 @@ def _query_error(err: errors.GatewayError, case_ref: str, waited: timedelta) -> 
     """A failed query in the console's words."""
     if isinstance(err, errors.NotReady):
         return CaseNotReady(f"case {case_ref} is still opening; try again")
+    if isinstance(err, errors.Disposed):
+        return err  # its personal data disposed of: the page says so (console/errors.py)
     if isinstance(err, errors.NoAnswer):
         return _no_worker(case_ref, waited)
     if isinstance(err, errors.NotFound | errors.Closed):

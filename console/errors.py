@@ -7,7 +7,7 @@ import re
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import Response
 
-from console.backend import BackendError, CaseNotFound, CaseNotReady
+from console.backend import BackendError, CaseDisposed, CaseNotFound, CaseNotReady
 from console.deps import FormTooLarge, Refusal, get_console, get_current_user
 from console.rendering import render
 from console.routes.decisions import decision_form_page
@@ -63,6 +63,8 @@ async def too_large_page(request: Request, exc: Exception) -> Response:
 async def backend_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, CaseNotFound):
         status, title = 404, "No such case"
+    elif isinstance(exc, CaseDisposed):
+        status, title = 410, "This case's personal data has been disposed of"
     elif isinstance(exc, CaseNotReady):
         status, title = 503, "The case is opening"
     else:

@@ -3,7 +3,9 @@
 Connection settings and the task queue: gateway/config.py (import-light, for messages and help).
 
 Every payload is encrypted (AES-GCM, keys from SRO_CODEC_KEYS or a key file: security/keys.py):
-every client, worker, test and replayer gets its data converter from `data_converter()`.
+every client, worker, test and replayer gets its data converter from `data_converter()`. A
+case's payloads are sealed with the case's own key, kept wrapped by the ring in the register
+(`register/case_keys.py`, `security/case_keys.py`): the register is the key store.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.runtime import Runtime
 
 from gateway.config import DEFAULT_ADDRESS, TASK_QUEUE, connect_config, task_queue
+from register.case_keys import SqlCaseKeyStore
+from security.case_keys import CaseKeys
 from security.codec import EncryptionCodec
 from security.keys import KeyRing, key_ring_from_env
 from security.marks import UNSEALED, Unsealed
@@ -55,12 +59,26 @@ class SealedPayloadConverter(PydanticPayloadConverter):
         return super().from_payloads(payloads, type_hints)
 
 
-def data_converter(ring: KeyRing | None = None, *, worker: bool = False) -> DataConverter:
+def data_converter(
+    ring: KeyRing | None = None, *, worker: bool = False, seal_cases: bool = True
+) -> DataConverter:
     """Pydantic models in, encrypted payloads out. Failure messages and stack traces are
     encrypted too (a refusal names the person refused; an error may quote its input).
     A worker's converter marks payloads it cannot decrypt instead of failing on them
-    (`EncryptionCodec`); workflows refuse every payload not sealed by a key from the ring."""
-    codec = EncryptionCodec(ring or key_ring_from_env(), mark_unsealed=True, mark_unreadable=worker)
+    (`EncryptionCodec`); workflows refuse every payload not sealed by a key from the ring.
+    The register (DATABASE_URL, as it is when a key is needed) keeps the case keys. Without
+    `seal_cases` (replayers, and the recorder of tests/histories) case-sealed payloads still
+    open but everything is sealed with the ring: a replay's commands are thrown away and must
+    not create keys, and a recorded history must replay from the repository with the ring."""
+    ring = ring or key_ring_from_env()
+    codec = EncryptionCodec(
+        ring,
+        mark_unsealed=True,
+        mark_unreadable=worker,
+        # Keys are made where cases start, never by a worker (security/case_keys.py).
+        case_keys=CaseKeys(ring, SqlCaseKeyStore(), create=not worker),
+        seal_cases=seal_cases,
+    )
     return DataConverter(
         payload_converter_class=SealedPayloadConverter,
         payload_codec=codec,

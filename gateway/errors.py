@@ -51,6 +51,11 @@ class Closed(Refused):
         super().__init__("Closed", message, ref=ref)
 
 
+class Disposed(GatewayError):
+    """The case's personal data has been disposed of: its key is destroyed, its history can no
+    longer be read (DATA-PROTECTION.md section 5)."""
+
+
 class Conflict(GatewayError):
     """No unused reference found: every try collided with an existing workflow id."""
 

@@ -8,6 +8,7 @@ the time a bare client takes (BENCHMARKS.md, section 6). `CaseClient` is a `Case
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -20,12 +21,23 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from gateway.errors import NoAnswer, Unavailable, from_query_failure, from_rpc
+from gateway.errors import (
+    Disposed,
+    GatewayError,
+    NoAnswer,
+    Unavailable,
+    from_query_failure,
+    from_rpc,
+)
 from gateway.refs import workflow_id
+from register.case_keys import disposed_of
 from safeguarding.case_views import CaseStatus
+from security.case_keys import CaseDisposed
 from workflows.names import STATUS_QUERY
 
 DEFAULT_TIMEOUT = timedelta(seconds=30)
+#: A status not answered by then may be a disposed case's (its history no longer replays).
+DISPOSED_CHECK_AFTER = 1.0
 _T = TypeVar("_T")
 
 
@@ -53,9 +65,38 @@ class CaseReader:
         self.client = client
 
     async def status(self, case_ref: str, *, timeout: timedelta = DEFAULT_TIMEOUT) -> CaseStatus:
+        """The case's status. A disposed case cannot replay to answer (its key is destroyed):
+        when the query fails, or has not answered within `DISPOSED_CHECK_AFTER`, the register
+        is asked whether the case was disposed of, and that is said instead of a time-out. The
+        quick answer of a live case never waits for the register."""
         handle = self.client.get_workflow_handle(workflow_id(case_ref))
-        return await ask(
-            case_ref,
-            lambda: handle.query(STATUS_QUERY, result_type=CaseStatus, rpc_timeout=timeout),
-            self.client,
+        query = asyncio.ensure_future(
+            ask(
+                case_ref,
+                lambda: handle.query(STATUS_QUERY, result_type=CaseStatus, rpc_timeout=timeout),
+                self.client,
+            )
         )
+        try:
+            return await asyncio.wait_for(asyncio.shield(query), DISPOSED_CHECK_AFTER)
+        except TimeoutError:
+            disposed = await asyncio.to_thread(disposed_of, case_ref)
+            if disposed is not None:
+                query.cancel()
+                raise Disposed(disposed, ref=case_ref) from None
+            return await _disposed_or(query, case_ref)
+        except (CaseDisposed, GatewayError):
+            return await _disposed_or(query, case_ref)
+
+
+async def _disposed_or(query: asyncio.Future[CaseStatus], case_ref: str) -> CaseStatus:
+    """The query's answer, or its failure, as `Disposed` if the case was disposed of."""
+    try:
+        return await query
+    except CaseDisposed as err:
+        raise Disposed(str(err), ref=case_ref) from err
+    except GatewayError as err:
+        disposed = await asyncio.to_thread(disposed_of, case_ref)
+        if disposed is not None:
+            raise Disposed(disposed, ref=case_ref) from err
+        raise

@@ -24,9 +24,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Update, update
 from sqlmodel import Session, col, select
 
-from register import db
+from register import case_keys, db
 from register.models import (
     ActionRecord,
+    CaseKeyRecord,
     CaseLearningRecord,
     CaseRecord,
     ChildRecord,
@@ -234,7 +235,9 @@ def dispose(
     url: str | None = None,
 ) -> Disposed:
     """Apply `rules` (rule -> its words) to one case, in one transaction; refused under a hold.
-    A rule already applied (in any run) is skipped; a retried call records once."""
+    A rule already applied (in any run) is skipped; a retried call records once. The
+    `personal_data` rule also destroys the case's data key (crypto-shredding: every copy of its
+    Temporal history becomes unreadable), in the same transaction as its record."""
     db.ensure_schema(url)
     with db.session(url) as session:
         hold = _open_hold(session, case_ref)
@@ -260,7 +263,7 @@ def dispose(
                 continue
             else:
                 outcome = DISPOSED_OUTCOME
-                detail = _remove(session, case_ref, DisposalRule(rule))
+                detail = _remove(session, case_ref, DisposalRule(rule), run_id)
             session.add(
                 DisposalRecord(
                     run_id=run_id,
@@ -274,13 +277,15 @@ def dispose(
                 )
             )
             details[rule] = detail
+    case_keys.forget(case_keys.key_id(case_ref))  # this process stops using it at once
     return Disposed(case_ref, REFUSED_OUTCOME if hold is not None else DISPOSED_OUTCOME, details)
 
 
-def _remove(session: Session, case_ref: str, rule: DisposalRule) -> str:
+def _remove(session: Session, case_ref: str, rule: DisposalRule, run_id: str) -> str:
     """Remove one rule's records of a case; returns what was removed, in words."""
     if rule is DisposalRule.PROFESSIONAL_NAMES:
         return _remove_names(session, case_ref)
+    key = _destroy_key(session, case_ref, run_id)
     counts = {
         "history": _exec(
             session,
@@ -319,7 +324,33 @@ def _remove(session: Session, case_ref: str, rule: DisposalRule) -> str:
             .values({c: None for c in CASE_FREE_TEXT}),
         ),
     }
-    return "free text removed: " + ", ".join(f"{n} {table}" for table, n in counts.items())
+    removed = ", ".join(f"{n} {table}" for table, n in counts.items())
+    return f"free text removed: {removed}; {key}"
+
+
+def _destroy_key(session: Session, case_ref: str, run_id: str) -> str:
+    """Destroy the case's data key (its row stays, as a tombstone); a case without one (its
+    history sealed by the ring, from before case keys) gets a tombstone, so no new key is made
+    for it."""
+    found = session.get(CaseKeyRecord, case_keys.key_id(case_ref))
+    at = _now()
+    if found is None:
+        session.add(
+            CaseKeyRecord(
+                key_id=case_keys.key_id(case_ref),
+                wrapped=None,
+                wrapped_by="none",
+                created_at=at,
+                destroyed_at=at,
+                destroyed_by_run=run_id,
+            )
+        )
+        return "no case key (history sealed by the key ring only)"
+    if found.wrapped is None:
+        return "case key destroyed earlier"
+    found.wrapped, found.destroyed_at, found.destroyed_by_run = None, at, run_id
+    session.add(found)
+    return "case key destroyed"
 
 
 def _remove_names(session: Session, case_ref: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import DateTime, Text
+from sqlalchemy import DateTime, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from register import sealing
@@ -373,6 +373,25 @@ class DisposalRecord(SQLModel, table=True):
     detail: str = Field(sa_type=Text)
 
 
+class CaseKeyRecord(SQLModel, table=True):
+    """A case's data key (issue 14, point 3; DATA-PROTECTION.md section 5), sealed by the key
+    ring: every payload of the case's workflow is encrypted with it. Destroyed by the disposal
+    run (`wrapped` NULL), which makes every copy of the case's history unreadable
+    (crypto-shredding); the row stays as a tombstone. Read and written without the ORM by
+    `register.case_keys`; the disposal run destroys it through this model."""
+
+    __tablename__ = "case_keys"
+
+    #: `ck-` and 16 hex digits of SHA-256 of the case reference (`register.case_keys.key_id`).
+    key_id: str = Field(primary_key=True, max_length=40)
+    wrapped: bytes | None = Field(default=None, sa_type=LargeBinary)
+    #: The ring key that sealed it.
+    wrapped_by: str = Field(max_length=40)
+    created_at: datetime = Field(sa_type=DateTime)
+    destroyed_at: datetime | None = Field(default=None, sa_type=DateTime)
+    destroyed_by_run: str | None = Field(default=None, max_length=80)
+
+
 # Issue 14: personal free text sealed on flush and opened on load (register/sealing.py).
 sealing.watch(
     CaseRecord, DecisionRecord, HistoryRecord, ActionRecord, CaseLearningRecord, LearningOutput
@@ -383,6 +402,7 @@ __all__ = [
     "PROJECTED_TABLES",
     "AccessRecord",
     "ActionRecord",
+    "CaseKeyRecord",
     "CaseLearningRecord",
     "CaseRecord",
     "ChildRecord",

@@ -56,6 +56,7 @@ CHILD_TABLES = (("escalation_stages", EscalationStageRecord, "escalation_ref", "
 NOT_ABOUT_A_CASE = {
     "console_sessions": "console sign-ins: an account and its session, no case",
     "alembic_version": "the schema's revision",
+    "case_keys": "each case's data key, wrapped by the key ring: a key, not data about anyone",
 }
 #: Each table's order within a case.
 _ORDER = {

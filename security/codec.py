@@ -1,17 +1,40 @@
 """AES-GCM payload encryption for every Temporal payload (workflow inputs, decisions, queries,
 activity inputs and results, history). The search attributes, ids and summaries stay in clear:
-they never carry personal data."""
+they never carry personal data.
+
+A case's payloads (those of a `referral-<case ref>` workflow and of its activities) are sealed
+with the case's own data key (`security/case_keys.py`), so that destroying that key disposes of
+every copy of them; everything else with the ring's current key. Decoding reads which key from
+the payload's metadata, never from the context, so histories sealed before case keys existed
+still decode.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
+import re
 from collections.abc import Sequence
+from typing import Self
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import PayloadCodec
+from temporalio.converter import (
+    ActivitySerializationContext,
+    PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
 
+from security.case_keys import (
+    CaseDisposed,
+    CaseKeys,
+    CaseKeyUnavailable,
+    DecryptionError,
+    case_ref_of,
+)
 from security.keys import KeyRing
 from security.marks import UNSEALED
 
@@ -19,53 +42,128 @@ logger = logging.getLogger(__name__)
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
+#: The metadata naming the case key a payload is sealed with (instead of KEY_ID).
+CASE_KEY = "sro-case-key"
 NONCE_BYTES = 12
+_CASE_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
+#: What the codec server shows for a payload whose case key is destroyed.
+DISPOSED = "disposed: personal data"
+
+__all__ = [
+    "CASE_KEY",
+    "DISPOSED",
+    "ENCODING",
+    "KEY_ID",
+    "CaseDisposed",
+    "CaseKeyUnavailable",
+    "DecryptionError",
+    "EncryptionCodec",
+]
 
 
-class DecryptionError(ValueError):
-    pass
-
-
-class EncryptionCodec(PayloadCodec):
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
     """`mark_unsealed` (every client's and worker's codec; not the codec server's, which
     shows people what is there): a payload not encrypted by a key from the ring is passed on
     marked (`security/marks.py`). `mark_unreadable` (a worker's): a payload that cannot be
     decrypted (an unknown key id, a ciphertext that does not open) is marked unsealed with
     nothing readable left in it, instead of failing: a forged payload in a signal would
     otherwise fail every workflow task of its case for good (the signal stays in the
-    history). Clients and replayers raise."""
+    history). Clients and replayers raise.
+
+    `case_keys` (every process's codec but a few tests'): in a case's context (`with_context`)
+    payloads are sealed with the case's key; without it the codec seals with the ring only and
+    cannot open a case-sealed payload (`CaseKeyUnavailable`). `show_disposed` (the codec
+    server's): a payload of a disposed case decodes to the `DISPOSED` placeholder. `seal_cases`
+    False (a replayer's): case keys open payloads but seal none (a replay's commands are thrown
+    away: replaying must not create keys)."""
 
     def __init__(
-        self, ring: KeyRing, *, mark_unsealed: bool = False, mark_unreadable: bool = False
+        self,
+        ring: KeyRing,
+        *,
+        mark_unsealed: bool = False,
+        mark_unreadable: bool = False,
+        case_keys: CaseKeys | None = None,
+        show_disposed: bool = False,
+        seal_cases: bool = True,
     ) -> None:
         self._ring = ring
         self._mark_unsealed = mark_unsealed
         self._mark_unreadable = mark_unreadable
+        self._case_keys = case_keys
+        self._show_disposed = show_disposed
+        self._seal_cases = seal_cases
+        self._case_ref: str | None = None
         self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
 
+    def with_context(self, context: SerializationContext) -> Self:
+        """A copy sealing with the case's key when the context is a case's workflow (its own
+        payloads, or its activities'); this codec itself otherwise."""
+        workflow_id = None
+        if isinstance(context, WorkflowSerializationContext | ActivitySerializationContext):
+            workflow_id = context.workflow_id
+        sealing = self._case_keys is not None and self._seal_cases
+        case_ref = case_ref_of(workflow_id) if sealing else None
+        if case_ref == self._case_ref:
+            return self
+        found = copy.copy(self)
+        found._case_ref = case_ref
+        return found
+
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self.encrypt(p) for p in payloads]
+        if self._case_ref is None or self._case_keys is None:
+            return [self.encrypt(p) for p in payloads]
+        found = await self._case_keys.for_case(self._case_ref)
+        if found is None:  # a worker meeting a case without a key (opened before case keys)
+            return [self.encrypt(p) for p in payloads]
+        key_id, cipher = found
+        return [_seal(cipher, {CASE_KEY: key_id.encode()}, key_id, p) for p in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self.decrypt(p) for p in payloads]
+        decoded = []
+        for payload in payloads:
+            try:
+                decoded.append(await self._decode_one(payload))
+            except CaseDisposed as err:
+                if self._show_disposed:
+                    decoded.append(_placeholder())
+                else:
+                    decoded.append(self._unreadable(err))
+            except DecryptionError as err:
+                decoded.append(self._unreadable(err))
+        return decoded
+
+    async def _decode_one(self, payload: Payload) -> Payload:
+        key_id = payload.metadata.get(CASE_KEY)
+        if key_id is None or payload.metadata.get("encoding") != ENCODING:
+            return self._decrypt(payload)
+        found = key_id.decode(errors="replace")
+        if not _CASE_KEY_ID.fullmatch(found):  # from the payload: bounded before any lookup
+            raise DecryptionError(f"payload names a malformed case key id {found[:60]!r}")
+        if self._case_keys is None:
+            raise CaseKeyUnavailable(
+                f"payload is sealed with case key {found!r} and this process has no case key "
+                "store (the register)"
+            )
+        return _open(await self._case_keys.for_key(found), found, payload)
 
     def encrypt(self, payload: Payload) -> Payload:
+        """Seal with the ring's current key (no case key: synchronous)."""
         key_id = self._ring.current
-        nonce = os.urandom(NONCE_BYTES)
-        # The key id is bound to the ciphertext as associated data: it cannot be swapped.
-        sealed = self._ciphers[key_id].encrypt(nonce, payload.SerializeToString(), key_id.encode())
-        return Payload(
-            metadata={"encoding": ENCODING, KEY_ID: key_id.encode()}, data=nonce + sealed
-        )
+        return _seal(self._ciphers[key_id], {KEY_ID: key_id.encode()}, key_id, payload)
 
     def decrypt(self, payload: Payload) -> Payload:
+        """Open a payload sealed by the ring (a case-sealed one needs `decode`)."""
         try:
             return self._decrypt(payload)
         except DecryptionError as err:
-            if not self._mark_unreadable:
-                raise
-            logger.warning("payload treated as unsealed: %s", err)
-            return Payload(metadata={"encoding": b"binary/null", UNSEALED: b"1"})
+            return self._unreadable(err)
+
+    def _unreadable(self, err: DecryptionError) -> Payload:
+        if not self._mark_unreadable:
+            raise err
+        logger.warning("payload treated as unsealed: %s", err)
+        return Payload(metadata={"encoding": b"binary/null", UNSEALED: b"1"})
 
     def _decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
@@ -77,6 +175,8 @@ class EncryptionCodec(PayloadCodec):
             marked.CopyFrom(payload)
             marked.metadata[UNSEALED] = b"1"
             return marked
+        if CASE_KEY in payload.metadata:
+            raise DecryptionError("a case-sealed payload is opened by `decode`, not `decrypt`")
         key_id = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
@@ -91,3 +191,23 @@ class EncryptionCodec(PayloadCodec):
         except Exception:
             raise DecryptionError(f"payload does not decrypt with key {key_id!r}") from None
         return Payload.FromString(plain)
+
+
+def _seal(cipher: AESGCM, names: dict[str, bytes], key_id: str, payload: Payload) -> Payload:
+    nonce = os.urandom(NONCE_BYTES)
+    # The key id is bound to the ciphertext as associated data: it cannot be swapped.
+    sealed = cipher.encrypt(nonce, payload.SerializeToString(), key_id.encode())
+    return Payload(metadata={"encoding": ENCODING, **names}, data=nonce + sealed)
+
+
+def _open(cipher: AESGCM, key_id: str, payload: Payload) -> Payload:
+    data = payload.data
+    try:
+        plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id.encode())
+    except Exception:
+        raise DecryptionError(f"payload does not decrypt with case key {key_id!r}") from None
+    return Payload.FromString(plain)
+
+
+def _placeholder() -> Payload:
+    return Payload(metadata={"encoding": b"json/plain"}, data=f'"{DISPOSED}"'.encode())

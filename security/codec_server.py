@@ -46,8 +46,10 @@ from temporalio.api.common.v1 import Payloads
 from config import SettingsError, settings
 from register import access_log as register_access_log
 from register.access_log import PAYLOADS, Viewer
+from register.case_keys import SqlCaseKeyStore
 from security import console_sign_in, provider_tokens
-from security.codec import DecryptionError, EncryptionCodec
+from security.case_keys import CaseKeys
+from security.codec import CaseKeyUnavailable, DecryptionError, EncryptionCodec
 from security.console_sign_in import ConsoleSignIn, Reader
 from security.files import private_data_dir, write_private
 from security.keys import key_ring_from_env
@@ -246,6 +248,10 @@ def build_app(
                 result = Payloads(payloads=await transform(payloads))  # type: ignore[arg-type]
             except (json_format.ParseError, DecryptionError) as err:
                 return access.cors(request, JSONResponse({"error": str(err)}, status_code=400))
+            except CaseKeyUnavailable as err:  # the register is down: try again later
+                log.warning("case key unavailable: %s", err)
+                down = {"error": "the case keys cannot be read now"}
+                return access.cors(request, JSONResponse(down, status_code=503))
             if name == "decode" and not await asyncio.to_thread(
                 record_decoded, principal(why), list(result.payloads)
             ):
@@ -338,8 +344,10 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, ProfileError, OSError) as err:
             print(f"codec server not started: {err}", file=sys.stderr)
             return 2
+    ring = key_ring_from_env()
     app = build_app(
-        EncryptionCodec(key_ring_from_env()),
+        # A disposed case's payloads show as "disposed: personal data" (its key is destroyed).
+        EncryptionCodec(ring, case_keys=CaseKeys(ring, SqlCaseKeyStore()), show_disposed=True),
         # With single sign-on the codec server decodes for people, not for a shared token.
         None if provider is not None else codec_token(create_local=True),
         allowed_origins_from_env(),

@@ -11,6 +11,7 @@
                                            the case register, its access log, subject access
     sro report summary|annual|calendar|learning
                                            reports from the register
+    sro keys rewrap                        wrap every case key with the ring's current key
 
 Where things are: the flags in starter/parser.py (generated from the pydantic models by
 starter/flags.py), the commands in starter/cases.py, starter/escalations.py, starter/kinds.py and
@@ -53,6 +54,7 @@ COMMANDS = {
     "register": "starter.register_cli",
     "report": "starter.register_cli",
     "schedules": "starter.schedules_cli",
+    "keys": "starter.keys_cli",
 }
 
 __all__ = ["build_parser", "main", "run"]

@@ -47,7 +47,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     add_escalation_parsers(commands)
     add_register_parsers(commands)
     _add_schedules(commands)
+    _add_keys(commands)
     return parser
+
+
+def _add_keys(commands: Subcommands) -> None:
+    keys = new_parser(
+        commands,
+        "keys",
+        help="the case keys: rewrap them with the key ring's current key",
+        description="Each case's payloads are sealed with a data key of its own, kept in the "
+        "register wrapped by the key ring (SRO_CODEC_KEYS). After a new current ring key, "
+        "`rewrap` wraps every case key with it (the old ring key must still be configured); "
+        "then the old one can be retired. Idempotent.",
+    )
+    sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    new_parser(sub, "rewrap", help="wrap every case key with the ring's current key")
 
 
 def _add_schedules(commands: Subcommands) -> None:

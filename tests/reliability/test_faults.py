@@ -123,6 +123,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             # The command line (run in this process) finds the dev server from the environment.
             patch.setenv("TEMPORAL_ADDRESS", server.address)
             patch.setenv("TEMPORAL_NAMESPACE", "default")
+            # ... and the worker's register, where the case keys are.
+            patch.setenv("DATABASE_URL", database_url)
             patch.delenv("TEMPORAL_API_KEY", raising=False)
             patch.delenv("TEMPORAL_PROFILE", raising=False)
             yield Stack(folder, server, worker, mail, postgres, database_url, client, queue)

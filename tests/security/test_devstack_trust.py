@@ -203,7 +203,7 @@ def test_secrets_are_private_from_creation_whatever_the_umask(
 
 @pytest.mark.integration
 async def test_make_run_keeps_the_token_off_command_lines_and_the_data_private(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
@@ -244,6 +244,10 @@ async def test_make_run_keeps_the_token_off_command_lines_and_the_data_private(
             # A case, so the worker writes the register (and its WAL) and more logs.
             address = f"127.0.0.1:{port}"
             ring = KeyRing.load_file(data / "codec-keys.json")  # the key the stack made
+            # The stack's register holds the case keys: this client makes the case's there,
+            # as `sro refer` would (a private file, as `sro` makes it: `private_files`).
+            monkeypatch.setenv("DATABASE_URL", f"sqlite:///{data / 'register.db'}")
+            previous_umask = os.umask(files.PRIVATE_UMASK)
             client = await Client.connect(address, data_converter=data_converter(ring))
             today = uk_today(datetime.now(UTC))
             case_ref = f"LSCP-{today.year:04d}-{secrets.token_hex(3).upper()}"
@@ -253,6 +257,7 @@ async def test_make_run_keeps_the_token_off_command_lines_and_the_data_private(
                 id=workflow_id(case_ref),
                 task_queue=queue,
             )
+            os.umask(previous_umask)
             assert (await opened_status(handle, CaseStatus)).stage.value == "triage"
             deadline = time.monotonic() + 30
             while not (data / "register.db").exists():

@@ -41,13 +41,12 @@ from activities.partnerships import (
     LoadPartnershipResult,
     load_partnership_settings,
 )
+from gateway.connection import data_converter
 from safeguarding.case import CaseStatus, DecisionResult
 from safeguarding.clock import uk_today
 from safeguarding.decisions import Person
 from safeguarding.escalation import EscalationStatus
 from safeguarding.vocabulary import Agency, Role
-from security.codec import EncryptionCodec
-from security.keys import key_ring_from_env
 from tests.factories import (
     CHAIR,
     COORDINATOR,
@@ -300,7 +299,8 @@ async def test_no_personal_data_outside_the_encrypted_payloads(
         await case.terminate("test finished")
 
     # ---------------------------------------------------------- the history without the codec
-    codec = EncryptionCodec(key_ring_from_env())
+    codec = data_converter().payload_codec  # the ring, and the case keys in the register
+    assert codec is not None
     decoded = b""
     for workflow_id in (case.id, escalation.id):
         events = await raw_history(client, workflow_id)

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 import worker
 from gateway.cases import CaseClient
 from register import crud, db, models
+from register.case_keys import SqlCaseKeyStore
 from safeguarding.case import DecisionResult
 from safeguarding.clock import uk_today
 from starter import cli, subject_access
@@ -256,6 +257,11 @@ async def test_rebuild_from_the_workflows_reproduces_the_rows(
         await decide(running, "triage", CHAIR, outcome="serious_incident", **triage_participants())
         await decide(running, "notification_submitted", CSC_MEMBER, reference="SIN-9")
         refs = [closed.id.removeprefix("referral-"), running.id.removeprefix("referral-")]
+        # The case keys come back with the register's backup: without them no case can be
+        # read, so a rebuild into an empty register needs them first (DATA-PROTECTION.md, 5).
+        db.ensure_schema(rebuilt)
+        for row in SqlCaseKeyStore(written).rows():
+            SqlCaseKeyStore(rebuilt).insert_if_absent(row)
 
         deadline = time.monotonic() + EVENTUALLY_TIMEOUT
         while True:  # visibility is eventually consistent

@@ -498,7 +498,8 @@ async def test_history_replays_with_current_code(escalations: Escalations) -> No
     await decide(handle, "resolve", SOCIAL_WORKER, outcome="Agreed.")
     await handle.result()
     await Replayer(
-        workflows=[ProfessionalDisagreementWorkflow], data_converter=data_converter()
+        workflows=[ProfessionalDisagreementWorkflow],
+        data_converter=data_converter(seal_cases=False),
     ).replay_workflow(await handle.fetch_history())
 
 

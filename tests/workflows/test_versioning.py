@@ -99,9 +99,9 @@ def referral_histories() -> list[WorkflowHistory]:
 
 
 async def replay(variant: type, history: WorkflowHistory) -> WorkflowReplayResult:
-    return await Replayer(workflows=[variant], data_converter=data_converter(RING)).replay_workflow(
-        history, raise_on_replay_failure=False
-    )
+    return await Replayer(
+        workflows=[variant], data_converter=data_converter(RING, seal_cases=False)
+    ).replay_workflow(history, raise_on_replay_failure=False)
 
 
 def history_named(name: str) -> WorkflowHistory:

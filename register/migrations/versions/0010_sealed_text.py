@@ -6,7 +6,7 @@ seal (a new one) needs no ring. A learning output's title leaves its primary key
 hash of it (`title_key`), and becomes text (a sealed title is longer than 200 characters).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-05
 """
 
@@ -21,8 +21,8 @@ from alembic import op
 from register import sealing
 
 revision: str = "0010"
-# Written beside 0009 (per-case keys): re-chained onto it when both are merged.
-down_revision: str | Sequence[str] | None = "0008"
+# Written beside 0009 (per-case keys), and re-chained onto it at the merge.
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

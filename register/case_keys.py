@@ -1,0 +1,282 @@
+"""The register's `case_keys` table (migration 0009), read and written without the ORM: the
+codec of every process (worker, console, codec server, `sro`) meets it on the hot path, and
+`sro status` must not load SQLAlchemy for it. SQLite through the standard library, PostgreSQL
+through psycopg 3 (DATABASE_URL read as `register.access_write` reads it).
+
+A row holds a case's data key *wrapped* (sealed) by the key ring, never in clear: the wrapping
+is `security.case_keys`'s. `wrapped` NULL is a tombstone: the key was destroyed by a disposal
+run (crypto-shredding, DATA-PROTECTION.md section 5), and it stays so the codec can answer
+"disposed" rather than "unknown key". Rows are cached in the process for `TTL` seconds (a
+tombstone too), at most `MAX_CACHED`; a key destroyed in this process is forgotten at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from register.access_write import _target
+
+#: How long a row read from the register is trusted (a key destroyed by another process is
+#: still usable here for at most this long).
+TTL = 300.0
+MAX_CACHED = 4096
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a naive DateTime on SQLite
+
+_COLUMNS = "key_id, wrapped, wrapped_by, created_at, destroyed_at, destroyed_by_run"
+
+
+@dataclass(frozen=True)
+class CaseKeyRow:
+    key_id: str
+    #: The data key sealed by the ring key `wrapped_by` (None: destroyed).
+    wrapped: bytes | None
+    wrapped_by: str
+    created_at: datetime
+    destroyed_at: datetime | None = None
+    destroyed_by_run: str | None = None
+
+
+class NewRow(Protocol):
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def wrapped(self) -> bytes | None: ...
+    @property
+    def wrapped_by(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def key_id(case_ref: str) -> str:
+    """`ck-` and the first 16 hex digits of SHA-256 of the reference: the table is not a list
+    of cases."""
+    return "ck-" + hashlib.sha256(case_ref.encode()).hexdigest()[:16]
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self._rows: OrderedDict[tuple[str, str], tuple[float, CaseKeyRow]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, where: str, found: str, *, stale: bool = False) -> CaseKeyRow | None:
+        """A row read lately; with `stale`, one read at any time (the register is down)."""
+        entry = self._rows.get((where, found))  # a dict read needs no lock
+        if entry is None or (entry[0] < time.monotonic() and not stale):
+            return None
+        return entry[1]
+
+    def put(self, where: str, row: CaseKeyRow) -> None:
+        with self._lock:
+            self._rows[(where, row.key_id)] = (time.monotonic() + TTL, row)
+            self._rows.move_to_end((where, row.key_id))
+            while len(self._rows) > MAX_CACHED:
+                self._rows.popitem(last=False)
+
+    def forget(self, found: str | None = None) -> None:
+        with self._lock:
+            for cached in [k for k in self._rows if found is None or k[1] == found]:
+                del self._rows[cached]
+
+
+_cache = _Cache()
+
+
+def forget(found: str | None = None) -> None:
+    """Drop a key's row (every key's, with None) from this process's cache."""
+    _cache.forget(found)
+
+
+_targets: dict[tuple[str | None, str | None], tuple[str, str]] = {}
+
+
+def _where(url: str | None) -> tuple[str, str]:
+    """`_target`, remembered by the two variables it depends on: reading every setting costs
+    tens of microseconds, and the codec asks per payload."""
+    if url is not None:
+        return _target(url)
+    variables = (os.environ.get("DATABASE_URL"), os.environ.get("SRO_DATA_DIR"))
+    found = _targets.get(variables)
+    if found is None:
+        found = _targets[variables] = _target(None)
+    return found
+
+
+class SqlCaseKeyStore:
+    """The store `security.case_keys.CaseKeys` reads and writes (its `CaseKeyStore`)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self._url = url
+
+    def key_id(self, case_ref: str) -> str:
+        return key_id(case_ref)
+
+    def cached(self, found: str) -> CaseKeyRow | None:
+        """The row of a key if this process read it lately (no I/O)."""
+        return _cache.get(_where(self._url)[1], found)
+
+    def fetch(self, found: str) -> CaseKeyRow | None:
+        """The row of a key (cached), or None if there is none (nor any register or table
+        yet: a first key creates them). A register that cannot be reached raises."""
+        kind, target = _where(self._url)
+        cached = _cache.get(target, found)
+        if cached is not None:
+            return cached
+        if kind == "sqlite" and not Path(target).is_file():
+            return None
+        try:
+            with _connect(kind, target) as cursor:
+                cursor.execute(
+                    _sql(kind, f"SELECT {_COLUMNS} FROM case_keys WHERE key_id = ?"), (found,)
+                )
+                raw = cursor.fetchone()
+        except (sqlite3.OperationalError, _undefined_table()) as err:
+            if "case_keys" not in str(err):
+                return _stale(target, found, err)
+            return None
+        except Exception as err:
+            return _stale(target, found, err)
+        if raw is None:
+            return None
+        row = _row(raw)
+        _cache.put(target, row)
+        return row
+
+    def insert_if_absent(self, row: NewRow) -> CaseKeyRow:
+        """Insert the row unless the key exists; returns the row that is there (a lost race
+        reads the winner's key back; a tombstone stays a tombstone)."""
+        kind, target = _where(self._url)
+        try:
+            self._insert(kind, target, row)
+        except (sqlite3.OperationalError, _undefined_table()) as err:
+            if "case_keys" not in str(err):
+                raise
+            # A register not migrated yet (a first run, a test's scratch file): bring it up.
+            from register import db
+
+            db.ensure_schema(self._url)
+            self._insert(kind, target, row)
+        _cache.forget(row.key_id)
+        found = self.fetch(row.key_id)
+        assert found is not None
+        return found
+
+    def _insert(self, kind: str, target: str, row: NewRow) -> None:
+        values = (row.key_id, row.wrapped, row.wrapped_by, _time(kind, row.created_at))
+        insert = (
+            "INSERT INTO case_keys (key_id, wrapped, wrapped_by, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING"
+        )
+        with _connect(kind, target, create=True) as cursor:
+            cursor.execute(_sql(kind, insert), values)
+
+    def rows(self) -> list[CaseKeyRow]:
+        """Every key, tombstones included (for rotation)."""
+        kind, target = _where(self._url)
+        with _connect(kind, target) as cursor:
+            cursor.execute(f"SELECT {_COLUMNS} FROM case_keys ORDER BY key_id")
+            return [_row(raw) for raw in cursor.fetchall()]
+
+    def rewrap(self, found: str, wrapped: bytes, wrapped_by: str, was: bytes) -> bool:
+        """Replace a live key's wrapping, if it is still `was` (never a destroyed one)."""
+        kind, target = _where(self._url)
+        update = "UPDATE case_keys SET wrapped = ?, wrapped_by = ? WHERE key_id = ? AND wrapped = ?"
+        with _connect(kind, target) as cursor:
+            cursor.execute(_sql(kind, update), (wrapped, wrapped_by, found, was))
+            changed = bool(cursor.rowcount == 1)
+        _cache.forget(found)
+        return changed
+
+
+def _stale(target: str, found: str, err: Exception) -> CaseKeyRow:
+    """While the register is down, a row this process read before is still used (a case goes
+    on through an outage longer than `TTL`); with none, the error stands."""
+    row = _cache.get(target, found, stale=True)
+    if row is None:
+        raise err
+    return row
+
+
+def _sql(kind: str, statement: str) -> str:
+    return statement if kind == "sqlite" else statement.replace("?", "%s")
+
+
+def _time(kind: str, at: datetime) -> Any:
+    return at.strftime(_SQLITE_TIME) if kind == "sqlite" else at
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _row(raw: tuple[Any, ...]) -> CaseKeyRow:
+    created = _parse_time(raw[3])
+    assert created is not None
+    return CaseKeyRow(
+        key_id=raw[0],
+        wrapped=bytes(raw[1]) if raw[1] is not None else None,
+        wrapped_by=raw[2],
+        created_at=created,
+        destroyed_at=_parse_time(raw[4]),
+        destroyed_by_run=raw[5],
+    )
+
+
+def _undefined_table() -> type[Exception]:
+    try:
+        import psycopg.errors
+
+        return psycopg.errors.UndefinedTable
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return sqlite3.OperationalError
+
+
+@contextmanager
+def _connect(kind: str, target: str, *, create: bool = False) -> Iterator[Any]:
+    """A cursor in one committed transaction. A missing SQLite register is an error unless
+    `create` (a first key is written before the worker's first projection)."""
+    if kind == "sqlite":
+        if not Path(target).is_file():
+            if not create:
+                raise FileNotFoundError(f"no register at {target}: run `sro register upgrade`")
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(target, timeout=30)) as connection, connection:
+            yield connection.cursor()
+        return
+    import psycopg
+
+    with psycopg.connect(target) as pg, pg.cursor() as cursor:
+        yield cursor
+
+
+def disposed_of(case_ref: str, url: str | None = None) -> str | None:
+    """ "This case's personal data has been disposed of (when, which run)" if its key is
+    destroyed, else None (also when the register cannot say)."""
+    forget(key_id(case_ref))  # destroyed by another process a moment ago, maybe
+    try:
+        row = SqlCaseKeyStore(url).fetch(key_id(case_ref))
+    except Exception:  # the question is asked after another failure: do not hide that one
+        return None
+    if row is None or row.wrapped is not None:
+        return None
+    when = f" on {row.destroyed_at:%Y-%m-%d}" if row.destroyed_at else ""
+    return (
+        f"{case_ref}: this case's personal data has been disposed of{when} (disposal run "
+        f"{row.destroyed_by_run}, rule personal_data); its history can no longer be read"
+    )
