@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -196,6 +197,9 @@ async def run_on_server(args: argparse.Namespace, workdir: Path, results: Result
     if postgres is not None:
         stack.register_url = postgres.start()
         say(f"The register on PostgreSQL (port {postgres.port}, fsync and synchronous_commit on)")
+    # This process starts the cases, and so makes their keys (security/case_keys.py): in the
+    # run's own register, the one its workers read them from.
+    os.environ["DATABASE_URL"] = stack.register_url or stack.run_register(workdir)
     say(f"Starting the Temporal dev server on {server.address} (in memory, headless)...")
     client = await server.start()
     today = uk_today(datetime.now().astimezone())

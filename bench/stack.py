@@ -148,6 +148,12 @@ def clean_env() -> dict[str, str]:
 register_url: str | None = None
 
 
+def run_register(workdir: Path) -> str:
+    """The run's SQLite register (without `--register postgresql`): one file per benchmark run."""
+    (workdir / "data").mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{workdir / 'data' / 'register.db'}"
+
+
 class WorkerProcess:
     """`python -m bench.workerproc` on one task queue, with a named identity."""
 
@@ -167,7 +173,7 @@ class WorkerProcess:
         self.stats_file = workdir / f"{identity}.stats.json"
         #: The register every benchmark worker writes (one SQLite file per benchmark run, or
         #: the run's PostgreSQL server: `--register postgresql`).
-        self.database_url = register_url or f"sqlite:///{workdir / 'data' / 'register.db'}"
+        self.database_url = register_url or run_register(workdir)
         env = clean_env()
         env.update(
             TEMPORAL_ADDRESS=address,
