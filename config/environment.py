@@ -16,8 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from config.defaults import (
     DEFAULT_OIDC_SCOPES,
@@ -60,16 +59,12 @@ def _field(variable: str, meaning: str, default: Any = None, *, shown: str = NON
     )
 
 
-class Settings(BaseSettings):
-    """The process environment. README's "Configuration" table has a row per field."""
+class Settings(BaseModel):
+    """The process environment. README's "Configuration" table has a row per field. Read by
+    pydantic-settings (`config/sourced.py`), or, on the command line, validated directly from
+    the same variables (`config.read_directly`)."""
 
-    model_config = SettingsConfigDict(
-        case_sensitive=True,
-        env_ignore_empty=True,
-        extra="ignore",
-        populate_by_name=True,
-        frozen=True,
-    )
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
     # Where things are, and the worker
     task_queue: Annotated[str, BeforeValidator(lambda v: _text(v) or TASK_QUEUE)] = _field(
@@ -376,15 +371,22 @@ _VARIABLES = variables()
 def settings() -> Settings:
     """The settings from the environment as it is now, or a `SettingsError` naming the first
     variable that cannot be used."""
-    return _settings_for(tuple(os.environ.get(name) for name in _VARIABLES))
+    import config  # the package, loaded already: its `read_directly` says how to read
+
+    return _settings_for(tuple(os.environ.get(name) for name in _VARIABLES), config.direct_reading)
 
 
 @lru_cache(maxsize=16)
-def _settings_for(values: tuple[str | None, ...]) -> Settings:
+def _settings_for(values: tuple[str | None, ...], direct: bool) -> Settings:
     """Built for these values of the variables (the key only: `Settings` reads the environment,
     which holds exactly these values now). A refusal is not kept."""
     try:
-        return Settings()
+        if direct:
+            given = {name: v for name, v in zip(_VARIABLES, values, strict=True) if v}
+            return Settings.model_validate(given)
+        from config.sourced import EnvironmentSettings
+
+        return EnvironmentSettings()
     except ValidationError as err:
         first = err.errors()[0]
         cause = first.get("ctx", {}).get("error")

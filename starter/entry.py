@@ -14,6 +14,10 @@ import gc
 
 def main() -> int:
     gc.disable()
+    import config
+
+    # The same settings without pydantic-settings' import (`config.read_directly` says why).
+    config.read_directly()
     from starter import cli
 
     return cli.main()

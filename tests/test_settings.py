@@ -3,10 +3,15 @@ unset, refusals naming the variable, and README's table drawn from the same fiel
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_for_hypothesis
+from hypothesis import strategies as st
 
 from config import TASK_QUEUE, SettingsError, settings
 from config.defaults import MAX_CACHED_WORKFLOWS
@@ -112,3 +117,34 @@ def test_the_metrics_address_is_host_and_port(monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setenv("SRO_METRICS_ADDRESS", bad)
         with pytest.raises(SettingsError, match="SRO_METRICS_ADDRESS"):
             settings()
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["", "  ", "0", "1", "yes", "8123", "70000", "-5", "data", "a:1", "x y"]),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12),
+)
+
+
+def _reading(direct: bool) -> dict[str, object] | str:
+    from config.environment import _settings_for
+
+    values = tuple(os.environ.get(name) for name in variables())
+    try:
+        return _settings_for(values, direct).model_dump()
+    except SettingsError as err:
+        return f"refused: {err}"
+
+
+@settings_for_hypothesis(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(variables()), _VALUES, max_size=8))
+def test_the_command_lines_direct_reading_is_pydantic_settings(
+    chosen: dict[str, str | None],
+) -> None:
+    """`sro` validates the same model from the same variables without pydantic-settings'
+    import (`config.read_directly`): the same settings, or the same refusal."""
+    given_env = {k: v for k, v in chosen.items() if v is not None}
+    with mock.patch.dict(os.environ, given_env):
+        for name in set(variables()) - set(given_env):
+            os.environ.pop(name, None)
+        assert _reading(direct=True) == _reading(direct=False)

@@ -63,6 +63,18 @@ def test_sro_status_loads_neither_the_workflow_nor_the_domain_rules() -> None:
     assert "tomllib" not in loaded and "smtplib" not in loaded
 
 
+def test_the_command_line_reads_its_settings_without_pydantic_settings() -> None:
+    # `sro` validates the settings directly (`config.read_directly`): the keys
+    # for its client and who it is for the access log, without pydantic-settings' import.
+    code = (
+        "import config\nconfig.read_directly()\n"
+        "from gateway.connection import data_converter\ndata_converter()\n"
+        "from starter.access import viewer\nviewer()"
+    )
+    assert "pydantic_settings" not in loaded_after(code)
+    assert "pydantic_settings" in loaded_after("import config\nconfig.settings()")
+
+
 def test_sro_help_runs_as_a_script() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "starter", "--help"],
