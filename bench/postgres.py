@@ -18,7 +18,9 @@ from pathlib import Path
 from bench.stack import BenchError, free_port
 
 
-def _binaries() -> Path:
+def postgres_binaries() -> Path | None:
+    """The PostgreSQL server binaries: the newest /usr/lib/postgresql/*/bin, or on PATH (the
+    tests' PostgreSQL comes from here too: tests/conftest.py)."""
     candidates = sorted(
         Path("/usr/lib/postgresql").glob("*/bin"),
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
@@ -30,6 +32,13 @@ def _binaries() -> Path:
     for folder in candidates:
         if all((folder / b).exists() for b in ("initdb", "pg_ctl", "postgres")):
             return folder
+    return None
+
+
+def _binaries() -> Path:
+    found = postgres_binaries()
+    if found is not None:
+        return found
     raise BenchError("--register postgresql: PostgreSQL's initdb, pg_ctl and postgres not found")
 
 

@@ -17,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from temporalio.testing import WorkflowEnvironment
 
+from bench.postgres import postgres_binaries
 from gateway.connection import data_converter
 from safeguarding.model import build_all
 from tests import clock
@@ -232,22 +233,6 @@ def _register_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield url
 
 
-def _postgres_bin() -> Path | None:
-    """The PostgreSQL server binaries: the newest /usr/lib/postgresql/*/bin, or on PATH."""
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"),
-        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-        reverse=True,
-    )
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        candidates.append(Path(on_path).parent)
-    for folder in candidates:
-        if all((folder / b).exists() for b in ("initdb", "pg_ctl", "postgres")):
-            return folder
-    return None
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A real PostgreSQL server for the session: initdb in a scratch folder, a free port on
@@ -261,7 +246,7 @@ def postgres_server() -> Iterator[str]:
     import subprocess
     import tempfile
 
-    folder = _postgres_bin()
+    folder = postgres_binaries()
     if folder is None:
         missing("PostgreSQL server binaries (initdb, pg_ctl, postgres) are not installed")
     prefix: list[str] = []
