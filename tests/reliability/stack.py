@@ -36,8 +36,9 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from bench.postgres import postgres_binaries
 from gateway.connection import data_converter
-from tests.conftest import _postgres_bin, binary
+from tests.conftest import binary
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -246,7 +247,7 @@ class Postgres:
     stopped hard (`pg_ctl stop -m immediate`, as a crash) and started again."""
 
     def __init__(self, folder: Path) -> None:
-        found = _postgres_bin()
+        found = postgres_binaries()
         if found is None:
             raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) not installed")
         self.bin = found
