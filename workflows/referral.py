@@ -119,10 +119,11 @@ MISSED_AT_PATCH = "next-deadline-missed-at"
 #: While it waits for the register so, the case still wakes at each alert and at least this
 #: often (each wait is one timer in the history).
 REGISTER_WAIT_WHEN_BEHIND = timedelta(hours=1)
-#: Runs started from here on take every patch of this workflow at once: one marker, and one
-#: `TemporalChangeVersion` upsert (core adds one for each patch a run meets first), instead of
-#: five of each a case. Runs started before evaluate it False on replay (its marker is not in
-#: their history) and keep asking for each patch where they did, so they replay unchanged.
+#: Runs started from here on take the patches every case meets (not the rare paths' carry-bound
+#: and refuse-unsealed) at once: one marker, and one `TemporalChangeVersion` upsert (core adds
+#: one for each patch a run meets first), instead of five of each a case. Runs started before
+#: evaluate it False on replay (its marker is not in their history) and keep asking for each
+#: patch where they did, so they replay unchanged.
 ALL_PATCHES = "referral-patches-2026-12"
 
 
@@ -158,6 +159,9 @@ class ReferralWorkflow:
         )
         #: Continue-as-new waits for the register (too much history not acknowledged).
         self._waiting_for_register = False
+        #: Decisions the validator parsed, by their payload (the SDK hands the handler the same
+        #: object): the handler takes them from here instead of parsing again.
+        self._parsed: dict[int, tuple[RawValue, Decision]] = {}
 
     # ------------------------------------------------------------------ main loop
 
@@ -266,7 +270,7 @@ class ReferralWorkflow:
         case = self._require_case()
         if not self._waiting_for_register:
             await self._register.catch_up(case, within=REGISTER_CATCH_UP)
-        if self._register_far_behind(case) and self._patched(CARRY_BOUND_PATCH):
+        if self._register_far_behind(case) and workflow.patched(CARRY_BOUND_PATCH):
             self._waiting_for_register = True
             within = REGISTER_WAIT_WHEN_BEHIND
             next_alert = case.next_alert_at()
@@ -316,7 +320,7 @@ class ReferralWorkflow:
             self._changed = True
             raise _refusal(InvalidDecision(NOT_SEALED), self._partnership())
         try:
-            decision = self._parse(raw)
+            decision = self._validated(raw)
         except InvalidDecision as err:
             raise _refusal(err, self._partnership()) from None
         await workflow.wait_condition(lambda: self._case is not None)
@@ -340,6 +344,7 @@ class ReferralWorkflow:
                 self._case.check(decision, workflow.now())
         except (InvalidDecision, DecisionRefused) as refused:
             raise _refusal(refused, self._partnership()) from None
+        self._parsed[id(raw)] = (raw, decision)  # holding `raw`: its id is not reused
 
     @workflow.signal(name="decision")
     async def decision_signal(self, raw: RawValue) -> None:
@@ -379,7 +384,7 @@ class ReferralWorkflow:
         workflow id). Anything else is refused and the refusal recorded."""
         await workflow.wait_condition(lambda: self._case is not None)
         case = self._require_case()
-        if not self._patched(SEALED_PATCH):
+        if not workflow.patched(SEALED_PATCH):
             note = workflow.payload_converter().from_payload(raw.payload, EscalationNote)
             case.note(workflow.now(), HistoryKind.NOTICE, note.text)
             self._changed = True
@@ -398,14 +403,24 @@ class ReferralWorkflow:
         self._changed = True
 
     def _patched(self, patch: str) -> bool:
-        """`workflow.patched`, taken for granted by runs started with `ALL_PATCHES`."""
+        """`workflow.patched`, taken for granted by runs started with `ALL_PATCHES` (the patches
+        every case meets)."""
         return self._all_patches or workflow.patched(patch)
 
     def _partnership(self) -> str | None:
         return self._case.settings.code if self._case is not None else None
 
     def _refuses_unsealed(self, raw: RawValue) -> bool:
-        return bool(raw.payload.metadata.get(UNSEALED)) and self._patched(SEALED_PATCH)
+        return bool(raw.payload.metadata.get(UNSEALED)) and workflow.patched(SEALED_PATCH)
+
+    def _validated(self, raw: RawValue) -> Decision:
+        """The decision the validator parsed from this very payload, else parsed now (replay
+        runs no validators). Checked again by the handler all the same: another decision may
+        have changed the case since."""
+        held = self._parsed.pop(id(raw), None)
+        if held is not None and held[0] is raw:
+            return held[1]
+        return self._parse(raw)
 
     def _parse(self, raw: RawValue) -> Decision:
         size = raw.payload.ByteSize()
