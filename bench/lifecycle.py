@@ -161,8 +161,13 @@ async def run(
     writes = [HistoryCounts.of(h).local_activities for h in probes]
     say(f"register writes per probe case ({len(probes)} at once): {writes}")
     shape = shape_from_history(probe)
-    base_id = await life.one_baseline(shape)
-    base = await life.client.get_workflow_handle(base_id).fetch_history()
+    # The baseline's lag timers fire only in a run as slow as the probe's (one baseline alone
+    # finishes before its first lag timer fires, so it would mirror fewer): `concurrency`
+    # baseline runs at once too, the median by timers compared.
+    base_ids = await asyncio.gather(*(life.one_baseline(shape) for _ in range(concurrency)))
+    bases = [await life.client.get_workflow_handle(i).fetch_history() for i in base_ids]
+    bases.sort(key=lambda h: HistoryCounts.of(h).timers)
+    base = bases[len(bases) // 2]
     ours, theirs = HistoryCounts.of(probe), HistoryCounts.of(base)
     say(
         table(

@@ -119,6 +119,12 @@ MISSED_AT_PATCH = "next-deadline-missed-at"
 #: While it waits for the register so, the case still wakes at each alert and at least this
 #: often (each wait is one timer in the history).
 REGISTER_WAIT_WHEN_BEHIND = timedelta(hours=1)
+#: Runs started from here on take the patches every case meets (not the rare paths' carry-bound
+#: and refuse-unsealed) at once: one marker, and one `TemporalChangeVersion` upsert (core adds
+#: one for each patch a run meets first), instead of five of each a case. Runs started before
+#: evaluate it False on replay (its marker is not in their history) and keep asking for each
+#: patch where they did, so they replay unchanged.
+ALL_PATCHES = "referral-patches-2026-12"
 
 
 def _refusal(
@@ -142,18 +148,27 @@ class ReferralWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._published: dict[str, Any] = {}
+        # First, before anything can ask for a patch (a run's first command is its marker).
+        self._all_patches = workflow.patched(ALL_PATCHES)
         self._register = RegisterProjection(
-            input.registered_upto, self._lock, ACTIVITY_TIMEOUT, ACTIVITY_RETRY
+            input.registered_upto,
+            self._lock,
+            ACTIVITY_TIMEOUT,
+            ACTIVITY_RETRY,
+            patched=self._patched,
         )
         #: Continue-as-new waits for the register (too much history not acknowledged).
         self._waiting_for_register = False
+        #: Decisions the validator parsed, by their payload (the SDK hands the handler the same
+        #: object): the handler takes them from here instead of parsing again.
+        self._parsed: dict[int, tuple[RawValue, Decision]] = {}
 
     # ------------------------------------------------------------------ main loop
 
     @workflow.run
     async def run(self, input: ReferralInput) -> ReferralResult:
         if self._case is None:
-            if workflow.patched(PLAUSIBLE_START_PATCH):
+            if self._patched(PLAUSIBLE_START_PATCH):
                 problem = referral_problem(input.referral, uk_today(workflow.now()))
                 if problem:
                     raise InvalidStart(f"case not started: {problem}")
@@ -164,7 +179,7 @@ class ReferralWorkflow:
                 retry_policy=ACTIVITY_RETRY,
             )
             async with self._lock:
-                edition = CURRENT_EDITION if workflow.patched(STATUTORY_PATCH) else FIRST_EDITION
+                edition = CURRENT_EDITION if self._patched(STATUTORY_PATCH) else FIRST_EDITION
                 case, effects = Case.open(
                     input.case_ref, input.referral, loaded.settings, workflow.now(), edition
                 )
@@ -305,7 +320,7 @@ class ReferralWorkflow:
             self._changed = True
             raise _refusal(InvalidDecision(NOT_SEALED), self._partnership())
         try:
-            decision = self._parse(raw)
+            decision = self._validated(raw)
         except InvalidDecision as err:
             raise _refusal(err, self._partnership()) from None
         await workflow.wait_condition(lambda: self._case is not None)
@@ -329,6 +344,7 @@ class ReferralWorkflow:
                 self._case.check(decision, workflow.now())
         except (InvalidDecision, DecisionRefused) as refused:
             raise _refusal(refused, self._partnership()) from None
+        self._parsed[id(raw)] = (raw, decision)  # holding `raw`: its id is not reused
 
     @workflow.signal(name="decision")
     async def decision_signal(self, raw: RawValue) -> None:
@@ -386,11 +402,25 @@ class ReferralWorkflow:
             case.record_refusal(workflow.now(), f"escalation news {reason}", "signal")
         self._changed = True
 
+    def _patched(self, patch: str) -> bool:
+        """`workflow.patched`, taken for granted by runs started with `ALL_PATCHES` (the patches
+        every case meets)."""
+        return self._all_patches or workflow.patched(patch)
+
     def _partnership(self) -> str | None:
         return self._case.settings.code if self._case is not None else None
 
     def _refuses_unsealed(self, raw: RawValue) -> bool:
         return bool(raw.payload.metadata.get(UNSEALED)) and workflow.patched(SEALED_PATCH)
+
+    def _validated(self, raw: RawValue) -> Decision:
+        """The decision the validator parsed from this very payload, else parsed now (replay
+        runs no validators). Checked again by the handler all the same: another decision may
+        have changed the case since."""
+        held = self._parsed.pop(id(raw), None)
+        if held is not None and held[0] is raw:
+            return held[1]
+        return self._parse(raw)
 
     def _parse(self, raw: RawValue) -> Decision:
         size = raw.payload.ByteSize()
@@ -473,14 +503,13 @@ class ReferralWorkflow:
             raise ApplicationError("the case is still opening; try again", type="NotReady")
         return self._case
 
-    @staticmethod
-    def _next_deadline(upcoming: Deadline | None) -> datetime | None:
+    def _next_deadline(self, upcoming: Deadline | None) -> datetime | None:
         """`NextDeadline`: the moment the next deadline is missed (the end of its due day, UK
         time), so `NextDeadline < now` means overdue. Runs that published the start of the due
         day keep doing so where they had (workflow.patched)."""
         if upcoming is None:
             return None
-        if workflow.patched(MISSED_AT_PATCH):
+        if self._patched(MISSED_AT_PATCH):
             return upcoming.escalate_at
         return _deadline_moment(upcoming.due_on)
 

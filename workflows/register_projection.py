@@ -50,12 +50,14 @@ class RegisterProjection:
         lock: asyncio.Lock,
         timeout: timedelta,
         retry: RetryPolicy,
+        patched: Callable[[str], bool] = workflow.patched,
     ) -> None:
         #: History entries of the case the register has acknowledged.
         self.upto = registered_upto
         self._lock = lock  # the workflow's case lock: a snapshot never holds half a decision
         self._timeout = timeout
         self._retry = retry
+        self._patched = patched  # the workflow's (it may take patches for granted)
         self._acknowledged: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -75,13 +77,13 @@ class RegisterProjection:
         attributes there: one upsert for the batch)."""
         if before_write is not None:
             self._before_write = before_write
-        if workflow.patched(REGISTER_PATCH):
+        if self._patched(REGISTER_PATCH):
             self._task = asyncio.create_task(projecting())
 
     @property
     def batched(self) -> bool:
         """Writes wait `REGISTER_LAG` and carry the workflow's search attributes with them."""
-        return self._task is not None and workflow.patched(BATCH_PATCH)
+        return self._task is not None and self._patched(BATCH_PATCH)
 
     @property
     def publishes_next(self) -> bool:

@@ -375,7 +375,8 @@ async def statutory_cspr(r: Recorder, stem: str = "statutory-cspr") -> Recorded:
         handle, "panel_information_requested", COORDINATOR, request_id="PI1", asked_for="Notes"
     )
     await r.decide(handle, "panel_information_sent", COORDINATOR, request_id="PI1")
-    await r.sleep(0.01 if stem == "register-batched" else 0)  # the register's lag timer fires
+    # The register's lag timer fires.
+    await r.sleep(0.01 if stem in ("register-batched", "all-patches") else 0)
     await r.through_cspr(handle, national_review=True)
     due = (await r.today() + timedelta(days=30)).isoformat()
     await r.decide(
@@ -669,6 +670,8 @@ ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "scheduled-report": scheduled_report,
     "scheduled-report-mailed": scheduled_report_mailed,
     "register-batched": lambda r: statutory_cspr(r, "register-batched"),  # issue 16
+    # Issue 16, round 2: one patch marker (`ALL_PATCHES`) for every patch.
+    "all-patches": lambda r: statutory_cspr(r, "all-patches"),
 }
 
 
