@@ -10,10 +10,14 @@ module is loaded (`cli.collect_from_here`), and the command itself runs with it 
 from __future__ import annotations
 
 import gc
+import os
 
 
 def main() -> int:
     gc.disable()
+    # No pydantic plugins on the command line: looking for them scans every installed package's
+    # metadata when the first model is built (~4 ms of a `sro status`; BENCHMARKS.md, 6).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     import config
 
     # The same settings without pydantic-settings' import (`config.read_directly` says why).

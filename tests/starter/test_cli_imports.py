@@ -4,6 +4,7 @@ the commands that use them (checked in a fresh interpreter, by `sys.modules`).""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -108,3 +109,26 @@ def test_the_collector_is_off_while_loading_and_on_while_a_command_runs() -> Non
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert json.loads(done.stdout.splitlines()[-1]) == [False, True, True]
+
+
+def test_sro_reads_its_settings_directly_and_loads_no_pydantic_plugins() -> None:
+    code = (
+        "import contextlib, io, json, os, sys\n"
+        "import config\n"
+        "from starter import entry\n"
+        "sys.argv = ['sro', 'kinds']\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert entry.main() == 0\n"
+        "print(json.dumps([os.environ.get('PYDANTIC_DISABLE_PLUGINS'), config.direct_reading,"
+        " 'pydantic_settings' in sys.modules]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == ["__all__", True, False]
