@@ -13,7 +13,6 @@ tombstone too), at most `MAX_CACHED`; a key destroyed in this process is forgott
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import threading
 import time
@@ -101,7 +100,7 @@ def forget(found: str | None = None) -> None:
     _cache.forget(found)
 
 
-_targets: dict[tuple[str | None, str | None], tuple[str, str]] = {}
+_targets: dict[tuple[str | None, ...], tuple[str, str]] = {}
 
 
 def _where(url: str | None) -> tuple[str, str]:
@@ -109,7 +108,9 @@ def _where(url: str | None) -> tuple[str, str]:
     tens of microseconds, and the codec asks per payload."""
     if url is not None:
         return _target(url)
-    variables = (os.environ.get("DATABASE_URL"), os.environ.get("SRO_DATA_DIR"))
+    from config.environment import values_now  # loaded already: the codec read the ring
+
+    variables = values_now("database_url", "data_dir")
     found = _targets.get(variables)
     if found is None:
         found = _targets[variables] = _target(None)

@@ -32,7 +32,6 @@ a sealed value differs every time, so the key holds `title_key`, a keyed hash of
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import cache
@@ -45,6 +44,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
 
 from config import SettingsError
+from config.environment import values_now
 from safeguarding.case_records import HistoryEntry
 from safeguarding.case_views import Action, LearningOutputRecord
 from safeguarding.personal import personal_fields
@@ -81,7 +81,7 @@ def sealer() -> Sealer:
     """The process's sealer, for the key ring configured now (built once per configuration)."""
     # Keyed by the variables the ring is read from, not by `settings()`: reading the settings
     # costs about 45 us, and this runs for every row a reader opens.
-    key = tuple(os.environ.get(name) for name in _ring_variables())
+    key = values_now("codec_keys", "codec_key_id", "codec_keys_file", "data_dir")
     found = _sealers.get(key)
     if found is None:
         try:
@@ -97,15 +97,6 @@ def sealer() -> Sealer:
 
 
 _sealers: dict[tuple[str | None, ...], Sealer] = {}
-
-
-@cache
-def _ring_variables() -> tuple[str, ...]:
-    """What `key_ring_from_env` reads: the keys, the current id, the key file, the data folder."""
-    from config.environment import Settings
-
-    fields = ("codec_keys", "codec_key_id", "codec_keys_file", "data_dir")
-    return tuple(str(Settings.model_fields[f].validation_alias) for f in fields)
 
 
 # --------------------------------------------------------------------------- rows

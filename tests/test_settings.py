@@ -148,3 +148,13 @@ def test_the_command_lines_direct_reading_is_pydantic_settings(
         for name in set(variables()) - set(given_env):
             os.environ.pop(name, None)
         assert _reading(direct=True) == _reading(direct=False)
+
+
+def test_values_now_are_the_fields_variables_as_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cache key of what is built from a few settings (the register's sealer and place).
+    from config.environment import values_now
+
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///elsewhere.db")
+    assert values_now("database_url", "data_dir") == ("sqlite:///elsewhere.db", None)
+    monkeypatch.setenv("SRO_DATA_DIR", " data2 ")
+    assert values_now("data_dir") == (" data2 ",)  # as set: a key, not a setting
