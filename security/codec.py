@@ -185,12 +185,7 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
                 f"payload was encrypted with key {key_id!r}, which is not configured "
                 f"(keys: {known}); keep old keys in SRO_CODEC_KEYS while histories use them"
             )
-        data = payload.data
-        try:
-            plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id.encode())
-        except Exception:
-            raise DecryptionError(f"payload does not decrypt with key {key_id!r}") from None
-        return Payload.FromString(plain)
+        return _open(cipher, key_id, payload, "key")
 
 
 def _seal(cipher: AESGCM, names: dict[str, bytes], key_id: str, payload: Payload) -> Payload:
@@ -200,12 +195,12 @@ def _seal(cipher: AESGCM, names: dict[str, bytes], key_id: str, payload: Payload
     return Payload(metadata={"encoding": ENCODING, **names}, data=nonce + sealed)
 
 
-def _open(cipher: AESGCM, key_id: str, payload: Payload) -> Payload:
+def _open(cipher: AESGCM, key_id: str, payload: Payload, kind: str = "case key") -> Payload:
     data = payload.data
     try:
         plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id.encode())
     except Exception:
-        raise DecryptionError(f"payload does not decrypt with case key {key_id!r}") from None
+        raise DecryptionError(f"payload does not decrypt with {kind} {key_id!r}") from None
     return Payload.FromString(plain)
 
 
