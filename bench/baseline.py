@@ -57,8 +57,15 @@ class BaselineShape(BaseModel):
     #: projection's wait before a write), run in the background before the next local activity.
     initial_lag_timers: int = Field(0, ge=0)
     lag_timers_after_update: list[int] = Field(default_factory=list)
-    #: The other timers (the case's wait for its next alert: never fired in a benchmark).
-    timers: int = Field(ge=0)
+    #: The other timers (the case's wait for its next alert: never fired in a benchmark),
+    #: started before the first Update and after each one. Each start cancels the timer before,
+    #: as the case's does when its next alert moves.
+    initial_timers: int = Field(0, ge=0)
+    timers_after_update: list[int] = Field(default_factory=list)
+
+    @property
+    def timers(self) -> int:
+        return self.initial_timers + sum(self.timers_after_update)
 
     @property
     def activities(self) -> int:
@@ -96,7 +103,8 @@ class BaselineWorkflow:
         self._ready = False
         self._changed = False
         self._updates = 0
-        self._timers = 0
+        self._owed_timers = input.shape.initial_timers  # alert timers to start
+        self._timer: asyncio.Task[None] | None = None
         self._owed = 0  # background activities still to run
         self._owed_local = input.shape.initial_local  # and local activities
         self._owed_lag = input.shape.initial_lag_timers  # and lag timers before them
@@ -109,25 +117,37 @@ class BaselineWorkflow:
         self._ready = True
         background = asyncio.create_task(self._background())
         while self._updates < len(self._shape.per_update):
-            timeout = IDLE_TIMER if self._timers < self._shape.timers else None
-            # A wait whose condition already holds starts its timer and cancels it in the same
-            # workflow task: Temporal never sees it, so it is not one of the history's timers.
-            if timeout is not None and not self._changed:
-                self._timers += 1
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            while self._owed_timers > 0:  # as the case restarts its alert timer
+                self._owed_timers -= 1
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer = asyncio.create_task(workflow.sleep(IDLE_TIMER))
+            await workflow.wait_condition(lambda: self._changed)
             self._changed = False
+        if self._timer is not None:
+            self._timer.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._finished = True
         await background
         return self._updates
 
     async def _background(self) -> None:
+        """The case's two background tasks, side by side as in the case: its notices (the
+        activities after an Update) and its register projection (lag timers, local activities)."""
+        await asyncio.gather(self._deliveries(), self._projection())
+
+    async def _deliveries(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: self._owed > 0 or self._finished)
+            if self._owed == 0:
+                return
+            self._owed -= 1
+            await self._noop(-1)
+
+    async def _projection(self) -> None:
         while True:
             await workflow.wait_condition(
-                lambda: (
-                    self._owed > 0 or self._owed_local > 0 or self._owed_lag > 0 or self._finished
-                )
+                lambda: self._owed_local > 0 or self._owed_lag > 0 or self._finished
             )
             if self._owed_lag > 0:
                 self._owed_lag -= 1
@@ -139,9 +159,6 @@ class BaselineWorkflow:
                 await workflow.execute_local_activity(
                     bench_noop, NoopInput(n=-2), start_to_close_timeout=ACTIVITY_TIMEOUT
                 )
-            elif self._owed > 0:
-                self._owed -= 1
-                await self._noop(-1)
             else:
                 return
 
@@ -158,6 +175,8 @@ class BaselineWorkflow:
                 self._owed_local += self._shape.local_after_update[index]
             if index < len(self._shape.lag_timers_after_update):
                 self._owed_lag += self._shape.lag_timers_after_update[index]
+            if index < len(self._shape.timers_after_update):
+                self._owed_timers += self._shape.timers_after_update[index]
             self._changed = True
         return {"update": index}
 
@@ -187,7 +206,8 @@ def shape_from_history(history: WorkflowHistory) -> BaselineShape:
     local_after_update: list[int] = []
     lag_after_update: list[int] = []
     in_update = False
-    timers = initial_lag = 0
+    timers_after_update: list[int] = []
+    initial_timers = initial_lag = 0
     lag = int(REGISTER_LAG.total_seconds())
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
@@ -195,6 +215,7 @@ def shape_from_history(history: WorkflowHistory) -> BaselineShape:
             after_update.append(0)
             local_after_update.append(0)
             lag_after_update.append(0)
+            timers_after_update.append(0)
             in_update = True
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             in_update = False
@@ -217,8 +238,10 @@ def shape_from_history(history: WorkflowHistory) -> BaselineShape:
                     lag_after_update[-1] += 1
                 else:
                     initial_lag += 1
+            elif timers_after_update:
+                timers_after_update[-1] += 1
             else:
-                timers += 1
+                initial_timers += 1
     return BaselineShape(
         initial_activities=initial,
         per_update=per_update,
@@ -227,5 +250,6 @@ def shape_from_history(history: WorkflowHistory) -> BaselineShape:
         local_after_update=local_after_update,
         initial_lag_timers=initial_lag,
         lag_timers_after_update=lag_after_update,
-        timers=timers,
+        initial_timers=initial_timers,
+        timers_after_update=timers_after_update,
     )

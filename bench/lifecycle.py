@@ -191,6 +191,9 @@ async def run(
         theirs.timers,
     )
     say(f"baseline does the same activities, updates and timers: {'yes' if same else 'NO'}")
+    if not same:  # where they part: the shapes read from both histories
+        say(f"  lifecycle's shape: {shape.model_dump_json()}")
+        say(f"  baseline's shape:  {shape_from_history(base).model_dump_json()}")
 
     laps: list[Lap] = []
     for r in range(rounds):

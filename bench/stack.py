@@ -250,7 +250,8 @@ class WorkerProcess:
 
 def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes]:
     """py-spy (a dev extra) sampling a process until `stop_profiler`: collapsed stacks in `out`
-    (one line per stack, `frame;frame;... count`), for flame graphs or grep."""
+    (one line per stack, `frame;frame;... count`), for flame graphs or grep. Only the thread
+    holding the GIL is sampled (`--gil`): the worker's Python CPU, not its threads' waiting."""
     out.parent.mkdir(parents=True, exist_ok=True)
     print(f"  profiling pid {pid} with py-spy into {out}", flush=True)
     return subprocess.Popen(
@@ -264,6 +265,7 @@ def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes]:
             "--format",
             "raw",
             "--nonblocking",
+            "--gil",
             "--output",
             str(out),
         ],

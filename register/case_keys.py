@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -57,6 +58,7 @@ class NewRow(Protocol):
     def created_at(self) -> datetime: ...
 
 
+@lru_cache(maxsize=4096)  # the codec asks for every payload of a case
 def key_id(case_ref: str) -> str:
     """`ck-` and the first 16 hex digits of SHA-256 of the reference: the table is not a list
     of cases."""

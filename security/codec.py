@@ -96,14 +96,18 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         self._case_ref: str | None = None
         self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
 
+    def case_for(self, context: SerializationContext) -> str | None:
+        """The case whose key `with_context(context)` seals with (None: the ring's)."""
+        if self._case_keys is None or not self._seal_cases:
+            return None
+        if isinstance(context, WorkflowSerializationContext | ActivitySerializationContext):
+            return case_ref_of(context.workflow_id)
+        return None
+
     def with_context(self, context: SerializationContext) -> Self:
         """A copy sealing with the case's key when the context is a case's workflow (its own
         payloads, or its activities'); this codec itself otherwise."""
-        workflow_id = None
-        if isinstance(context, WorkflowSerializationContext | ActivitySerializationContext):
-            workflow_id = context.workflow_id
-        sealing = self._case_keys is not None and self._seal_cases
-        case_ref = case_ref_of(workflow_id) if sealing else None
+        case_ref = self.case_for(context)
         if case_ref == self._case_ref:
             return self
         found = copy.copy(self)

@@ -125,6 +125,13 @@ REGISTER_WAIT_WHEN_BEHIND = timedelta(hours=1)
 #: evaluate it False on replay (its marker is not in their history) and keep asking for each
 #: patch where they did, so they replay unchanged.
 ALL_PATCHES = "referral-patches-2026-12"
+#: Runs started from here on take `ALL_PATCHES` as granted too (still one marker a run), and run
+#: leaner (issue 16, round 3): they keep the case's alert timer while its next alert stays where
+#: it was (before, every change cancelled the timer and started another for the same moment:
+#: two history events and an encrypted summary a decision), and their first search attributes
+#: go with the register's first write (one upsert fewer). Runs started before evaluate it False
+#: on replay and keep their path.
+LEAN_PATCHES = "referral-patches-2026-12-lean"
 
 
 def _refusal(
@@ -149,7 +156,11 @@ class ReferralWorkflow:
         self._changed = False
         self._published: dict[str, Any] = {}
         # First, before anything can ask for a patch (a run's first command is its marker).
-        self._all_patches = workflow.patched(ALL_PATCHES)
+        self._lean = workflow.patched(LEAN_PATCHES)
+        self._all_patches = self._lean or workflow.patched(ALL_PATCHES)
+        #: The timer for the case's next alert, and the moment it waits for (kept timer).
+        self._alert: asyncio.Task[None] | None = None
+        self._alert_at: datetime | None = None
         self._register = RegisterProjection(
             input.registered_upto,
             self._lock,
@@ -199,20 +210,12 @@ class ReferralWorkflow:
                 lambda text: case.note(workflow.now(), HistoryKind.NOTICE, text),
             )
         )
-        self._publish()
+        # A lean run's first search attributes go with the register's first write (within
+        # `REGISTER_LAG`); the client set its partnership and stage when it started the case.
+        self._publish(searchable=not (self._lean and self._register.publishes_next))
 
         while not case.closed:
-            next_alert = case.next_alert_at()
-            timeout = max(next_alert - workflow.now(), timedelta(seconds=1)) if next_alert else None
-            woken_by_change = True
-            try:
-                await workflow.wait_condition(
-                    lambda: self._changed or self._history_is_long(),
-                    timeout=timeout,
-                    timeout_summary=self._timer_summary(case) if timeout else None,
-                )
-            except TimeoutError:  # an alert is due
-                woken_by_change = False
+            woken_by_change = await self._until_change_or_alert(case)
             self._changed = False
             async with self._lock:
                 fired = case.fire_due_alerts(workflow.now())
@@ -227,6 +230,7 @@ class ReferralWorkflow:
             if not case.closed and self._history_is_long():
                 await self._continue_as_new()
 
+        self._cancel_alert_timer()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await delivery  # every notice is sent before the case ends
         await self._register.stop()  # the register has the closed case before it ends
@@ -238,6 +242,49 @@ class ReferralWorkflow:
             decisions=case.decisions_applied,
             runs=case.runs,
         )
+
+    async def _until_change_or_alert(self, case: Case) -> bool:
+        """Wait until the case changes (True) or its next alert is due (False). A lean run
+        (`LEAN_PATCHES`) keeps its alert timer while the next alert stays where it was; one
+        started before waits with a timeout, a new timer for every wait."""
+        next_alert = case.next_alert_at()
+
+        def woken() -> bool:
+            return self._changed or self._history_is_long()
+
+        if not self._lean:
+            timeout = max(next_alert - workflow.now(), timedelta(seconds=1)) if next_alert else None
+            try:
+                await workflow.wait_condition(
+                    woken,
+                    timeout=timeout,
+                    timeout_summary=self._timer_summary(case) if timeout else None,
+                )
+            except TimeoutError:  # an alert is due
+                return False
+            return True
+        if self._alert is None or next_alert != self._alert_at:
+            self._cancel_alert_timer()
+            if next_alert is not None:
+                # A task not yet started when cancelled never sends its timer to Temporal.
+                self._alert_at = next_alert
+                self._alert = asyncio.create_task(
+                    workflow.sleep(
+                        max(next_alert - workflow.now(), timedelta(seconds=1)),
+                        summary=self._timer_summary(case),
+                    )
+                )
+        alert = self._alert
+        await workflow.wait_condition(lambda: woken() or (alert is not None and alert.done()))
+        if alert is not None and alert.done():  # an alert is due
+            self._alert, self._alert_at = None, None
+            return False
+        return True
+
+    def _cancel_alert_timer(self) -> None:
+        if self._alert is not None:
+            self._alert.cancel()
+        self._alert, self._alert_at = None, None
 
     @staticmethod
     def _timer_summary(case: Case) -> str:

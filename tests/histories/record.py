@@ -376,7 +376,7 @@ async def statutory_cspr(r: Recorder, stem: str = "statutory-cspr") -> Recorded:
     )
     await r.decide(handle, "panel_information_sent", COORDINATOR, request_id="PI1")
     # The register's lag timer fires.
-    await r.sleep(0.01 if stem in ("register-batched", "all-patches") else 0)
+    await r.sleep(0.01 if stem in ("register-batched", "all-patches", "lean-run") else 0)
     await r.through_cspr(handle, national_review=True)
     due = (await r.today() + timedelta(days=30)).isoformat()
     await r.decide(
@@ -672,6 +672,8 @@ ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "register-batched": lambda r: statutory_cspr(r, "register-batched"),  # issue 16
     # Issue 16, round 2: one patch marker (`ALL_PATCHES`) for every patch.
     "all-patches": lambda r: statutory_cspr(r, "all-patches"),
+    # Issue 16, round 3: the alert timer kept, the first search attributes with the register.
+    "lean-run": lambda r: statutory_cspr(r, "lean-run"),
 }
 
 

@@ -1,0 +1,116 @@
+"""Issue 16, round 3: a case started now runs lean (`LEAN_PATCHES`). Its alert timer is kept
+while its next alert stays where it was (before: cancelled and started again for the same
+moment on every change), and its first search attributes go with the register's first write.
+Cases started before keep their path: their recorded histories replay (test_replay)."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest_asyncio
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import ALL_ACTIVITIES
+from safeguarding.case import HistoryKind
+from tests.factories import CHAIR, eventually
+from tests.histories import HERE, load
+from tests.workflows.test_referral import Cases, deadline, decide, entries, status
+from workflows.referral import ReferralWorkflow
+from workflows.register_projection import REGISTER_LAG
+
+E = EventType
+
+
+@pytest_asyncio.fixture
+async def cases(time_skipping_env: WorkflowEnvironment, outbox: Path) -> AsyncIterator[Cases]:
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        time_skipping_env.client,
+        task_queue=queue,
+        workflows=[ReferralWorkflow],
+        activities=ALL_ACTIVITIES,
+    ):
+        started = Cases(time_skipping_env, queue)
+        yield started
+        await started.terminate_open()
+
+
+def _alert_timers(history: WorkflowHistory) -> list[float]:
+    """When each of the case's alert timers was set to fire (seconds since the epoch): every
+    timer but the register's lag timers."""
+    lag = REGISTER_LAG.total_seconds()
+    moments = []
+    for event in history.events:
+        if event.event_type != E.EVENT_TYPE_TIMER_STARTED:
+            continue
+        fires_in = event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        if fires_in.total_seconds() != lag:
+            moments.append((event.event_time.ToDatetime() + fires_in).timestamp())
+    return moments
+
+
+def _count(history: WorkflowHistory, kind: EventType.ValueType) -> int:
+    return sum(1 for event in history.events if event.event_type == kind)
+
+
+def test_the_recorded_lean_run_starts_a_timer_only_when_the_next_alert_moves() -> None:
+    lean = load(HERE / "lean-run.json.gz").history
+    before = load(HERE / "all-patches.json.gz").history  # the same route, recorded before
+    updates = _count(lean, E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+    moments = _alert_timers(lean)
+    assert len(moments) < updates / 2
+    # Each new timer waits for another moment than the one it replaced (a second of slack:
+    # each is computed from workflow time at its start).
+    assert all(abs(b - a) > 1 for a, b in itertools.pairwise(moments))
+    assert len(_alert_timers(before)) >= updates - 4  # one (nearly) every decision
+    assert len(lean.events) < len(before.events) - 30
+
+
+def test_the_recorded_lean_run_upserts_once_fewer() -> None:
+    lean = load(HERE / "lean-run.json.gz").history
+    before = load(HERE / "all-patches.json.gz").history
+    upserts = E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    assert _count(lean, upserts) == _count(before, upserts) - 1
+    # The first of ours comes with the register's first write, after its lag timer fired.
+    first_fired = next(
+        i for i, e in enumerate(lean.events) if e.event_type == E.EVENT_TYPE_TIMER_FIRED
+    )
+    ours = [
+        i
+        for i, e in enumerate(lean.events)
+        if e.event_type == upserts
+        and "TemporalChangeVersion"
+        not in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+    ]
+    assert ours and ours[0] > first_fired
+
+
+async def test_a_kept_alert_timer_still_fires_on_time(cases: Cases) -> None:
+    handle = await cases.start()
+    await decide(handle, "triage", CHAIR, outcome="serious_incident")
+    planned = deadline(await status(handle), "notification")
+    # Three changes that leave the next alert where it was: refusals, recorded in the case.
+    for n in range(3):
+        await handle.signal("decision", {"kind": "published", "decision_id": f"r{n}"})
+    await eventually(
+        lambda: status(handle),
+        lambda s: len(entries(s, HistoryKind.REFUSED)) == 3,
+        what="the three refusals recorded",
+    )
+    timers = _alert_timers(await handle.fetch_history())
+    assert len(timers) == 1, "the refusals left the next alert where it was: one timer"
+    now = await cases.env.get_current_time()
+    await cases.env.sleep(planned.remind_at - now + timedelta(minutes=1))
+    state = await status(handle)
+    reminders = [e for e in entries(state, HistoryKind.REMINDER) if e.deadline_id == "notification"]
+    assert reminders, "the kept timer fired"
+    assert abs(reminders[0].at - planned.remind_at) < timedelta(seconds=5)
+    # Then a new timer, for the escalation.
+    assert len(_alert_timers(await handle.fetch_history())) == 2
