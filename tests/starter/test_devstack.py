@@ -25,7 +25,7 @@ from gateway.connection import data_converter
 from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
 from starter import devstack
-from tests.factories import opened_status, referral
+from tests.factories import eventually, opened_status, referral
 from workflows import search_attributes as sa
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
 
@@ -189,6 +189,12 @@ async def test_sigterm_stops_both_and_a_case_survives_a_restart(
     # The stack's worker runs the case: it opens and reaches triage.
     status = await opened_status(handle, CaseStatus)
     assert status.stage.value == "triage"
+    # Searchable once the register has it (within REGISTER_LAG): then stopped.
+    await eventually(
+        handle.describe,
+        lambda d: d.typed_search_attributes.get(sa.REVIEW_STAGE) == "triage",
+        what="the stage searchable",
+    )
 
     assert stack.stop(signal.SIGTERM) == 0, stack.output()
     assert "Stopped." in stack.output()
