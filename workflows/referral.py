@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
@@ -170,9 +171,10 @@ class ReferralWorkflow:
         )
         #: Continue-as-new waits for the register (too much history not acknowledged).
         self._waiting_for_register = False
-        #: Decisions the validator parsed, by their payload (the SDK hands the handler the same
-        #: object): the handler takes them from here instead of parsing again.
-        self._parsed: dict[int, tuple[RawValue, Decision]] = {}
+        #: Decisions the validator parsed, by their payload: the SDK hands the handler a new
+        #: `RawValue` around the same payload object, and the handler takes the decision from
+        #: here instead of parsing again.
+        self._parsed: dict[int, tuple[Payload, Decision]] = {}
 
     # ------------------------------------------------------------------ main loop
 
@@ -391,7 +393,8 @@ class ReferralWorkflow:
                 self._case.check(decision, workflow.now())
         except (InvalidDecision, DecisionRefused) as refused:
             raise _refusal(refused, self._partnership()) from None
-        self._parsed[id(raw)] = (raw, decision)  # holding `raw`: its id is not reused
+        # Holding the payload: its id is not reused while the entry is here.
+        self._parsed[id(raw.payload)] = (raw.payload, decision)
 
     @workflow.signal(name="decision")
     async def decision_signal(self, raw: RawValue) -> None:
@@ -464,8 +467,8 @@ class ReferralWorkflow:
         """The decision the validator parsed from this very payload, else parsed now (replay
         runs no validators). Checked again by the handler all the same: another decision may
         have changed the case since."""
-        held = self._parsed.pop(id(raw), None)
-        if held is not None and held[0] is raw:
+        held = self._parsed.pop(id(raw.payload), None)
+        if held is not None and held[0] is raw.payload:
             return held[1]
         return self._parse(raw)
 

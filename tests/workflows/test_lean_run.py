@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
@@ -18,8 +19,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import ALL_ACTIVITIES
+from safeguarding import decisions
 from safeguarding.case import HistoryKind
-from tests.factories import CHAIR, eventually
+from tests.factories import CHAIR, CSC_MEMBER, eventually
 from tests.histories import HERE, load
 from tests.workflows.test_referral import Cases, deadline, decide, entries, status
 from workflows.referral import ReferralWorkflow
@@ -114,3 +116,23 @@ async def test_a_kept_alert_timer_still_fires_on_time(cases: Cases) -> None:
     assert abs(reminders[0].at - planned.remind_at) < timedelta(seconds=5)
     # Then a new timer, for the escalation.
     assert len(_alert_timers(await handle.fetch_history())) == 2
+
+
+async def test_the_handler_takes_the_decision_its_validator_parsed(
+    cases: Cases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each run imports the workflow afresh in its sandbox, binding `parse_decision` from the
+    # (passed-through) decisions module as it is then: counted here.
+    parsed: list[str] = []
+    original = decisions.parse_decision
+
+    def counting(value: object) -> decisions.Decision:
+        found = original(value)
+        parsed.append(found.decision_id)
+        return found
+
+    monkeypatch.setattr(decisions, "parse_decision", counting)
+    handle = await cases.start()
+    await decide(handle, "triage", CHAIR, outcome="serious_incident")
+    await decide(handle, "notification_submitted", CSC_MEMBER, reference="SIN-2026-0042")
+    assert len(parsed) == 2, "once each, by the validator: the handler took it from there"
