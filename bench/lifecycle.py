@@ -14,7 +14,7 @@ import asyncio
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from temporalio.client import Client
 
 from bench.baseline import BaselineInput, BaselineShape, BaselineWorkflow, shape_from_history
 from bench.histories import HistoryCounts
+from bench.machine import processes_cpu_seconds, thread_cpu_seconds
 from bench.report import Results, heading, say, table
 from bench.routes import CaseRefs, decision_payloads, longest_steps, referral, send_all, start_case
 from bench.stack import DevServer, WorkerProcess, start_profiler, stop_profiler
@@ -38,6 +39,10 @@ class Lap:
     worker_cpu: float
     server_cpu: float
     driver_cpu: float
+    #: The worker's CPU by thread name (`machine.thread_cpu_seconds`).
+    worker_threads: dict[str, float] = field(default_factory=dict)
+    #: The register's PostgreSQL processes (0 with SQLite: its CPU is the worker's).
+    register_cpu: float = 0.0
 
     @property
     def per_case_ms(self) -> float:
@@ -117,10 +122,13 @@ class Lifecycle:
 
         profiler = self._profile(kind)
         worker0, server0, driver0 = self.worker.cpu(), self.server.cpu(), time.process_time()
+        threads0 = thread_cpu_seconds(self.worker.pid)
+        register0 = processes_cpu_seconds("postgres")
         started = time.perf_counter()
         await asyncio.gather(*(bounded() for _ in range(n)))
         wall = time.perf_counter() - started
         stop_profiler(profiler)
+        threads = thread_cpu_seconds(self.worker.pid)
         return Lap(
             kind,
             n,
@@ -128,6 +136,8 @@ class Lifecycle:
             self.worker.cpu() - worker0,
             self.server.cpu() - server0,
             time.process_time() - driver0,
+            {name: spent - threads0.get(name, 0.0) for name, spent in threads.items()},
+            processes_cpu_seconds("postgres") - register0,
         )
 
 
@@ -140,6 +150,11 @@ def _sum(laps: list[Lap], kind: str) -> Lap:
         sum(lap.worker_cpu for lap in mine),
         sum(lap.server_cpu for lap in mine),
         sum(lap.driver_cpu for lap in mine),
+        {
+            name: sum(lap.worker_threads.get(name, 0.0) for lap in mine)
+            for name in {name for lap in mine for name in lap.worker_threads}
+        },
+        sum(lap.register_cpu for lap in mine),
     )
 
 
@@ -235,6 +250,27 @@ async def run(
             ],
         )
     )
+    names = sorted(
+        set(life_lap.worker_threads) | set(base_lap.worker_threads),
+        key=lambda name: -life_lap.worker_threads.get(name, 0.0),
+    )
+    say(
+        table(
+            [
+                [
+                    name,
+                    1000 * life_lap.worker_threads.get(name, 0.0) / life_lap.cases,
+                    1000 * base_lap.worker_threads.get(name, 0.0) / base_lap.cases,
+                ]
+                for name in names
+                if life_lap.worker_threads.get(name) or base_lap.worker_threads.get(name)
+            ],
+            ["worker thread", "lifecycle CPU ms/case", "baseline CPU ms/case"],
+        )
+    )
+    if life_lap.register_cpu:
+        each = 1000 * life_lap.register_cpu / life_lap.cases
+        say(f"register (PostgreSQL) CPU: {each:.1f} ms/case")
     results.sections["lifecycle"] = {
         "cases_per_round": cases,
         "rounds": rounds,

@@ -36,6 +36,39 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime) / CLOCK_TICKS
 
 
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU time of a process's threads so far, by thread name (threads of one name summed:
+    the SDK core's `tokio-runtime-w`, the event loop's `python`, thread pools' `asyncio_N`)."""
+    found: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")].rstrip("0123456789_-")
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
+
+
+def processes_cpu_seconds(name: str) -> float:
+    """CPU time so far of every process called `name` (its threads included): the register's
+    PostgreSQL server and its backends, for the lifecycle's accounting."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        if stat[stat.index("(") + 1 : stat.rindex(")")] != name:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
 def load_average() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
