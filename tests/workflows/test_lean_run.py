@@ -6,42 +6,20 @@ Cases started before keep their path: their recorded histories replay (test_repl
 from __future__ import annotations
 
 import itertools
-import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities import ALL_ACTIVITIES
 from safeguarding import decisions
 from safeguarding.case import HistoryKind
 from tests.factories import CHAIR, CSC_MEMBER, eventually
 from tests.histories import HERE, load
 from tests.workflows.test_referral import Cases, deadline, decide, entries, status
-from workflows.referral import ReferralWorkflow
 from workflows.register_projection import REGISTER_LAG
 
 E = EventType
-
-
-@pytest_asyncio.fixture
-async def cases(time_skipping_env: WorkflowEnvironment, outbox: Path) -> AsyncIterator[Cases]:
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        time_skipping_env.client,
-        task_queue=queue,
-        workflows=[ReferralWorkflow],
-        activities=ALL_ACTIVITIES,
-    ):
-        started = Cases(time_skipping_env, queue)
-        yield started
-        await started.terminate_open()
 
 
 def _alert_timers(history: WorkflowHistory) -> list[float]:
