@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 import worker
 from safeguarding.clock import uk_today
 from tests.clock import uk_years_since
-from tests.factories import EVENTUALLY_TIMEOUT, referral
+from tests.factories import EVENTUALLY_TIMEOUT, eventually, referral
 from workflows import search_attributes as sa
 
 #: Liverpool's triage is attended by the three partners and the LSCP Safeguarding Manager.
@@ -162,7 +162,15 @@ async def test_refer_decide_status_list(
         assert refused.stderr.startswith("refused (NotAuthorised): ")
 
         # ------------------------------------------------------------ search attributes
-        attrs = (await handle.describe()).typed_search_attributes
+        # They follow the case within REGISTER_LAG (upserted with the register's write).
+        described = await eventually(
+            handle.describe,
+            lambda d: (
+                d.typed_search_attributes.get(sa.REVIEW_STAGE) == "serious_incident_notification"
+            ),
+            what="the stage searchable",
+        )
+        attrs = described.typed_search_attributes
         assert attrs.get(sa.REVIEW_STAGE) == "serious_incident_notification"
         assert attrs.get(sa.REVIEW_ROUTE) == "serious_incident"
         assert attrs.get(sa.PARTNERSHIP) == "LSCP"
