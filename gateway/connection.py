@@ -97,8 +97,9 @@ class CaseDataConverter(DataConverter):
         if (
             found.payload_converter is not self.payload_converter
             or found.failure_converter is not self.failure_converter
+            or found.external_storage is not self.external_storage
         ):
-            return found  # converters of their own in this context: not the case's alone
+            return found  # parts of their own in this context: not the case's alone
         with self._lock:
             remembered[case] = found
             while len(remembered) > MAX_REMEMBERED_CASES:

@@ -79,17 +79,16 @@ def _upsert_statement(dialect: str, name: str, keys: tuple[str, ...]) -> Any:
 @cache
 def _insert_new_statement(dialect: str, name: str, keys: tuple[str, ...]) -> Any:
     target = table(name)
-    return (
-        _insert(dialect, target)
-        .on_conflict_do_nothing(index_elements=list(keys))
-        .returning(target.c[keys[-1]])  # only the rows inserted come back
-    )
+    stmt = _insert(dialect, target).on_conflict_do_nothing(index_elements=list(keys))
+    if dialect == "postgresql":
+        return stmt  # counted by rowcount: `_insert_new_postgresql`
+    return stmt.returning(target.c[keys[-1]])  # only the rows inserted come back
 
 
 @cache
 def _insert_new_sql(name: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
-    """PostgreSQL's `_insert_new_statement` for one row, as psycopg's text (no RETURNING)."""
-    stmt = postgresql.insert(table(name)).on_conflict_do_nothing(index_elements=list(keys))
+    """PostgreSQL's `_insert_new_statement` for one row, as psycopg's text."""
+    stmt = _insert_new_statement("postgresql", name, keys)
     psycopg = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
     return str(stmt.compile(dialect=psycopg, column_keys=list(columns)))
 
