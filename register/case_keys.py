@@ -17,15 +17,17 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from register.access_write import _target
+
+_T = TypeVar("_T")
 
 #: How long a row read from the register is trusted (a key destroyed by another process is
 #: still usable here for at most this long).
@@ -141,12 +143,17 @@ class SqlCaseKeyStore:
             return cached
         if kind == "sqlite" and not Path(target).is_file():
             return None
-        try:
+
+        def read() -> tuple[Any, ...] | None:
             with _connect(kind, target) as cursor:
                 cursor.execute(
                     _sql(kind, f"SELECT {_COLUMNS} FROM case_keys WHERE key_id = ?"), (found,)
                 )
-                raw = cursor.fetchone()
+                fetched: tuple[Any, ...] | None = cursor.fetchone()
+                return fetched
+
+        try:
+            raw = _once_more_if_dropped(kind, target, read)
         except (sqlite3.OperationalError, _undefined_table()) as err:
             if "case_keys" not in str(err):
                 return _stale(target, found, err)
@@ -161,10 +168,10 @@ class SqlCaseKeyStore:
 
     def insert_if_absent(self, row: NewRow) -> CaseKeyRow:
         """Insert the row unless the key exists; returns the row that is there (a lost race
-        reads the winner's key back; a tombstone stays a tombstone)."""
+        reads the winner's key back; a tombstone stays a tombstone). One transaction."""
         kind, target = _where(self._url)
         try:
-            self._insert(kind, target, row)
+            raw = _once_more_if_dropped(kind, target, lambda: self._insert(kind, target, row))
         except (sqlite3.OperationalError, _undefined_table()) as err:
             if "case_keys" not in str(err):
                 raise
@@ -172,20 +179,24 @@ class SqlCaseKeyStore:
             from register import db
 
             db.ensure_schema(self._url)
-            self._insert(kind, target, row)
-        _cache.forget(row.key_id)
-        found = self.fetch(row.key_id)
-        assert found is not None
+            raw = self._insert(kind, target, row)
+        found = _row(raw)
+        _cache.put(target, found)
         return found
 
-    def _insert(self, kind: str, target: str, row: NewRow) -> None:
+    def _insert(self, kind: str, target: str, row: NewRow) -> tuple[Any, ...]:
         values = (row.key_id, row.wrapped, row.wrapped_by, _time(kind, row.created_at))
         insert = (
             "INSERT INTO case_keys (key_id, wrapped, wrapped_by, created_at) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING"
         )
-        with _connect(kind, target, create=True) as cursor:
+        select = f"SELECT {_COLUMNS} FROM case_keys WHERE key_id = ?"
+        with _connect(kind, target, create=True, write=True) as cursor:
             cursor.execute(_sql(kind, insert), values)
+            cursor.execute(_sql(kind, select), (row.key_id,))
+            raw: tuple[Any, ...] | None = cursor.fetchone()
+        assert raw is not None
+        return raw
 
     def rows(self) -> list[CaseKeyRow]:
         """Every key, tombstones included (for rotation)."""
@@ -250,22 +261,103 @@ def _undefined_table() -> type[Exception]:
         return sqlite3.OperationalError
 
 
+#: A writer waiting for SQLite's lock sleeps this long between tries. SQLite's own busy
+#: handler backs off to 100 ms sleeps: a new case's key waited 75 ms on average behind the
+#: register's writes (BENCHMARKS.md, issue 16 round 4) for a lock held a few milliseconds.
+_SQLITE_RETRY_SLEEP = 0.002
+_SQLITE_WAIT = 30.0
+#: PostgreSQL connections a thread keeps open (one per register it reads): opening one per key
+#: read cost the database server a new backend process each time.
+MAX_KEPT_CONNECTIONS = 4
+
+
+class _Kept(threading.local):
+    def __init__(self) -> None:
+        self.connections: OrderedDict[str, Any] = OrderedDict()
+
+
+_kept = _Kept()
+
+
 @contextmanager
-def _connect(kind: str, target: str, *, create: bool = False) -> Iterator[Any]:
+def _connect(kind: str, target: str, *, create: bool = False, write: bool = False) -> Iterator[Any]:
     """A cursor in one committed transaction. A missing SQLite register is an error unless
-    `create` (a first key is written before the worker's first projection)."""
+    `create` (a first key is written before the worker's first projection). `write`: the
+    transaction takes SQLite's write lock at once, waiting in short steps for it."""
     if kind == "sqlite":
         if not Path(target).is_file():
             if not create:
                 raise FileNotFoundError(f"no register at {target}: run `sro register upgrade`")
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(target, timeout=30)) as connection, connection:
-            yield connection.cursor()
+        # A new connection each time (a tenth of a millisecond): a kept one could outlive its
+        # file (a register replaced at the same path).
+        with closing(sqlite3.connect(target, timeout=0 if write else 30)) as connection:
+            if write:
+                _begin_immediate(connection)
+            with connection:
+                yield connection.cursor()
         return
+    with (
+        _postgresql(target) as connection,
+        connection.transaction(),
+        connection.cursor() as cursor,
+    ):
+        yield cursor
+
+
+def _begin_immediate(connection: sqlite3.Connection) -> None:
+    """Take the write lock, trying again every `_SQLITE_RETRY_SLEEP` for `_SQLITE_WAIT`."""
+    waited_until = time.monotonic() + _SQLITE_WAIT
+    while True:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > waited_until:
+                raise
+            time.sleep(_SQLITE_RETRY_SLEEP)
+
+
+@contextmanager
+def _postgresql(target: str) -> Iterator[Any]:
+    """This thread's kept connection to the register, else a new one. One that fails with a
+    connection error is closed (the register restarted, say): the next use connects afresh."""
     import psycopg
 
-    with psycopg.connect(target) as pg, pg.cursor() as cursor:
-        yield cursor
+    kept = _kept.connections
+    connection = kept.pop(target, None)
+    if connection is None or connection.closed:
+        connection = psycopg.connect(target, autocommit=True)
+    healthy = False
+    try:
+        yield connection
+        healthy = True
+    except psycopg.OperationalError:
+        raise
+    except BaseException:
+        healthy = True  # the statement's error, not the connection's
+        raise
+    finally:
+        if healthy and not connection.closed:
+            kept[target] = connection  # the most recently used last
+            while len(kept) > MAX_KEPT_CONNECTIONS:
+                kept.popitem(last=False)[1].close()
+        else:
+            connection.close()
+
+
+def _once_more_if_dropped(kind: str, target: str, read: Callable[[], _T]) -> _T:
+    """`read()` (an idempotent statement: a key read, an insert that does nothing if the key
+    is there), tried once more on a fresh connection if a kept PostgreSQL connection had been
+    dropped (a register restarted since this thread last used it)."""
+    if kind == "sqlite" or target not in _kept.connections:
+        return read()
+    import psycopg
+
+    try:
+        return read()
+    except psycopg.OperationalError:
+        return read()
 
 
 def disposed_of(case_ref: str, url: str | None = None) -> str | None:

@@ -278,3 +278,87 @@ async def test_a_worker_never_makes_a_case_key(register_url: str) -> None:
     await in_case(data_converter().payload_codec, CASE_B).encode([plain()])  # type: ignore[arg-type]
     [new] = await in_case(worker, CASE_B).encode([plain()])
     assert new.metadata[CASE_KEY] == case_keys.key_id(CASE_B).encode()
+
+
+async def test_a_threads_postgresql_connection_is_kept_for_the_next_key(
+    register_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each key read used to open a connection (a new backend process on the server).
+    if not register_url.startswith("postgresql"):
+        pytest.skip("SQLite opens a file, not a server connection")
+    import psycopg
+
+    opened: list[object] = []
+    connect = psycopg.connect
+
+    def counting(*args: object, **kwargs: object) -> object:
+        opened.append(args)
+        return connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg, "connect", counting)
+    store = SqlCaseKeyStore()
+    client = CaseKeys(OLD, store)
+    for case_ref in (CASE_A, CASE_B, "LSCP-2026-CCCCCC"):
+        await asyncio.to_thread(client._read_or_create, case_keys.key_id(case_ref), True)
+    case_keys.forget()
+    for case_ref in (CASE_A, CASE_B):
+        row = await asyncio.to_thread(store.fetch, case_keys.key_id(case_ref))
+        assert row is not None and row.wrapped is not None
+    assert len(opened) <= 2  # one per thread the reads ran on, not one per read
+
+
+def test_a_dropped_postgresql_connection_is_replaced_on_the_next_read(
+    register_url: str,
+) -> None:
+    if not register_url.startswith("postgresql"):
+        pytest.skip("SQLite opens a file, not a server connection")
+    import psycopg
+
+    store = SqlCaseKeyStore()
+    made = CaseKeys(OLD, store)._read_or_create(case_keys.key_id(CASE_A), True)
+    kept = case_keys._kept.connections[case_keys._where(None)[1]]
+    with psycopg.connect(case_keys._where(None)[1], autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (kept.info.backend_pid,))
+    case_keys.forget()
+    assert store.fetch(made.key_id) == made  # read again on a new connection
+    assert case_keys._kept.connections[case_keys._where(None)[1]] is not kept
+
+
+def test_a_new_key_waits_for_the_registers_write_lock(register_url: str) -> None:
+    # SQLite's own busy handler sleeps up to 100 ms between tries; the key store tries every
+    # few milliseconds, and gives up after `_SQLITE_WAIT`.
+    if not register_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL locks rows, not the database")
+    import sqlite3
+    import threading
+
+    path = register_url.removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")  # the register's writer, mid-transaction
+    releasing = threading.Timer(0.2, writer.execute, ("COMMIT",))
+    releasing.start()
+    try:
+        made = CaseKeys(OLD, SqlCaseKeyStore())._read_or_create(case_keys.key_id(CASE_A), True)
+    finally:
+        releasing.join()
+        writer.close()
+    assert made.wrapped is not None
+    case_keys.forget()
+    assert SqlCaseKeyStore().fetch(made.key_id) == made
+
+
+def test_a_key_gives_up_on_a_lock_held_too_long(
+    register_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not register_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL locks rows, not the database")
+    import sqlite3
+
+    monkeypatch.setattr(case_keys, "_SQLITE_WAIT", 0.05)
+    writer = sqlite3.connect(register_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            CaseKeys(OLD, SqlCaseKeyStore())._read_or_create(case_keys.key_id(CASE_A), True)
+    finally:
+        writer.close()
