@@ -298,13 +298,17 @@ async def test_a_threads_postgresql_connection_is_kept_for_the_next_key(
     monkeypatch.setattr(psycopg, "connect", counting)
     store = SqlCaseKeyStore()
     client = CaseKeys(OLD, store)
-    for case_ref in (CASE_A, CASE_B, "LSCP-2026-CCCCCC"):
-        await asyncio.to_thread(client._read_or_create, case_keys.key_id(case_ref), True)
-    case_keys.forget()
-    for case_ref in (CASE_A, CASE_B):
-        row = await asyncio.to_thread(store.fetch, case_keys.key_id(case_ref))
-        assert row is not None and row.wrapped is not None
-    assert len(opened) <= 2  # one per thread the reads ran on, not one per read
+
+    def on_one_thread() -> None:
+        for case_ref in (CASE_A, CASE_B, "LSCP-2026-CCCCCC"):
+            client._read_or_create(case_keys.key_id(case_ref), True)  # a read, an insert
+        case_keys.forget()
+        for case_ref in (CASE_A, CASE_B):
+            row = store.fetch(case_keys.key_id(case_ref))
+            assert row is not None and row.wrapped is not None
+
+    await asyncio.to_thread(on_one_thread)
+    assert len(opened) == 1  # eight statements, one connection (the thread's)
 
 
 def test_a_dropped_postgresql_connection_is_replaced_on_the_next_read(
