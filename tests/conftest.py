@@ -51,11 +51,12 @@ def _hypothesis_profile() -> str:
 
 # --------------------------------------------------------------------------- running in parallel
 
-#: Test processes when the command line does not say (`-n`): one per CPU, at least two (the
-#: slow tests wait on servers and subprocesses, and overlap), at most eight. On 2 cores the
-#: suite took 117 to 141 s with 2, 124 s with 3 and 140 s with 4 (one process: 197 s): each
-#: process collects every test (about 8 s of CPU) and starts its own servers, and the
-#: subprocesses the tests start (the CLI, the worker, the dev stack) need CPU too.
+#: Test processes when the command line does not say (`-n`): one more than the CPUs, at least
+#: two, at most eight. The slow files mostly wait (on servers, subprocesses, a browser), so a
+#: process more than cores overlaps them: on 2 cores the suite took 197 s with 2 processes and
+#: 174 s with 3 (December 2026; with the suite a third smaller it was 117 to 141 s with 2 and
+#: 124 s with 3, 140 s with 4). Each process collects every test (about 8 s of CPU) and starts
+#: its own servers, so more than that costs more than it overlaps.
 MIN_WORKERS = 2
 MAX_WORKERS = 8
 
@@ -65,7 +66,7 @@ def default_workers() -> int:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
-    return max(MIN_WORKERS, min(MAX_WORKERS, cpus))
+    return max(MIN_WORKERS, min(MAX_WORKERS, cpus + 1))
 
 
 @pytest.hookimpl(tryfirst=True)
