@@ -328,14 +328,12 @@ def _postgresql(target: str) -> Iterator[Any]:
     connection = kept.pop(target, None)
     if connection is None or connection.closed:
         connection = psycopg.connect(target, autocommit=True)
-    healthy = False
+    healthy = False  # kept only after a clean use or a statement's own error
     try:
         yield connection
         healthy = True
-    except psycopg.OperationalError:
-        raise
-    except BaseException:
-        healthy = True  # the statement's error, not the connection's
+    except psycopg.Error as err:
+        healthy = not isinstance(err, psycopg.OperationalError) and not connection.broken
         raise
     finally:
         if healthy and not connection.closed:

@@ -366,3 +366,24 @@ def test_a_key_gives_up_on_a_lock_held_too_long(
             CaseKeys(OLD, SqlCaseKeyStore())._read_or_create(case_keys.key_id(CASE_A), True)
     finally:
         writer.close()
+
+
+def test_a_statements_error_keeps_the_connection_a_connection_error_does_not(
+    register_url: str,
+) -> None:
+    if not register_url.startswith("postgresql"):
+        pytest.skip("SQLite opens a file, not a server connection")
+    import psycopg
+
+    target = case_keys._where(None)[1]
+    SqlCaseKeyStore().fetch(case_keys.key_id(CASE_A))
+    kept = case_keys._kept.connections[target]
+    with (
+        pytest.raises(psycopg.errors.UndefinedTable),
+        case_keys._connect("postgresql", target) as cur,
+    ):
+        cur.execute("SELECT 1 FROM no_such_table")
+    assert case_keys._kept.connections[target] is kept  # rolled back, and still good
+    with pytest.raises(psycopg.OperationalError), case_keys._connect("postgresql", target) as cur:
+        cur.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    assert target not in case_keys._kept.connections and kept.closed
