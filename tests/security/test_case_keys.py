@@ -32,6 +32,9 @@ OLD = KeyRing(keys={"old": b"O" * 32}, current="old")
 ROTATED = KeyRing(keys={"old": b"O" * 32, "new": b"N" * 32}, current="new")
 CASE_A, CASE_B = "LSCP-2026-AAAAAA", "LSCP-2026-BBBBBB"
 PERSONAL_DATA = {"personal_data": "7 years after closure (test)"}
+#: Tests of one database's connections or locks (a server's connections; SQLite's file lock).
+ON_POSTGRESQL = pytest.mark.parametrize("register_url", ["postgresql"], indirect=True)
+ON_SQLITE = pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
 
 
 def plain(text: str = "Olwen Fairweather, born 2019-03-02") -> Payload:
@@ -280,12 +283,11 @@ async def test_a_worker_never_makes_a_case_key(register_url: str) -> None:
     assert new.metadata[CASE_KEY] == case_keys.key_id(CASE_B).encode()
 
 
+@ON_POSTGRESQL
 async def test_a_threads_postgresql_connection_is_kept_for_the_next_key(
     register_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Each key read used to open a connection (a new backend process on the server).
-    if not register_url.startswith("postgresql"):
-        pytest.skip("SQLite opens a file, not a server connection")
     import psycopg
 
     opened: list[object] = []
@@ -311,11 +313,10 @@ async def test_a_threads_postgresql_connection_is_kept_for_the_next_key(
     assert len(opened) == 1  # eight statements, one connection (the thread's)
 
 
+@ON_POSTGRESQL
 def test_a_dropped_postgresql_connection_is_replaced_on_the_next_read(
     register_url: str,
 ) -> None:
-    if not register_url.startswith("postgresql"):
-        pytest.skip("SQLite opens a file, not a server connection")
     import psycopg
 
     store = SqlCaseKeyStore()
@@ -328,11 +329,10 @@ def test_a_dropped_postgresql_connection_is_replaced_on_the_next_read(
     assert case_keys._kept.connections[case_keys._where(None)[1]] is not kept
 
 
+@ON_SQLITE
 def test_a_new_key_waits_for_the_registers_write_lock(register_url: str) -> None:
     # SQLite's own busy handler sleeps up to 100 ms between tries; the key store tries every
     # few milliseconds, and gives up after `_SQLITE_WAIT`.
-    if not register_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL locks rows, not the database")
     import sqlite3
     import threading
 
@@ -351,11 +351,10 @@ def test_a_new_key_waits_for_the_registers_write_lock(register_url: str) -> None
     assert SqlCaseKeyStore().fetch(made.key_id) == made
 
 
+@ON_SQLITE
 def test_a_key_gives_up_on_a_lock_held_too_long(
     register_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not register_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL locks rows, not the database")
     import sqlite3
 
     monkeypatch.setattr(case_keys, "_SQLITE_WAIT", 0.05)
@@ -368,11 +367,10 @@ def test_a_key_gives_up_on_a_lock_held_too_long(
         writer.close()
 
 
+@ON_POSTGRESQL
 def test_a_statements_error_keeps_the_connection_a_connection_error_does_not(
     register_url: str,
 ) -> None:
-    if not register_url.startswith("postgresql"):
-        pytest.skip("SQLite opens a file, not a server connection")
     import psycopg
 
     target = case_keys._where(None)[1]
