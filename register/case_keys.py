@@ -36,6 +36,7 @@ MAX_CACHED = 4096
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a naive DateTime on SQLite
 
 _COLUMNS = "key_id, wrapped, wrapped_by, created_at, destroyed_at, destroyed_by_run"
+_SELECT_KEY = f"SELECT {_COLUMNS} FROM case_keys WHERE key_id = ?"
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,7 @@ class SqlCaseKeyStore:
 
         def read() -> tuple[Any, ...] | None:
             with _connect(kind, target) as cursor:
-                cursor.execute(
-                    _sql(kind, f"SELECT {_COLUMNS} FROM case_keys WHERE key_id = ?"), (found,)
-                )
+                cursor.execute(_sql(kind, _SELECT_KEY), (found,))
                 fetched: tuple[Any, ...] | None = cursor.fetchone()
                 return fetched
 
@@ -190,10 +189,9 @@ class SqlCaseKeyStore:
             "INSERT INTO case_keys (key_id, wrapped, wrapped_by, created_at) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING"
         )
-        select = f"SELECT {_COLUMNS} FROM case_keys WHERE key_id = ?"
         with _connect(kind, target, create=True, write=True) as cursor:
             cursor.execute(_sql(kind, insert), values)
-            cursor.execute(_sql(kind, select), (row.key_id,))
+            cursor.execute(_sql(kind, _SELECT_KEY), (row.key_id,))
             raw: tuple[Any, ...] | None = cursor.fetchone()
         assert raw is not None
         return raw
@@ -265,6 +263,7 @@ def _undefined_table() -> type[Exception]:
 #: handler backs off to 100 ms sleeps: a new case's key waited 75 ms on average behind the
 #: register's writes (BENCHMARKS.md, issue 16 round 4) for a lock held a few milliseconds.
 _SQLITE_RETRY_SLEEP = 0.002
+#: How long any statement waits for a lock before it fails.
 _SQLITE_WAIT = 30.0
 #: PostgreSQL connections a thread keeps open (one per register it reads): opening one per key
 #: read cost the database server a new backend process each time.
@@ -291,7 +290,7 @@ def _connect(kind: str, target: str, *, create: bool = False, write: bool = Fals
             Path(target).parent.mkdir(parents=True, exist_ok=True)
         # A new connection each time (a tenth of a millisecond): a kept one could outlive its
         # file (a register replaced at the same path).
-        with closing(sqlite3.connect(target, timeout=0 if write else 30)) as connection:
+        with closing(sqlite3.connect(target, timeout=0 if write else _SQLITE_WAIT)) as connection:
             if write:
                 _begin_immediate(connection)
             with connection:
