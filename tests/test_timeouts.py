@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from temporalio.api.testservice.v1 import SleepRequest
+from temporalio.testing import WorkflowEnvironment
+
+from tests.conftest import SKIP_WITHIN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,3 +52,23 @@ def test_a_hanging_async_test_fails_and_the_run_goes_on(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Timeout (>1.0s) from pytest-timeout" in done.stdout
     assert "1 failed, 1 passed" in done.stdout
+
+
+async def test_a_time_skip_waits_longer_than_the_sdks_30_seconds(
+    time_skipping_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK's `env.sleep` gives up after 30 s of real time; the tests' server waits
+    # `SKIP_WITHIN` (a slow skip under load is not a failure of what a test checks).
+    asked: list[timedelta | None] = []
+    service = time_skipping_env.client.test_service
+    unlock = service.unlock_time_skipping_with_sleep
+
+    async def recording(request: SleepRequest, **options: Any) -> Any:
+        asked.append(options.get("timeout"))
+        return await unlock(request, **options)
+
+    monkeypatch.setattr(service, "unlock_time_skipping_with_sleep", recording)
+    before = await time_skipping_env.get_current_time()
+    await time_skipping_env.sleep(timedelta(hours=3))
+    assert await time_skipping_env.get_current_time() - before >= timedelta(hours=3)
+    assert asked == [SKIP_WITHIN] and timedelta(seconds=30) < SKIP_WITHIN
