@@ -387,13 +387,19 @@ async def deliver(
     SMTP. `outgoing` is called only when something is left to send (it reads the profile, which
     may have broken since: a message already sent is not held up by that)."""
     if config is None:
-        target = outbox_dir() / f"{_file_stem(mail_id)}.eml"
-        if target.exists():
-            return SendNoticeResult(
-                notice_id=mail_id, already_sent=True, transport="outbox", file=str(target)
-            )
-        return _to_outbox(target, outgoing())
+        # Off the event loop: building the message and writing it (with an fsync) take
+        # milliseconds, in which the worker would otherwise run no workflow task.
+        return await asyncio.to_thread(_outbox_once, mail_id, outgoing)
     return await _by_smtp(mail_id, outgoing, config)
+
+
+def _outbox_once(mail_id: str, outgoing: Callable[[], Outgoing]) -> SendNoticeResult:
+    target = outbox_dir() / f"{_file_stem(mail_id)}.eml"
+    if target.exists():
+        return SendNoticeResult(
+            notice_id=mail_id, already_sent=True, transport="outbox", file=str(target)
+        )
+    return _to_outbox(target, outgoing())
 
 
 def _to_outbox(target: Path, mail: Outgoing) -> SendNoticeResult:

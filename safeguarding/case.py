@@ -46,7 +46,7 @@ from safeguarding.case_records import (
     RapidReviewRecord,
     Task,
 )
-from safeguarding.clock import uk_today
+from safeguarding.clock import day_month_year, uk_today
 from safeguarding.deadlines import (
     AlertKind,
     Deadline,
@@ -436,7 +436,8 @@ class Case(CaseFile):
         if not pending:
             return None
         _, alert, deadline = min(pending, key=lambda p: (p[0], p[2].deadline_id))
-        return f"{alert.label}: {deadline.title}, due {deadline.due_on:%d %b %Y}"
+        due = day_month_year(deadline.due_on, padded=True)
+        return f"{alert.label}: {deadline.title}, due {due}"
 
     def fire_due_alerts(self, now: datetime) -> list[Notice]:
         """Mark every alert whose moment has come as fired; return the notices to send."""
@@ -621,7 +622,7 @@ class Case(CaseFile):
             lines.append("")
             for d in open_deadlines[:8]:
                 state = d.state(now).value.replace("_", " ")
-                lines.append(f"- {d.title}: due {d.due_on:%-d %b %Y}, {state}")
+                lines.append(f"- {d.title}: due {day_month_year(d.due_on)}, {state}")
         tasks = self.tasks(now)
         if tasks:
             lines.append("")

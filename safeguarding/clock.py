@@ -9,13 +9,26 @@ and replay stays stable. It agrees with the time-zone database's Europe/London f
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+
+#: English month abbreviations, as strftime's `%b` gives them in the C and English locales.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def day_month_year(day: date, *, padded: bool = False) -> str:
+    """`4 Dec 2026` (`04 Dec 2026` padded): strftime's `%-d %b %Y` without strftime, which
+    imports `time` on every call; in the workflow sandbox, through the sandbox's importer."""
+    number = f"{day.day:02d}" if padded else str(day.day)
+    return f"{number} {MONTHS[day.month - 1]} {day.year}"
+
+
+@cache
 def _last_sunday(year: int, month: int) -> date:
     last = date(year, month + 1, 1) - timedelta(days=1)
     return last - timedelta(days=(last.weekday() + 1) % 7)
 
 
+@cache
 def _summer_time_ends(year: int) -> date:
     if year >= 1996:
         return _last_sunday(year, 10)

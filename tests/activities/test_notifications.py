@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -25,7 +26,7 @@ from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities import ALL_ACTIVITIES
+from activities import ALL_ACTIVITIES, notifications
 from activities.notifications import (
     DEFAULT_FROM,
     SendNoticeInput,
@@ -328,6 +329,24 @@ async def test_without_a_mail_server_each_message_is_an_eml_file(
     assert again.already_sent
     assert written.read_bytes() == before
     assert not (data_dir / "sent").exists()
+
+
+async def test_the_outbox_is_written_off_the_event_loop(
+    data_dir: Path, outbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building and writing a message (with its fsync) takes milliseconds in which a worker
+    running it on the event loop would run no workflow task: it runs in a thread."""
+    written_on: list[int] = []
+    real = notifications._write_atomically
+
+    def recording(target: Path, data: bytes) -> None:
+        written_on.append(threading.get_ident())
+        real(target, data)
+
+    monkeypatch.setattr(notifications, "_write_atomically", recording)
+    result = await send(pick("reminder", "notification"))
+    assert result.transport == "outbox" and result.file and Path(result.file).exists()
+    assert written_on and written_on[0] != threading.get_ident()
 
 
 async def test_the_eml_file_has_the_headers_that_would_be_sent(

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from safeguarding import horizon
-from safeguarding.decisions import parse_decision
+from safeguarding.decisions import DECISION_MODELS, parse_decision
 from tests.factories import CHAIR
 
 TODAY = date(2026, 12, 4)
@@ -53,3 +53,30 @@ def test_the_window_is_never_empty_and_holds_today(today: date) -> None:
     low = horizon.earliest(today, today)
     high = horizon.latest(today)
     assert low <= today <= high
+
+
+def _schema_has_a_date(schema: object, defs: dict[str, object]) -> bool:
+    if isinstance(schema, dict):
+        if schema.get("format") in ("date", "date-time"):
+            return True
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and _schema_has_a_date(defs[ref.rsplit("/", 1)[-1]], defs):
+            return True
+        return any(_schema_has_a_date(v, defs) for k, v in schema.items() if k != "$defs")
+    if isinstance(schema, list):
+        return any(_schema_has_a_date(v, defs) for v in schema)
+    return False
+
+
+def test_a_field_left_unwalked_can_never_hold_a_date() -> None:
+    """`dates_in` walks only the fields whose type can hold a date: every field it leaves out,
+    of every decision kind, has no date anywhere in its JSON schema, and every field with one
+    is walked."""
+    for kind, model in DECISION_MODELS.items():
+        schema = model.model_json_schema()
+        defs = schema.get("$defs", {})
+        walked = horizon._may_hold_dates(model)
+        for name, field_schema in schema["properties"].items():
+            if _schema_has_a_date(field_schema, defs):
+                assert name in walked, f"{kind}: {name} can hold a date and is not walked"
+        assert "occurred_on" in walked and "note" not in walked, kind
