@@ -532,6 +532,11 @@ def validation_problems(err: ValidationError, whole: str = "decision") -> list[s
     return lines
 
 
+#: Made once: reading an enum member's value is slow, and every decision is parsed twice.
+_KIND_VALUES = frozenset(k.value for k in DecisionKind)
+_KNOWN_KINDS = ", ".join(k.value for k in DecisionKind)
+
+
 def parse_decision(raw: Any) -> Decision:
     """Validate untrusted input (a dict from JSON, the CLI, a form or a signal) as a decision."""
     if isinstance(raw, DecisionBase):
@@ -539,11 +544,10 @@ def parse_decision(raw: Any) -> Decision:
     if not isinstance(raw, dict):
         raise InvalidDecision(f"a decision must be a JSON object, not {type(raw).__name__}")
     kind = raw.get("kind")
-    known = ", ".join(k.value for k in DecisionKind)
     if kind is None:
-        raise InvalidDecision(f"kind: missing; one of {known}")
-    if not isinstance(kind, str) or kind not in {k.value for k in DecisionKind}:
-        raise InvalidDecision(f"kind: unknown decision {str(kind)[:40]!r}; one of {known}")
+        raise InvalidDecision(f"kind: missing; one of {_KNOWN_KINDS}")
+    if not isinstance(kind, str) or kind not in _KIND_VALUES:
+        raise InvalidDecision(f"kind: unknown decision {str(kind)[:40]!r}; one of {_KNOWN_KINDS}")
     try:
         return DECISION_ADAPTER.validate_python(raw)
     except ValidationError as err:
