@@ -7,7 +7,9 @@ DATABASE_URL names the database: `postgresql://user:pass@host/db` (psycopg 3) or
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,17 +67,43 @@ def _create(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # No pre-ping: a file does not drop connections, and the ping cost a query per write.
-        created = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        created = create_engine(
+            url, connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False}
+        )
         event.listen(created, "connect", _sqlite_pragmas)
         return created
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+#: How long a SQLite connection waits for a lock (the engine's busy timeout, and the switch to
+#: WAL below), and how often the switch is tried meanwhile.
+SQLITE_WAIT = 30.0
+_SQLITE_RETRY_SLEEP = 0.005
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers (reports) never block the writer
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_WAIT * 1000)}")
+    _into_wal(cursor)  # readers (reports) never block the writer
     cursor.close()
+
+
+def _into_wal(cursor: Any) -> None:
+    """Put the register in WAL mode (it stays so: later connections only read the mode).
+    Switching needs the file to itself, and SQLite refuses at once, without its busy wait,
+    while another connection holds a lock: on a new register that a first case's key and the
+    worker open together. So the switch is tried again in short steps for `SQLITE_WAIT`."""
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    waited_until = time.monotonic() + SQLITE_WAIT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > waited_until:
+                raise
+            time.sleep(_SQLITE_RETRY_SLEEP)
 
 
 @contextmanager

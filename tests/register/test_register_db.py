@@ -3,6 +3,9 @@ migrations, idempotent writes, stale snapshots, learning outputs."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -144,3 +147,27 @@ def test_learning_outputs_are_recorded_once(register_url: str) -> None:
         ]
     assert not again
     assert row["partnership"] == "LSCP"  # found from the case
+
+
+def test_a_new_sqlite_register_opened_while_locked_waits_to_switch_to_wal(tmp_path: Any) -> None:
+    """Switching a new register file to WAL needs it to itself, and SQLite refuses at once,
+    without its busy wait, while another connection holds a lock: a case key written as the
+    first case starts, while another thread opened the register (the benchmark's first cases
+    failed with CaseKeyUnavailable about one run in eight). The engine's connection waits."""
+    path = tmp_path / "register.db"
+    holder = sqlite3.connect(path, timeout=0, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # a fresh file, in SQLite's rollback mode, write-locked
+    release = threading.Timer(0.3, holder.rollback)
+    release.start()
+    try:
+        started = time.monotonic()
+        url = f"sqlite:///{path}"
+        db.forget(url)
+        with db.engine(url).connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        assert mode == "wal"
+        assert time.monotonic() - started >= 0.25  # it waited for the lock, not failed
+    finally:
+        release.join()
+        holder.close()
+        db.forget(f"sqlite:///{path}")
