@@ -12,7 +12,7 @@ import types
 from collections.abc import Iterator
 from datetime import date
 from enum import Enum
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from dateutil.relativedelta import relativedelta
@@ -71,7 +71,7 @@ def dates_in(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, date]]:
 _DATE_FREE = (str, int, float, bool, types.NoneType, Enum)
 
 
-@cache
+@lru_cache(maxsize=256)  # bounded: a model class made per workflow run would add one per run
 def _may_hold_dates(kind: type[BaseModel]) -> tuple[str, ...]:
     """The fields of a model whose declared type can hold a date (itself, in a model or a list),
     worked out once per model: text, number and enum fields are not walked. In the workflow
