@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from register.access_write import _target
+from register.sqlite_locks import when_unlocked
 
 _T = TypeVar("_T")
 
@@ -306,15 +307,7 @@ def _connect(kind: str, target: str, *, create: bool = False, write: bool = Fals
 
 def _begin_immediate(connection: sqlite3.Connection) -> None:
     """Take the write lock, trying again every `_SQLITE_RETRY_SLEEP` for `_SQLITE_WAIT`."""
-    waited_until = time.monotonic() + _SQLITE_WAIT
-    while True:
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as err:
-            if "locked" not in str(err) or time.monotonic() > waited_until:
-                raise
-            time.sleep(_SQLITE_RETRY_SLEEP)
+    when_unlocked(lambda: connection.execute("BEGIN IMMEDIATE"), _SQLITE_WAIT, _SQLITE_RETRY_SLEEP)
 
 
 @contextmanager

@@ -7,9 +7,7 @@ DATABASE_URL names the database: `postgresql://user:pass@host/db` (psycopg 3) or
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from config import settings
+from register.sqlite_locks import when_unlocked
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -78,7 +77,7 @@ def _create(url: str) -> Engine:
 #: How long a SQLite connection waits for a lock (the engine's busy timeout, and the switch to
 #: WAL below), and how often the switch is tried meanwhile.
 SQLITE_WAIT = 30.0
-_SQLITE_RETRY_SLEEP = 0.005
+_WAL_RETRY = 0.005
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -93,17 +92,8 @@ def _into_wal(cursor: Any) -> None:
     Switching needs the file to itself, and SQLite refuses at once, without its busy wait,
     while another connection holds a lock: on a new register that a first case's key and the
     worker open together. So the switch is tried again in short steps for `SQLITE_WAIT`."""
-    if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-        return
-    waited_until = time.monotonic() + SQLITE_WAIT
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as err:
-            if "locked" not in str(err) or time.monotonic() > waited_until:
-                raise
-            time.sleep(_SQLITE_RETRY_SLEEP)
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        when_unlocked(lambda: cursor.execute("PRAGMA journal_mode=WAL"), SQLITE_WAIT, _WAL_RETRY)
 
 
 @contextmanager
