@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from register.access_write import _target
-from register.sqlite_locks import when_unlocked
+from register.sqlite_locks import SQLITE_WAIT, when_unlocked
 
 _T = TypeVar("_T")
 
@@ -264,8 +264,8 @@ def _undefined_table() -> type[Exception]:
 #: handler backs off to 100 ms sleeps: a new case's key waited 75 ms on average behind the
 #: register's writes (BENCHMARKS.md, issue 16 round 4) for a lock held a few milliseconds.
 _SQLITE_RETRY_SLEEP = 0.002
-#: How long any statement waits for a lock before it fails.
-_SQLITE_WAIT = 30.0
+#: How long any statement waits for a lock before it fails (a name of its own: tests shorten it).
+_SQLITE_WAIT = SQLITE_WAIT
 #: PostgreSQL connections a thread keeps open (one per register it reads): opening one per key
 #: read cost the database server a new backend process each time.
 MAX_KEPT_CONNECTIONS = 4

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from config import settings
-from register.sqlite_locks import when_unlocked
+from register.sqlite_locks import SQLITE_WAIT, when_unlocked
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -74,9 +74,7 @@ def _create(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-#: How long a SQLite connection waits for a lock (the engine's busy timeout, and the switch to
-#: WAL below), and how often the switch is tried meanwhile.
-SQLITE_WAIT = 30.0
+#: How often the switch to WAL below is tried while another connection holds a lock.
 _WAL_RETRY = 0.005
 
 

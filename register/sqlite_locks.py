@@ -12,6 +12,9 @@ import sqlite3
 import time
 from collections.abc import Callable
 
+#: How long the register's SQLite connections wait for a lock (busy timeout and `when_unlocked`).
+SQLITE_WAIT = 30.0
+
 
 def when_unlocked(statement: Callable[[], object], within: float, every: float) -> None:
     """Run `statement`, trying again every `every` seconds for up to `within` seconds while
