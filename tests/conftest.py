@@ -211,7 +211,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping test server for each test file (it starts in a fraction of a second). It
     stops skipping time while any workflow has a task waiting: a workflow left running after its
     worker stopped blocks every later `env.sleep` on the same server once one of its timers falls
-    due (the sleep's RPC times out, after `SKIP_WITHIN`). One server per file keeps that within
+    due (the skip fails after `SKIP_WITHIN`). One server per file keeps that within
     the file, whichever files a test process happens to run before it when the suite runs in
     parallel."""
     env = await WorkflowEnvironment.start_time_skipping(
