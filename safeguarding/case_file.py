@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from safeguarding import machine
 from safeguarding.case_records import (
@@ -35,7 +35,7 @@ from safeguarding.decisions import Decision, Person
 from safeguarding.model import DomainModel
 from safeguarding.notices import Notice
 from safeguarding.referral import Referral
-from safeguarding.settings import PartnershipSettings
+from safeguarding.settings import PartnershipSettings, shared
 from safeguarding.vocabulary import Agency, DecisionKind, OtherReviewType, Route, Stage
 
 #: The rules a case runs under. 1: as first built; 2: the statutory-fidelity rules (the
@@ -112,6 +112,13 @@ class CaseFile(DomainModel):
     la_notice_on: date | None = None
     #: Issue 13, item 11: the learning outputs planned from the case's review, by id.
     learning: dict[str, LearningOutputRecord] = Field(default_factory=dict)
+
+    @field_validator("settings", mode="after")
+    @classmethod
+    def _shared_settings(cls, settings: PartnershipSettings) -> PartnershipSettings:
+        """The process's one copy of these settings (`settings.shared`), for every case read
+        in: opened, carried across continue-as-new, restored."""
+        return shared(settings)
 
     @property
     def closed(self) -> bool:

@@ -6,6 +6,8 @@ are loaded once, by an activity, and carried in the workflow's state).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
 from typing import Annotated, Literal
 
@@ -473,3 +475,25 @@ class PartnershipSettings(DomainModel):
 
     def escalation_audience(self) -> str:
         return f"{self.review_group_chair}; {self.business_manager}"
+
+
+#: How many distinct settings `shared` keeps (a worker meets one per partnership, and one more
+#: each time a profile changes).
+MAX_SHARED_SETTINGS = 64
+_shared: OrderedDict[str, PartnershipSettings] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def shared(settings: PartnershipSettings) -> PartnershipSettings:
+    """One instance of equal settings for the whole process. Every case carries its settings
+    (about 40 KiB of objects), and the rules read them on every decision: the cases of one
+    partnership sharing one copy hold less memory and keep that copy in the processor's cache
+    (issue 16: a lifecycle ratio about 0.03 lower). Safe because settings are frozen all the
+    way down; equal settings are interchangeable, so a replay takes the same path."""
+    key = settings.model_dump_json()
+    with _shared_lock:  # workflow tasks run in several threads
+        found = _shared.setdefault(key, settings)
+        _shared.move_to_end(key)
+        while len(_shared) > MAX_SHARED_SETTINGS:
+            _shared.popitem(last=False)
+    return found

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
 
-from safeguarding.settings import Authority, PartnershipSettings, default_authorities
+from safeguarding import settings as settings_module
+from safeguarding.case import Case
+from safeguarding.settings import Authority, PartnershipSettings, default_authorities, shared
 from safeguarding.vocabulary import Agency, DecisionKind, Role
 from tests.factories import (
     BUSINESS_MANAGER,
@@ -17,6 +19,7 @@ from tests.factories import (
     HEALTH_MEMBER,
     LEAD_REVIEWER,
     POLICE_MEMBER,
+    referral,
 )
 
 
@@ -98,6 +101,34 @@ def test_settings_are_frozen() -> None:
 def test_settings_round_trip_through_json() -> None:
     s = PartnershipSettings(code="LSCP", closure_days=[date(2026, 12, 29)])
     assert PartnershipSettings.model_validate_json(s.model_dump_json()) == s
+
+
+def test_equal_settings_share_one_instance() -> None:
+    first = PartnershipSettings(code="SHAREA", closure_days=[date(2026, 12, 29)])
+    again = PartnershipSettings.model_validate_json(first.model_dump_json())
+    other = PartnershipSettings(code="SHAREB")
+    assert again is not first
+    assert shared(first) is first
+    assert shared(again) is first
+    assert shared(other) is other
+
+
+def test_shared_settings_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings_module, "MAX_SHARED_SETTINGS", 2)
+    kept = [shared(PartnershipSettings(code=f"BOUND{n}")) for n in range(3)]
+    assert len(settings_module._shared) <= 2
+    # The oldest was let go: an equal copy now becomes the shared one.
+    copy = PartnershipSettings(code="BOUND0")
+    assert shared(copy) is copy and copy is not kept[0]
+
+
+def test_cases_opened_and_read_back_hold_the_shared_settings() -> None:
+    opened_at = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    one, _ = Case.open("SHR-1", referral(date(2026, 12, 1)), PartnershipSettings(), opened_at)
+    two, _ = Case.open("SHR-2", referral(date(2026, 12, 1)), PartnershipSettings(), opened_at)
+    assert two.settings is one.settings
+    carried = Case.model_validate_json(two.model_dump_json())
+    assert carried.settings is one.settings
 
 
 # ------------------------------------------------------------------ authorities
