@@ -37,15 +37,14 @@ with workflow.unsafe.imports_passed_through():
     from security.marks import UNSEALED, Unsealed
     from workflows import search_attributes as sa
     from workflows.delivery import deliver
-    from workflows.referral import (
+    from workflows.referral_io import EscalationNote, workflow_id
+    from workflows.referral_run import (
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
         NOT_SEALED,
         PLANNING_RETRY,
         PLANNING_TIMEOUT,
         SEALED_PATCH,
-        EscalationNote,
-        workflow_id,
     )
     from workflows.register_projection import REGISTER_LOCAL_RETRY
 

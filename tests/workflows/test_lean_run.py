@@ -17,6 +17,7 @@ from safeguarding.case import HistoryKind
 from tests.factories import CHAIR, CSC_MEMBER, eventually
 from tests.histories import HERE, load
 from tests.workflows.test_referral import Cases, deadline, decide, entries, status
+from workflows import referral_run
 from workflows.register_projection import REGISTER_LAG
 
 E = EventType
@@ -99,8 +100,8 @@ async def test_a_kept_alert_timer_still_fires_on_time(cases: Cases) -> None:
 async def test_the_handler_takes_the_decision_its_validator_parsed(
     cases: Cases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Each run imports the workflow afresh in its sandbox, binding `parse_decision` from the
-    # (passed-through) decisions module as it is then: counted here.
+    # The run's logic (`workflows.referral_run`, passed through the sandbox) parses with the
+    # `parse_decision` it imported: counted here.
     parsed: list[str] = []
     original = decisions.parse_decision
 
@@ -109,7 +110,7 @@ async def test_the_handler_takes_the_decision_its_validator_parsed(
         parsed.append(found.decision_id)
         return found
 
-    monkeypatch.setattr(decisions, "parse_decision", counting)
+    monkeypatch.setattr(referral_run, "parse_decision", counting)
     handle = await cases.start()
     await decide(handle, "triage", CHAIR, outcome="serious_incident")
     await decide(handle, "notification_submitted", CSC_MEMBER, reference="SIN-2026-0042")

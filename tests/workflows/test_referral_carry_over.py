@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 
 import workflows.referral as referral_workflow
+import workflows.referral_run as referral_run
 from activities import ALL_ACTIVITIES
 from activities.register import RecordCaseInput, RecordCaseResult, record, record_case
 from gateway.connection import data_converter
@@ -277,7 +278,7 @@ async def test_with_the_register_down_the_case_carries_what_it_lacks_and_then_wa
     entries the register has not acknowledged; once those come to more than the limit (lowered
     here to a few updates' worth), it stays in its run, still taking decisions, until the
     register is back; then it continues as new and the register gets everything once."""
-    monkeypatch.setattr(referral_workflow, "MAX_UNREGISTERED_CARRIED_BYTES", 40_000)
+    monkeypatch.setattr(referral_run, "MAX_UNREGISTERED_CARRIED_BYTES", 40_000)
     register = Register()
     actions = ["A1"]
     async with worker(register, unsandboxed=True) as long:

@@ -1,9 +1,9 @@
 """Changing workflow code while cases are running: the replay tests catch an incompatible change,
 and the documented way to make one (workflow.patched, later deprecate_patch) passes them.
 
-Each variant below is the real ReferralWorkflow with one small change, registered under the same
-workflow name (as the next release of the code would be), replayed against the recorded histories
-of tests/histories."""
+Each variant below is the real ReferralWorkflow with one small change to its run (`ReferralRun`),
+registered under the same workflow name (as the next release of the code would be), replayed
+against the recorded histories of tests/histories."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         ReferralWorkflow,
         workflow_id,
     )
+    from workflows.referral_run import ReferralRun
 
 #: The id of the example change: "wait a moment before planning deadlines".
 PATCH = "pause-before-planning"
@@ -40,57 +41,81 @@ PAUSE = timedelta(seconds=1)
 RING = KeyRing.parse(TEST_CODEC_KEYS)
 
 
-@workflow.defn(name="ReferralWorkflow")
-class UnguardedPause(ReferralWorkflow):
-    """An incompatible change: a new timer before the deadline-planning activity."""
-
-    @workflow.run
-    async def run(self, input: ReferralInput) -> ReferralResult:
-        return await super().run(input)
-
+class _PausingRun(ReferralRun):
     async def _carry_out(self, effects: Effects) -> list[DeadlineView]:
         await workflow.sleep(PAUSE)
         return await super()._carry_out(effects)
 
 
-@workflow.defn(name="ReferralWorkflow")
-class DroppedRegister(ReferralWorkflow):
-    """Another: no longer projecting into the register (local activities disappear)."""
-
-    @workflow.run
-    async def run(self, input: ReferralInput) -> ReferralResult:
-        return await super().run(input)
-
+class _UnregisteredRun(ReferralRun):
     async def _project(self, case: Case) -> None:
         return
 
 
-@workflow.defn(name="ReferralWorkflow")
-class PatchedPause(ReferralWorkflow):
-    """The same change done safely: runs that started before it keep the old path."""
-
-    @workflow.run
-    async def run(self, input: ReferralInput) -> ReferralResult:
-        return await super().run(input)
-
+class _PatchedPausingRun(ReferralRun):
     async def _carry_out(self, effects: Effects) -> list[DeadlineView]:
         if workflow.patched(PATCH):
             await workflow.sleep(PAUSE)
         return await super()._carry_out(effects)
 
 
+class _DeprecatedPausingRun(ReferralRun):
+    async def _carry_out(self, effects: Effects) -> list[DeadlineView]:
+        workflow.deprecate_patch(PATCH)
+        await workflow.sleep(PAUSE)
+        return await super()._carry_out(effects)
+
+
 @workflow.defn(name="ReferralWorkflow")
-class DeprecatedPause(ReferralWorkflow):
-    """Later, once no run from before the patch is open: the old path removed."""
+class UnguardedPause(ReferralWorkflow):
+    """An incompatible change: a new timer before the deadline-planning activity."""
+
+    @workflow.init
+    def __init__(self, input: ReferralInput) -> None:
+        self._run = _PausingRun(input)
 
     @workflow.run
     async def run(self, input: ReferralInput) -> ReferralResult:
         return await super().run(input)
 
-    async def _carry_out(self, effects: Effects) -> list[DeadlineView]:
-        workflow.deprecate_patch(PATCH)
-        await workflow.sleep(PAUSE)
-        return await super()._carry_out(effects)
+
+@workflow.defn(name="ReferralWorkflow")
+class DroppedRegister(ReferralWorkflow):
+    """Another: no longer projecting into the register (local activities disappear)."""
+
+    @workflow.init
+    def __init__(self, input: ReferralInput) -> None:
+        self._run = _UnregisteredRun(input)
+
+    @workflow.run
+    async def run(self, input: ReferralInput) -> ReferralResult:
+        return await super().run(input)
+
+
+@workflow.defn(name="ReferralWorkflow")
+class PatchedPause(ReferralWorkflow):
+    """The same change done safely: runs that started before it keep the old path."""
+
+    @workflow.init
+    def __init__(self, input: ReferralInput) -> None:
+        self._run = _PatchedPausingRun(input)
+
+    @workflow.run
+    async def run(self, input: ReferralInput) -> ReferralResult:
+        return await super().run(input)
+
+
+@workflow.defn(name="ReferralWorkflow")
+class DeprecatedPause(ReferralWorkflow):
+    """Later, once no run from before the patch is open: the old path removed."""
+
+    @workflow.init
+    def __init__(self, input: ReferralInput) -> None:
+        self._run = _DeprecatedPausingRun(input)
+
+    @workflow.run
+    async def run(self, input: ReferralInput) -> ReferralResult:
+        return await super().run(input)
 
 
 def referral_histories() -> list[WorkflowHistory]:
