@@ -476,3 +476,40 @@ async def test_an_overdue_deadline_emails_the_reminder_and_the_escalation_once_e
     finally:
         with contextlib.suppress(RPCError):
             await handle.terminate("test finished")
+
+
+def _parsed_afresh(message: EmailMessage) -> EmailMessage:
+    """The same message with every header parsed anew (nothing shared with other messages)."""
+    fresh = EmailMessage()
+    for name, value in message.items():
+        if name not in ("MIME-Version", "Content-Type", "Content-Transfer-Encoding"):
+            fresh[name] = str(value)
+    fresh.set_content(message.get_content())
+    return fresh
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ("Chair <chair@example.org>",),
+        tuple(f"Désirée Ñúñez-{n} <member{n}@example.org>" for n in range(12)),  # folded, encoded
+        (),
+    ],
+)
+def test_messages_sharing_parsed_headers_are_the_same_bytes_as_parsed_afresh(
+    addresses: tuple[str, ...],
+) -> None:
+    """Repeated headers (From, To, the kind...) are parsed once and shared between messages:
+    folding them for one message changes nothing another sends."""
+    reminder = pick("reminder")
+    first = build_message(reminder, addresses)
+    second = build_message(pick("escalation"), addresses)
+    again = build_message(reminder, addresses)
+    for message in (first, second, again, first):
+        assert message.as_bytes() == _parsed_afresh(message).as_bytes()
+    assert str(first["To"]) == str(second["To"])
+
+
+def test_a_header_value_with_a_line_break_is_still_refused() -> None:
+    with pytest.raises(ValueError, match="linefeed"):
+        build_message(pick("reminder"), ("Chair <chair@example.org>\r\nBcc: x@example.org",))
