@@ -41,11 +41,11 @@ import ssl
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import UTC, datetime
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
