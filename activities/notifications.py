@@ -226,7 +226,8 @@ def _parsed_header(name: str, value: str) -> str:
     registry) was a third of building a message. The policy checks the value as it would on
     assignment (a line break is refused); a parsed header is never changed (folding it for
     sending makes new strings), so messages can share it."""
-    return email_policy.default.header_store_parse(name, value)[1]
+    stored: str = email_policy.default.header_store_parse(name, value)[1]
+    return stored
 
 
 def build_message(
