@@ -55,6 +55,27 @@ def test_the_same_snapshot_twice_adds_and_changes_nothing(register_url: str) -> 
     assert all_rows(register_url) == before
 
 
+
+def test_a_long_history_is_added_once_whatever_its_length(register_url: str) -> None:
+    """More entries than one statement takes (`crud.CHUNK`), some repeated, some decisions sent
+    twice in the same write: each entry and each decision is added once, and only once."""
+    snap = case_a().snapshot()
+    rows = [
+        r.model_copy(update={"seq": n})
+        for n, r in enumerate(snap.history * (2 * crud.CHUNK // len(snap.history) + 1))
+    ]
+    distinct_decisions = {r.decision_id for r in rows if r.kind == "decision"}
+    longer = snap.model_copy(update={"history": rows, "history_upto": len(rows)})
+    with db.session(register_url) as session:
+        first = crud.record_snapshot(session, longer)
+        part = snap.model_copy(update={"history": rows[: crud.CHUNK + 7]})
+        again = crud.record_snapshot(session, part)
+    assert len(rows) > 2 * crud.CHUNK
+    assert first.history_added == len(rows)
+    assert first.decisions_added == len(distinct_decisions) > 0
+    assert (again.history_added, again.decisions_added) == (0, 0)
+    assert len(all_rows(register_url)["history"]) == len(rows)
+
 def test_a_case_in_parts_is_the_same_as_the_case_whole(register_url: str, tmp_path: Any) -> None:
     case = case_a().case
     with db.session(register_url) as session:
