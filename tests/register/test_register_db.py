@@ -55,7 +55,6 @@ def test_the_same_snapshot_twice_adds_and_changes_nothing(register_url: str) -> 
     assert all_rows(register_url) == before
 
 
-
 def test_a_long_history_is_added_once_whatever_its_length(register_url: str) -> None:
     """More entries than one statement takes (`crud.CHUNK`), some repeated, some decisions sent
     twice in the same write: each entry and each decision is added once, and only once."""
@@ -75,6 +74,7 @@ def test_a_long_history_is_added_once_whatever_its_length(register_url: str) -> 
     assert first.decisions_added == len(distinct_decisions) > 0
     assert (again.history_added, again.decisions_added) == (0, 0)
     assert len(all_rows(register_url)["history"]) == len(rows)
+
 
 def test_a_case_in_parts_is_the_same_as_the_case_whole(register_url: str, tmp_path: Any) -> None:
     case = case_a().case
