@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 from temporalio.api.common.v1 import Payload
@@ -506,6 +506,10 @@ async def test_a_case_started_with_an_invalid_referral_is_refused() -> None:
 @given(
     text=st.text(ANY_CHARACTER, min_size=1, max_size=200).filter(str.strip),
     name=st.text(ANY_CHARACTER, min_size=1, max_size=40).filter(str.strip),
+)
+@example(
+    text='Emoji \U0001f600, RTL \u202eevil, "quotes", \\ \x01 and NUL \x00',
+    name="Zo\u00eb \U0001f600",
 )
 def test_hostile_but_valid_text_reaches_the_register(
     register_url: str, text: str, name: str
