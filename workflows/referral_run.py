@@ -9,7 +9,9 @@ the register (`RegisterProjection`); the workflow stays the source of truth.
 Why a module of its own: the workflow sandbox imports a workflow's module afresh for every run,
 so each open case held its own copy of all this code (about 130 KiB) and ran it unwarmed. This
 module is passed through (`workflows/referral.py`): one copy for every case, shared and warm;
-the workflow class is a shell of handlers that hand over to `ReferralRun` (issue 16).
+the workflow class is a shell of handlers that hand over to `ReferralRun` (issue 16). Passed
+through, its code is not watched by the sandbox (as the domain's is not): time, randomness,
+waiting and I/O go through `workflow` only, and the replay tests hold it to that.
 """
 
 from __future__ import annotations
