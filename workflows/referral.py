@@ -34,14 +34,8 @@ with workflow.unsafe.imports_passed_through():
         workflow_id,
     )
     from workflows.referral_run import (
-        ACTIVITY_RETRY,
-        ACTIVITY_TIMEOUT,
         CARRY_BOUND_PATCH,
-        NOT_SEALED,
-        PLANNING_RETRY,
-        PLANNING_TIMEOUT,
         REFUSAL_TYPES,
-        SEALED_PATCH,
         TASK_QUEUE,
         ReferralRun,
         before_image,
@@ -97,15 +91,9 @@ class ReferralWorkflow:
 
 
 __all__ = [
-    "ACTIVITY_RETRY",
-    "ACTIVITY_TIMEOUT",
     "CARRY_BOUND_PATCH",
     "CASE_REF_PATTERN",
-    "NOT_SEALED",
-    "PLANNING_RETRY",
-    "PLANNING_TIMEOUT",
     "REFUSAL_TYPES",
-    "SEALED_PATCH",
     "TASK_QUEUE",
     "EscalationNote",
     "ReferralInput",
