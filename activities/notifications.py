@@ -43,6 +43,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy as email_policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from functools import lru_cache
@@ -219,6 +220,32 @@ def checked_subject(notice: Notice) -> str:
     return subject
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The modern email policy's header registry, each header class made once. The standard
+    registry makes a new class (`type(...)`) every time a header is set or counted, twenty-odd
+    a message; the classes hold no state, so one for each header name serves every message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+    def map_to_type(self, name: str, cls: type[BaseHeader]) -> None:
+        super().map_to_type(name, cls)
+        self._made.pop(name.lower(), None)
+
+
+#: The policy a notice's email is built with: the standard library's modern policy (its header
+#: checks and folding), with the header classes made once (`_HeaderClasses`).
+MESSAGE_POLICY = email_policy.default.clone(header_factory=_HeaderClasses())
+
+
 @lru_cache(maxsize=512)
 def _parsed_header(name: str, value: str) -> str:
     """The header as the modern email policy stores it, parsed once for each value. The From,
@@ -226,7 +253,7 @@ def _parsed_header(name: str, value: str) -> str:
     registry) was a third of building a message. The policy checks the value as it would on
     assignment (a line break is refused); a parsed header is never changed (folding it for
     sending makes new strings), so messages can share it."""
-    stored: str = email_policy.default.header_store_parse(name, value)[1]
+    stored: str = MESSAGE_POLICY.header_store_parse(name, value)[1]
     return stored
 
 
@@ -234,7 +261,7 @@ def build_message(
     notice: Notice, addresses: tuple[str, ...] | list[str], sender: str = DEFAULT_FROM
 ) -> EmailMessage:
     """The email for a notice: the same headers whether it is sent or written to the outbox."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["Message-ID"] = message_id(notice.notice_id)
     message["Date"] = formatdate(usegmt=True)
     message["From"] = _parsed_header("From", sender)
@@ -409,19 +436,20 @@ async def deliver(
 
 
 def _outbox_once(mail_id: str, outgoing: Callable[[], Outgoing]) -> SendNoticeResult:
-    target = outbox_dir() / f"{_file_stem(mail_id)}.eml"
+    current = settings()  # read once: reading the settings costs tens of microseconds
+    outbox = current.outbox or current.data_dir / "outbox"
+    target = outbox / f"{_file_stem(mail_id)}.eml"
     if target.exists():
         return SendNoticeResult(
             notice_id=mail_id, already_sent=True, transport="outbox", file=str(target)
         )
-    return _to_outbox(target, outgoing())
+    return _to_outbox(target, outgoing(), current.smtp_from or DEFAULT_FROM)
 
 
-def _to_outbox(target: Path, mail: Outgoing) -> SendNoticeResult:
+def _to_outbox(target: Path, mail: Outgoing, sender: str) -> SendNoticeResult:
     recipients = mail.recipients
     if recipients.lost:
         log.warning("%s: no address for %r and no default contact", mail.label, mail.audience)
-    sender = settings().smtp_from or DEFAULT_FROM
     message = mail.build(recipients.addresses, sender)
     _write_atomically(target, message.as_bytes())
     log.info(
