@@ -54,7 +54,7 @@ from pydantic import BaseModel, Field, field_validator
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from config import settings
+from config import Settings, settings
 from safeguarding.case import Notice
 from safeguarding.contacts import Recipients, recipients_for
 from safeguarding.profiles import ProfileError, load_profiles
@@ -176,8 +176,8 @@ def data_dir() -> Path:
     return settings().data_dir
 
 
-def outbox_dir() -> Path:
-    current = settings()
+def outbox_dir(current: Settings | None = None) -> Path:
+    current = current or settings()
     return current.outbox or current.data_dir / "outbox"
 
 
@@ -437,8 +437,7 @@ async def deliver(
 
 def _outbox_once(mail_id: str, outgoing: Callable[[], Outgoing]) -> SendNoticeResult:
     current = settings()  # read once: reading the settings costs tens of microseconds
-    outbox = current.outbox or current.data_dir / "outbox"
-    target = outbox / f"{_file_stem(mail_id)}.eml"
+    target = outbox_dir(current) / f"{_file_stem(mail_id)}.eml"
     if target.exists():
         return SendNoticeResult(
             notice_id=mail_id, already_sent=True, transport="outbox", file=str(target)
