@@ -78,12 +78,12 @@ def _upsert_statement(dialect: str, name: str, keys: tuple[str, ...]) -> Any:
 
 
 @cache
-def _insert_new_statement(dialect: str, name: str, keys: tuple[str, ...]) -> Any:
+def _insert_new_sqlite(name: str, keys: tuple[str, ...]) -> Any:
+    """SQLite's insert-new (PostgreSQL's is `_insert_new_sql`): only the rows inserted come
+    back, and are counted."""
     target = table(name)
-    stmt = _insert(dialect, target).on_conflict_do_nothing(index_elements=list(keys))
-    if dialect == "postgresql":
-        return stmt  # counted by rowcount: `_insert_new_postgresql`
-    return stmt.returning(target.c[keys[-1]])  # only the rows inserted come back
+    stmt = _insert("sqlite", target).on_conflict_do_nothing(index_elements=list(keys))
+    return stmt.returning(target.c[keys[-1]])
 
 
 @cache
@@ -157,7 +157,7 @@ def _insert_new(session: Session, name: str, keys: list[str], values: list[dict[
     values = list(sealing.seal_rows(name, values))
     if _dialect(session) == "postgresql":
         return _insert_new_postgresql(session, name, keys, values)
-    stmt = _insert_new_statement(_dialect(session), name, tuple(keys))
+    stmt = _insert_new_sqlite(name, tuple(keys))
     added = 0
     for chunk in _chunks(values):
         added += len(session.execute(stmt, list(chunk)).all())

@@ -33,14 +33,7 @@ with workflow.unsafe.imports_passed_through():
         ReferralResult,
         workflow_id,
     )
-    from workflows.referral_run import (
-        CARRY_BOUND_PATCH,
-        REFUSAL_TYPES,
-        TASK_QUEUE,
-        ReferralRun,
-        before_image,
-        restored,
-    )
+    from workflows.referral_run import TASK_QUEUE, ReferralRun
 
 
 @workflow.defn(failure_exception_types=[InvalidStart, Unsealed])
@@ -91,9 +84,7 @@ class ReferralWorkflow:
 
 
 __all__ = [
-    "CARRY_BOUND_PATCH",
     "CASE_REF_PATTERN",
-    "REFUSAL_TYPES",
     "TASK_QUEUE",
     "EscalationNote",
     "ReferralInput",
@@ -101,7 +92,5 @@ __all__ = [
     "ReferralResult",
     "ReferralWorkflow",
     "Stage",
-    "before_image",
-    "restored",
     "workflow_id",
 ]

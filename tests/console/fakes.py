@@ -23,7 +23,7 @@ from safeguarding.escalation import (
 from safeguarding.planning import plan_deadline
 from safeguarding.referral import Referral
 from safeguarding.settings import PartnershipSettings
-from workflows.referral import REFUSAL_TYPES
+from workflows.referral_run import REFUSAL_TYPES
 
 
 class FakeBackend:

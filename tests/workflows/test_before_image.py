@@ -1,5 +1,5 @@
 """A decision whose planning fails for good is undone from a before-image that leaves out what a
-decision only adds to (`workflows.referral.before_image`): after every decision of every route,
+decision only adds to (`workflows.referral_run.before_image`): after every decision of every route,
 the image gives back exactly the case as it was before it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from bench.routes import ROUTES, Route, decision_payloads, referral
 from safeguarding.decisions import parse_decision
 from tests.safeguarding.test_case import Driver
-from workflows.referral import before_image, restored
+from workflows.referral_run import before_image, restored
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r.name.split(":")[0] for r in ROUTES])

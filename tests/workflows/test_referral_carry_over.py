@@ -22,7 +22,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 
-import workflows.referral as referral_workflow
 import workflows.referral_run as referral_run
 from activities import ALL_ACTIVITIES
 from activities.register import RecordCaseInput, RecordCaseResult, record, record_case
@@ -322,6 +321,6 @@ async def test_with_the_register_down_the_case_carries_what_it_lacks_and_then_wa
         for e in waited.events
         if e.marker_recorded_event_attributes.marker_name == "core_patch"
     ]
-    assert any(referral_workflow.CARRY_BOUND_PATCH.encode() in p for p in patches), patches
+    assert any(referral_run.CARRY_BOUND_PATCH.encode() in p for p in patches), patches
     assert_register_complete(long, register_url, result)
     await assert_runs_replay(runs, unsandboxed=True)
