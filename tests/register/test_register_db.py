@@ -3,6 +3,7 @@ migrations, idempotent writes, stale snapshots, learning outputs."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
@@ -114,6 +115,32 @@ def test_times_are_stored_as_utc_and_read_back_unchanged(register_url: str) -> N
     opened = snap.case.opened_at.astimezone(UTC).replace(tzinfo=None)
     assert case["opened_at"] == opened
     assert case["received_on"] == date(2026, 6, 1)
+    assert [h["at"] for h in history] == [
+        h.at.astimezone(UTC).replace(tzinfo=None) for h in snap.history
+    ]
+
+
+def test_sqlite_holds_history_times_as_sqlalchemy_writes_them(tmp_path: Any) -> None:
+    """History and decisions go to SQLite through sqlite3 itself (`crud`): their times and days
+    are the same text as the rows SQLAlchemy writes (the case row), so SQL compares and orders
+    them alike and they read back unchanged."""
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    db.upgrade(url)
+    snap = case_a().snapshot()
+    with db.session(url) as session:
+        crud.record_snapshot(session, snap)
+        history = crud.rows(session, "history")
+    with sqlite3.connect(tmp_path / "register.db") as raw:
+        (opened,) = raw.execute("SELECT opened_at FROM cases").fetchone()
+        stored = raw.execute("SELECT at, occurred_on FROM history ORDER BY seq").fetchall()
+        decided = [at for (at,) in raw.execute("SELECT decided_at FROM decisions")]
+    text_time = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"
+    assert re.fullmatch(text_time, opened)
+    assert stored and all(re.fullmatch(text_time, at) for at, _ in stored)
+    assert decided and all(re.fullmatch(text_time, at) for at in decided)
+    assert [day for _, day in stored if day is not None] == [
+        h.occurred_on.isoformat() for h in snap.history if h.occurred_on is not None
+    ]
     assert [h["at"] for h in history] == [
         h.at.astimezone(UTC).replace(tzinfo=None) for h in snap.history
     ]
