@@ -24,7 +24,6 @@ from typing import Any
 
 from sqlalchemy import Dialect, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlmodel import Session, SQLModel
 
 from register import models, sealing
@@ -84,32 +83,18 @@ def _insert_new_sqlite(
 ) -> tuple[str, tuple[Any, ...]]:
     """SQLite's insert-new (PostgreSQL's is `_insert_new_sql`): one fixed text with ON CONFLICT
     DO NOTHING on the keys, and each column's own conversion to what SQLite stores (its
-    SQLAlchemy type's bind processor: times as the same text SQLAlchemy writes and reads)."""
+    SQLAlchemy type's bind processor: times as the same text SQLAlchemy writes and reads).
+    As on PostgreSQL, only the columns given are written (every caller gives every column its
+    rows need: the sealing of a row needs its key columns anyway)."""
     target = table(name)
     processors = tuple(
         target.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
     )
-    # A column left out takes its Python-side default, as SQLAlchemy's INSERT gives it.
-    defaults = {
-        c.name: c.default.arg
-        for c in target.columns
-        if c.name not in columns and isinstance(c.default, ScalarElementColumnDefault)
-    }
-    listed = [*columns, *defaults]
-    places = ["?" for _ in columns] + [_sqlite_literal(v) for v in defaults.values()]
     sql = (
-        f"INSERT INTO {name} ({', '.join(listed)}) VALUES ({', '.join(places)}) "
+        f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
         f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
     )
     return sql, processors
-
-
-def _sqlite_literal(value: Any) -> str:
-    if isinstance(value, bool | int):
-        return str(int(value))
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    raise TypeError(f"no SQLite literal for a {type(value).__name__} default")
 
 
 @cache
