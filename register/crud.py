@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -78,12 +79,12 @@ def _upsert_statement(dialect: str, name: str, keys: tuple[str, ...]) -> Any:
 
 
 @cache
-def _insert_new_sqlite(
+def _sqlite_insert_new_sql(
     name: str, keys: tuple[str, ...], columns: tuple[str, ...], dialect: Dialect
 ) -> tuple[str, tuple[Any, ...]]:
-    """SQLite's insert-new (PostgreSQL's is `_insert_new_sql`): one fixed text with ON CONFLICT
-    DO NOTHING on the keys, and each column's own conversion to what SQLite stores (its
-    SQLAlchemy type's bind processor: times as the same text SQLAlchemy writes and reads).
+    """SQLite's insert-new (PostgreSQL's is `_postgresql_insert_new_sql`): one fixed text with
+    ON CONFLICT DO NOTHING on the keys, and each column's own conversion to what SQLite stores
+    (its SQLAlchemy type's bind processor: times as the same text SQLAlchemy writes and reads).
     As on PostgreSQL, only the columns given are written (every caller gives every column its
     rows need: the sealing of a row needs its key columns anyway)."""
     target = table(name)
@@ -98,7 +99,7 @@ def _insert_new_sqlite(
 
 
 @cache
-def _insert_new_sql(name: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
+def _postgresql_insert_new_sql(name: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
     """PostgreSQL's insert-new for many rows in one statement and one parameter: the rows as a
     JSON array, read back into rows of the table's own types by `json_populate_recordset`, ON
     CONFLICT DO NOTHING on the keys. One fixed text, parsed and planned once, and one value to
@@ -168,17 +169,18 @@ def _insert_new(session: Session, name: str, keys: list[str], values: list[dict[
     values = list(sealing.seal_rows(name, values))
     if _dialect(session) == "postgresql":
         return _insert_new_postgresql(session, name, keys, values)
-    return _insert_new_sqlite_rows(session, name, keys, values)
+    return _insert_new_sqlite(session, name, keys, values)
 
 
-def _insert_new_sqlite_rows(
+def _insert_new_sqlite(
     session: Session, name: str, keys: list[str], values: list[dict[str, Any]]
 ) -> int:
-    """`_insert_new_sqlite` through sqlite3 itself (executemany), in the session's transaction,
-    counted by its rowcount (the rows inserted: a conflict changes none). SQLAlchemy's
-    executemany with RETURNING cost the worker about as much CPU again as SQLite's own work."""
+    """`_sqlite_insert_new_sql` through sqlite3 itself (executemany), in the session's
+    transaction, counted by its rowcount (the rows inserted: a conflict changes none).
+    SQLAlchemy's executemany with RETURNING cost the worker about as much CPU again as SQLite's
+    own work."""
     columns = tuple(values[0])
-    sql, processors = _insert_new_sqlite(name, tuple(keys), columns, session.get_bind().dialect)
+    sql, processors = _sqlite_insert_new_sql(name, tuple(keys), columns, session.get_bind().dialect)
     rows = [
         tuple(
             value if process is None else process(value)
@@ -186,31 +188,31 @@ def _insert_new_sqlite_rows(
         )
         for row in values
     ]
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    try:
+    with closing(_driver(session).cursor()) as cursor:
         cursor.executemany(sql, rows)
         return int(cursor.rowcount)
-    finally:
-        cursor.close()
 
 
 def _insert_new_postgresql(
     session: Session, name: str, keys: list[str], values: list[dict[str, Any]]
 ) -> int:
-    """`_insert_new_sql`, counted by its rowcount (ON CONFLICT DO NOTHING: only the rows
-    inserted). Through psycopg itself: SQLAlchemy adds nothing to one fixed statement. The
+    """`_postgresql_insert_new_sql`, counted by its rowcount (ON CONFLICT DO NOTHING: only the
+    rows inserted). Through psycopg itself: SQLAlchemy adds nothing to one fixed statement. The
     rows' values are plain (`to_db`: naive UTC times, no NUL), so JSON carries them exactly."""
-    sql = _insert_new_sql(name, tuple(keys), tuple(values[0]))
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
+    sql = _postgresql_insert_new_sql(name, tuple(keys), tuple(values[0]))
     added = 0
-    with driver.cursor() as cursor:
+    with _driver(session).cursor() as cursor:
         for chunk in _chunks(values):
             cursor.execute(sql, [json.dumps(list(chunk), default=_json_value, ensure_ascii=False)])
             added += int(cursor.rowcount)
     return added
+
+
+def _driver(session: Session) -> Any:
+    """The database driver's own connection under the session, in the session's transaction."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    return driver
 
 
 def _json_value(value: Any) -> Any:
