@@ -491,6 +491,7 @@ def shared(settings: PartnershipSettings) -> PartnershipSettings:
     (issue 16: a lifecycle ratio about 0.03 lower). Safe because settings are frozen all the
     way down; equal settings are interchangeable, so a replay takes the same path."""
     key = settings.model_dump_json()
+    # An ordered dict, not `functools.lru_cache`: the value kept is the first instance seen.
     with _shared_lock:  # workflow tasks run in several threads
         found = _shared.setdefault(key, settings)
         _shared.move_to_end(key)

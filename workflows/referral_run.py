@@ -359,8 +359,7 @@ class ReferralRun:
     # ------------------------------------------------------------------ decisions
 
     async def decide(self, raw: RawValue) -> DecisionResult:
-        """Make a decision. Refused (with a reason) if it is invalid, for the wrong stage,
-        by someone without the authority, or against a guard; the case is then untouched."""
+        """The `decide` Update (`ReferralWorkflow.decide`)."""
         if self._refuses_unsealed(raw):
             await workflow.wait_condition(lambda: self._case is not None)
             self._require_case().record_refusal(workflow.now(), NOT_SEALED, "update")
@@ -394,8 +393,7 @@ class ReferralRun:
         self._parsed[id(raw.payload)] = (raw.payload, decision)
 
     async def decision_signal(self, raw: RawValue) -> None:
-        """The same decisions as a Signal (for `temporal workflow signal` and the Web UI). A
-        signal cannot answer, so a refusal is recorded in the case history instead."""
+        """The `decision` Signal (`ReferralWorkflow.decision_signal`)."""
         try:
             if self._refuses_unsealed(raw):
                 raise InvalidDecision(NOT_SEALED)
