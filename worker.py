@@ -33,6 +33,7 @@ from security.files import private_data_dir
 from workflows.disposal import DisposalWorkflow
 from workflows.escalation import ProfessionalDisagreementWorkflow
 from workflows.referral import ReferralWorkflow
+from workflows.sandbox import DirectContextSandbox
 from workflows.scheduled import RegisterReconciliationWorkflow, ScheduledReportWorkflow
 
 WORKFLOWS = [
@@ -70,6 +71,8 @@ def build_worker(
         workflows=workflows,
         activities=[*activities, reconciler.reconcile_register],
         max_cached_workflows=max_cached_workflows(),
+        # The SDK's sandbox, without its exec for every payload's context (workflows/sandbox.py).
+        workflow_runner=DirectContextSandbox(),
     )
 
 
