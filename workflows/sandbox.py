@@ -1,14 +1,15 @@
 """The workflow sandbox every worker runs: the SDK's, with one shortcut.
 
 The worker asks a workflow instance for a serialization context for every payload sequence it
-decodes or encodes around a workflow task (about 250 a case; the codec picks the case's key by
-it). The SDK's sandboxed instance answers by compiling and `exec`ing a statement inside the
-sandbox with its importer applied: 76 µs of the worker's CPU each, against 3 µs for the same
-call made directly, so about 20 ms a case (BENCHMARKS.md, issue 16 round 8). The call only
-reads the instance's own bookkeeping (its pending activities and child workflows) and builds a
-context from `temporalio` classes, which are passed through the sandbox: it imports nothing and
-uses no restricted builtin, the two things the importer guards. So `DirectContextSandbox`
-makes that call directly. The workflows' own code runs in the sandbox exactly as before.
+decodes or encodes around a workflow task (the codec picks the case's key by it), and for a
+store context for each it encodes: 300 to 350 calls a case. The SDK's sandboxed instance answers
+each by compiling and `exec`ing a statement inside the sandbox with its importer applied: 76 µs
+of the worker's CPU, against 3 µs for the same call made directly, so 20 to 25 ms a case
+(BENCHMARKS.md, issue 16 round 8). The call only reads the instance's own bookkeeping (its
+pending activities and child workflows) and builds a context from `temporalio` classes, which
+are passed through the sandbox: it imports nothing and uses no restricted builtin, the two
+things the importer guards. So `DirectContextSandbox` makes that call directly. The workflows'
+own code runs in the sandbox exactly as before.
 
 No public hook does this, so it reaches into the SDK's private `_Instance`. If a release
 changes what it relies on, the instance falls back to the SDK's own path, and
