@@ -25,6 +25,7 @@ from bench.postgres import postgres_binaries
 from gateway.connection import data_converter
 from safeguarding.model import build_all
 from tests import clock
+from tests.ports import free_port
 
 # Every test client, worker and replayer encrypts payloads with this test-only key (never used
 # anywhere else); subprocesses (the CLI, the dev stack) inherit it.
@@ -279,7 +280,6 @@ def postgres_server() -> Iterator[str]:
     except in CI (CI=true), where that fails every PostgreSQL test instead (`missing`)."""
     import os
     import pwd
-    import socket
     import subprocess
     import tempfile
 
@@ -298,11 +298,6 @@ def postgres_server() -> Iterator[str]:
         prefix = ["runuser", "-u", "postgres", "--"]
     data = Path(root) / "data"
     log = Path(root) / "server.log"
-
-    def free_port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from gateway.connection import data_converter
 from safeguarding.clock import uk_today
 from tests.factories import CHAIR, decision, eventually, referral
-from tests.reliability.stack import free_port
+from tests.ports import free_port
 from worker import build_worker, metrics_runtime, publish_portfolio
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
 

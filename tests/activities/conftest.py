@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.activities.mail_server import MailServer, Recorder, free_port
+from tests.activities.mail_server import MailServer, Recorder
+from tests.ports import free_port
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ refuses on request; the fixtures that point SRO_SMTP_* at it are in conftest.py.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -56,13 +55,6 @@ class Recorder:
 
     def of(self, notice: Notice) -> list[Arrived]:
         return [a for a in self.arrived if a.message["Message-ID"] == message_id(notice.notice_id)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class MailServer:

@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -39,6 +38,7 @@ from safeguarding.deadlines import DeadlineState
 from safeguarding.profiles import load_profiles
 from tests.console.test_pages import TRIAGE_ATTENDEES
 from tests.factories import action_fields, referral, triage_participants
+from tests.ports import free_port
 from workflows.referral import workflow_id
 
 pytestmark = pytest.mark.integration
@@ -57,12 +57,6 @@ CHROMIUM_ARGS = [
 PASSWORD = "demo-password"  # the demo users' (console/users.example.toml)
 CHAIR = {"name": "Dana Reid", "role": "chair", "agency": "police"}
 POLICE = {"name": "Pat Jones", "role": "panel_member", "agency": "police"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

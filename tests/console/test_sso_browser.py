@@ -22,9 +22,10 @@ from console.sso_claims import load_mapping
 from safeguarding.profiles import load_profiles
 from tests.console.conftest import NOW, Clock
 from tests.console.fakes import FakeBackend
-from tests.console.test_browser import browser, free_port, page, shoot
+from tests.console.test_browser import browser, page, shoot
 from tests.console.test_sso import MAPPING, PEOPLE
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, Provider, run_provider
+from tests.ports import free_port
 
 __all__ = ["browser", "page"]  # the browser fixtures, shared with test_browser.py
 

@@ -15,7 +15,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,17 +38,11 @@ from temporalio.client import Client
 from bench.postgres import postgres_binaries
 from gateway.connection import data_converter
 from tests.conftest import binary
+from tests.ports import free_port
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def wait_for(

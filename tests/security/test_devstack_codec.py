@@ -28,6 +28,7 @@ from temporalio.client import Client
 from gateway.connection import data_converter
 from security.keys import KeyRing
 from starter import devstack
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 120
@@ -37,12 +38,6 @@ def settings(tmp_path: Path, ui_port: int = 8233) -> devstack.Settings:
     return devstack.Settings(
         data_dir=tmp_path, port=7233, ui_port=ui_port, task_queue="q", startup_timeout=5
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- no server needed

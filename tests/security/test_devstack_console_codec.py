@@ -24,7 +24,7 @@ from temporalio.api.common.v1 import Payloads
 
 from gateway.connection import data_converter
 from security.keys import KeyRing
-from tests.security.test_devstack_codec import free_port
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 120

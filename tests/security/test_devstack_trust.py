@@ -9,7 +9,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from safeguarding.clock import uk_today
 from security import codec_server, files
 from security.keys import KeyRing
 from tests.factories import opened_status, referral
+from tests.ports import free_ports
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,17 +34,6 @@ RUN_TIMEOUT = 120
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads other processes in /proc"
 )
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def descendants(pid: int) -> set[int]:

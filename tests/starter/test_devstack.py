@@ -26,20 +26,12 @@ from safeguarding.case import CaseStatus
 from safeguarding.clock import uk_today
 from starter import devstack
 from tests.factories import eventually, opened_status, referral
+from tests.ports import free_port
 from workflows import search_attributes as sa
 from workflows.referral import ReferralInput, ReferralWorkflow, workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 120
-
-
-def free_port(exclude: frozenset[int] | set[int] = frozenset()) -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port not in exclude:
-            return port
 
 
 @pytest.fixture
