@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -40,19 +42,17 @@ class _CheckedInstance(DirectContextInstance):
     """Answers as the worker's sandbox does, and checks each answer against the SDK's."""
 
     def get_serialization_context(self, command_info: Any) -> Any:
-        if self.in_sandbox() is None:
-            FELL_BACK.append("context")
-        mine = super().get_serialization_context(command_info)
-        sdks = sdk_runner._Instance.get_serialization_context(self, command_info)
-        ASKED.append(("context", _command(command_info), mine == sdks))
-        return mine
+        return self._checked("context", "get_serialization_context", command_info)
 
     def get_external_store_context(self, command_info: Any) -> Any:
+        return self._checked("store", "get_external_store_context", command_info)
+
+    def _checked(self, kind: str, method: str, command_info: Any) -> Any:
         if self.in_sandbox() is None:
-            FELL_BACK.append("store")
-        mine = super().get_external_store_context(command_info)
-        sdks = sdk_runner._Instance.get_external_store_context(self, command_info)
-        ASKED.append(("store", _command(command_info), mine == sdks))
+            FELL_BACK.append(kind)
+        mine = getattr(DirectContextInstance, method)(self, command_info)
+        sdks = getattr(sdk_runner._Instance, method)(self, command_info)
+        ASKED.append((kind, _command(command_info), mine == sdks))
         return mine
 
 
@@ -113,17 +113,28 @@ class EveryCommandForContexts:
         return text.upper()
 
 
-async def test_each_command_gets_the_sdks_context(time_skipping_env: WorkflowEnvironment) -> None:
+@asynccontextmanager
+async def checked_worker(
+    env: WorkflowEnvironment, workflows: list[type], activities: Sequence[Callable[..., Any]]
+) -> AsyncIterator[str]:
+    """A worker in the checking sandbox on a queue of its own (yielded), the record cleared."""
     ASKED.clear()
     FELL_BACK.clear()
     queue = f"sandbox-{uuid.uuid4().hex[:8]}"
     async with Worker(
-        time_skipping_env.client,
+        env.client,
         task_queue=queue,
-        workflows=[EveryCommandForContexts, ChildForContexts],
-        activities=[echo],
+        workflows=workflows,
+        activities=activities,
         workflow_runner=_CheckedSandbox(),
     ):
+        yield queue
+
+
+async def test_each_command_gets_the_sdks_context(time_skipping_env: WorkflowEnvironment) -> None:
+    async with checked_worker(
+        time_skipping_env, [EveryCommandForContexts, ChildForContexts], [echo]
+    ) as queue:
         handle = await time_skipping_env.client.start_workflow(
             EveryCommandForContexts.run, "x", id=f"contexts-{uuid.uuid4().hex}", task_queue=queue
         )
@@ -146,16 +157,7 @@ async def test_each_command_gets_the_sdks_context(time_skipping_env: WorkflowEnv
 async def test_a_case_sealed_with_its_own_key_reads_the_same(
     time_skipping_env: WorkflowEnvironment, outbox: Path
 ) -> None:
-    ASKED.clear()
-    FELL_BACK.clear()
-    queue = f"sandbox-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        time_skipping_env.client,
-        task_queue=queue,
-        workflows=[ReferralWorkflow],
-        activities=ALL_ACTIVITIES,
-        workflow_runner=_CheckedSandbox(),
-    ):
+    async with checked_worker(time_skipping_env, [ReferralWorkflow], ALL_ACTIVITIES) as queue:
         cases = Cases(time_skipping_env, queue)
         handle = await cases.start()
         await decide(handle, "triage", CHAIR, outcome="serious_incident")
