@@ -1,6 +1,7 @@
 """AES-GCM payload encryption for every Temporal payload (workflow inputs, decisions, queries,
-activity inputs and results, history). The search attributes, ids and summaries stay in clear:
-they never carry personal data.
+activity inputs and results, history, and the summaries of timers and activities, which the SDK
+passes through the codec too: the Web UI shows them through the codec server). The search
+attributes and ids stay in clear: they never carry personal data.
 
 A case's payloads (those of a `referral-<case ref>` workflow and of its activities) are sealed
 with the case's own data key (`security/case_keys.py`), so that destroying that key disposes of
