@@ -223,6 +223,24 @@ async def run(
                 f"  round {r + 1} {kind:<9} {lap.cases} cases in {lap.wall:6.1f} s "
                 f"({lap.throughput:5.1f} cases/s)"
             )
+    # Lap by lap: the same work takes more or less CPU as the machine's speed moves (BENCHMARKS.md,
+    # issue 16 rounds 8 and 9), and the server and driver, doing nearly the same for either kind,
+    # show how far a lap's figures are the machine's.
+    say(
+        table(
+            [
+                [
+                    f"{n + 1} {lap.kind}",
+                    lap.per_case_ms,
+                    1000 * lap.worker_cpu / lap.cases,
+                    1000 * lap.server_cpu / lap.cases,
+                    1000 * lap.driver_cpu / lap.cases,
+                ]
+                for n, lap in enumerate(laps)
+            ],
+            ["lap", "wall ms/case", "worker CPU", "server CPU", "driver CPU"],
+        )
+    )
     base_lap, life_lap = _sum(laps, "baseline"), _sum(laps, "lifecycle")
 
     def per_case(lap: Lap) -> list[float]:
