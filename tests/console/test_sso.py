@@ -5,7 +5,6 @@ sign-in that does not match refused, the provider unreachable, sign-out (and the
 from __future__ import annotations
 
 import html
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.console.conftest import Clock, csrf_of
 from tests.console.fakes import FakeBackend
 from tests.console.test_pages import TRIAGE_ATTENDEES, check_page, post_form, start
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, Provider, run_provider
+from tests.ports import free_port
 
 MAPPING = """\
 username_claim = "preferred_username"
@@ -206,9 +206,7 @@ def test_a_callback_that_matches_no_sign_in_here_is_refused(
 def test_an_unreachable_provider_is_a_page_not_a_stack_trace(
     sso_client: Callable[..., TestClient],
 ) -> None:
-    with socket.socket() as sock:  # a loopback port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # a loopback port nobody listens on
     client = sso_client(f"http://127.0.0.1:{port}")
     refused = client.get("/login/sso")
     assert refused.status_code == 503
