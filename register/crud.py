@@ -10,7 +10,9 @@
   decisions among them on (`case_ref`, `decision_id`): an entry never changes once made.
 
 So the same call twice, or a retry after a timeout that had in fact committed, adds and changes
-nothing. SQLite and PostgreSQL both speak INSERT ... ON CONFLICT; nothing else is supported.
+nothing. SQLite and PostgreSQL both speak INSERT ... ON CONFLICT; nothing else is supported. On
+PostgreSQL the whole write is one statement (`_postgresql_record_sql`): one round trip to a
+server that may be across a network.
 """
 
 from __future__ import annotations
@@ -149,8 +151,9 @@ def _chunks(values: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any
         yield values[start : start + CHUNK]
 
 
-# Every write goes through `_upsert`, `_insert_new` or `_upsert_case`, which seal the table's
-# personal columns (register/sealing.py): a write function added later seals by using them.
+# Every write goes through `_upsert`, `_insert_new`, `_upsert_case` or (a snapshot on PostgreSQL)
+# `_record_snapshot_postgresql`, which seal the table's personal columns (register/sealing.py):
+# a write function added later seals by using them.
 
 
 def _upsert(session: Session, name: str, keys: list[str], values: list[dict[str, Any]]) -> None:
@@ -250,24 +253,114 @@ def decision_values(rows: Iterable[HistoryRow]) -> list[dict[str, Any]]:
     return [{k: to_db(v) for k, v in row.items()} for row in values]
 
 
+#: A snapshot's own rows, upserted by their natural keys while its case row is current.
+_CASE_ROWS = (
+    ("children", ("case_ref", "child_no")),
+    ("deadlines", ("case_ref", "deadline_id")),
+    ("actions", ("case_ref", "action_id")),
+    ("case_learning", ("case_ref", "learning_id")),
+)
+#: Its entries, inserted if new and counted.
+_ENTRIES = (("history", ("case_ref", "seq")), ("decisions", ("case_ref", "decision_id")))
+
+
+def _snapshot_rows(snap: CaseSnapshot) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "children": _values(snap.children),
+        "deadlines": _values(snap.deadlines),
+        "actions": _values(snap.actions),
+        "case_learning": _values(snap.learning),
+        "history": _values(snap.history),
+        "decisions": decision_values(snap.history),
+    }
+
+
 def record_snapshot(session: Session, snap: CaseSnapshot) -> Recorded:
     """Write a case snapshot (see the module's doc). The caller commits."""
+    if _dialect(session) == "postgresql":
+        return _record_snapshot_postgresql(session, snap)
+    rows = _snapshot_rows(snap)
     current = _upsert_case(session, snap)
     if current:
-        ref = ["case_ref"]
-        _upsert(session, "children", [*ref, "child_no"], _values(snap.children))
-        _upsert(session, "deadlines", [*ref, "deadline_id"], _values(snap.deadlines))
-        _upsert(session, "actions", [*ref, "action_id"], _values(snap.actions))
-        _upsert(session, "case_learning", [*ref, "learning_id"], _values(snap.learning))
-    history_added = _insert_new(session, "history", ["case_ref", "seq"], _values(snap.history))
-    decisions_added = _insert_new(
-        session, "decisions", ["case_ref", "decision_id"], decision_values(snap.history)
-    )
+        for name, keys in _CASE_ROWS:
+            _upsert(session, name, list(keys), rows[name])
+    history_added, decisions_added = [
+        _insert_new(session, name, list(keys), rows[name]) for name, keys in _ENTRIES
+    ]
     return Recorded(
         case_ref=snap.case.case_ref,
         current=current,
         history_added=history_added,
         decisions_added=decisions_added,
+    )
+
+
+#: (table, key columns, columns written) for each table a statement writes, in order.
+_Shape = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+
+
+@cache
+def _postgresql_record_sql(shape: _Shape) -> str:
+    """A whole snapshot in one PostgreSQL statement: each table's rows a JSON parameter read
+    back by `json_populate_recordset`, written by a data-modifying WITH query of its own (the
+    case row first, conditional on its `history_count`; the case's other rows only if it was
+    written; the entries if new, counted). One round trip a write, where a statement a table,
+    and a row a statement for the upserts, took about twelve (issue 16); the statements of a
+    WITH query see one snapshot and all run, whatever the final SELECT reads."""
+    queries = []
+    for name, keys, columns in shape:
+        listed = ", ".join(columns)
+        source = f"SELECT {listed} FROM json_populate_recordset(NULL::{name}, %s::json)"
+        conflict = f"ON CONFLICT ({', '.join(keys)})"
+        changed = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
+        if name == "cases":
+            body = (
+                f"INSERT INTO cases ({listed}) {source} {conflict} DO UPDATE SET {changed} "
+                "WHERE cases.history_count <= EXCLUDED.history_count RETURNING 1"
+            )
+        elif name in dict(_ENTRIES):
+            body = f"INSERT INTO {name} ({listed}) {source} {conflict} DO NOTHING RETURNING 1"
+        else:
+            body = (
+                f"INSERT INTO {name} ({listed}) {source} WHERE EXISTS (SELECT FROM written_cases) "
+                f"{conflict} DO UPDATE SET {changed}"
+            )
+        queries.append(f"written_{name} AS ({body})")
+    written = {name for name, _, _ in shape}
+    counts = ", ".join(
+        f"(SELECT count(*) FROM written_{name})" if name in written else "0"
+        for name in ("cases", *dict(_ENTRIES))
+    )
+    return f"WITH {', '.join(queries)} SELECT {counts}"
+
+
+def _record_snapshot_postgresql(session: Session, snap: CaseSnapshot) -> Recorded:
+    """`record_snapshot` on PostgreSQL: `_postgresql_record_sql`, through psycopg itself."""
+    tables: list[tuple[str, tuple[str, ...], list[dict[str, Any]]]] = [
+        ("cases", ("case_ref",), list(sealing.seal_rows("cases", _values([snap.case]))))
+    ]
+    rows = _snapshot_rows(snap)
+    for name, keys in _CASE_ROWS:
+        if rows[name]:
+            # One row a key, the last (as the upserts one by one did): an upsert of a WITH
+            # query refuses to change a row twice.
+            last = {tuple(row[k] for k in keys): row for row in rows[name]}
+            tables.append((name, keys, list(sealing.seal_rows(name, list(last.values())))))
+    for name, keys in _ENTRIES:
+        if rows[name]:
+            tables.append((name, keys, list(sealing.seal_rows(name, rows[name]))))
+    sql = _postgresql_record_sql(tuple((n, k, tuple(v[0])) for n, k, v in tables))
+    params = [json.dumps(v, default=_json_value, ensure_ascii=False) for _, _, v in tables]
+    with _driver(session).cursor() as cursor:
+        cursor.execute(sql, params)
+        counts = cursor.fetchone()
+    assert counts is not None  # the final SELECT makes exactly one row
+    cases, history_added, decisions_added = counts
+    return Recorded(
+        case_ref=snap.case.case_ref,
+        current=cases == 1,
+        history_added=int(history_added),
+        decisions_added=int(decisions_added),
     )
 
 

@@ -106,6 +106,22 @@ def test_an_older_snapshot_never_overwrites_a_newer_one(register_url: str) -> No
     assert case["history_count"] == newer.case.history_count
 
 
+def test_a_row_named_twice_in_one_snapshot_is_written_as_its_last(register_url: str) -> None:
+    """PostgreSQL writes a snapshot in one statement, whose upserts may not change a row twice:
+    a snapshot naming a deadline twice is written as the upserts one by one wrote it."""
+    snap = case_a().snapshot()
+    first = snap.deadlines[0]
+    twice = [first.model_copy(update={"title": "an earlier title"}), *snap.deadlines]
+    with db.session(register_url) as session:
+        done = crud.record_snapshot(session, snap.model_copy(update={"deadlines": twice}))
+    assert done.current
+    with db.session(register_url) as session:
+        found = crud.rows(
+            session, "deadlines", crud.table("deadlines").c.deadline_id == first.deadline_id
+        )
+    assert [row["title"] for row in found] == [first.title]
+
+
 def test_times_are_stored_as_utc_and_read_back_unchanged(register_url: str) -> None:
     snap = case_a().snapshot()
     with db.session(register_url) as session:
