@@ -112,7 +112,13 @@ class Lifecycle:
         return start_profiler(self.worker.pid, self.profile_dir / f"worker-{kind}-{self._laps}.txt")
 
     async def lap(
-        self, kind: str, n: int, concurrency: int, one: Callable[[], Awaitable[str]]
+        self,
+        kind: str,
+        n: int,
+        concurrency: int,
+        one: Callable[[], Awaitable[str]],
+        *,
+        profile: bool = True,
     ) -> Lap:
         gate = asyncio.Semaphore(concurrency)
 
@@ -120,7 +126,7 @@ class Lifecycle:
             async with gate:
                 return await one()
 
-        profiler = self._profile(kind)
+        profiler = self._profile(kind) if profile else None
         worker0, server0, driver0 = self.worker.cpu(), self.server.cpu(), time.process_time()
         threads0 = thread_cpu_seconds(self.worker.pid)
         register0 = processes_cpu_seconds("postgres")
@@ -210,14 +216,25 @@ async def run(
         say(f"  lifecycle's shape: {shape.model_dump_json()}")
         say(f"  baseline's shape:  {shape_from_history(base).model_dump_json()}")
 
+    # Warm-up laps, one of each kind, not measured: the first lap after the probes (the driver
+    # reads their histories, and the machine idles for a moment) took 5 to 10% less CPU a case
+    # than the laps after it, in every process and for either kind, so the kind measured first
+    # (the baseline) looked cheaper: over 8 runs of each order, the ratio was 0.095 lower with
+    # the lifecycle first; with these laps, 0.016 (BENCHMARKS.md, issue 16 round 10).
+    runs: dict[str, Callable[[], Awaitable[str]]] = {
+        "baseline": lambda: life.one_baseline(shape),
+        "lifecycle": life.one_lifecycle,
+    }
+    warm_up = min(cases, 2 * concurrency)
+    for kind, one in runs.items():
+        await life.lap(kind, warm_up, concurrency, one, profile=False)  # figures dropped
+    say(f"  warm-up: {warm_up} cases of each kind, not measured")
+
     laps: list[Lap] = []
     for r in range(rounds):
         order = ["baseline", "lifecycle"] if r % 2 == 0 else ["lifecycle", "baseline"]
         for kind in order:
-            one: Callable[[], Awaitable[str]] = (
-                life.one_lifecycle if kind == "lifecycle" else (lambda: life.one_baseline(shape))
-            )
-            lap = await life.lap(kind, cases, concurrency, one)
+            lap = await life.lap(kind, cases, concurrency, runs[kind])
             laps.append(lap)
             say(
                 f"  round {r + 1} {kind:<9} {lap.cases} cases in {lap.wall:6.1f} s "
