@@ -262,6 +262,7 @@ _CASE_ROWS = (
 )
 #: Its entries, inserted if new and counted.
 _ENTRIES = (("history", ("case_ref", "seq")), ("decisions", ("case_ref", "decision_id")))
+_ENTRY_TABLES = tuple(name for name, _ in _ENTRIES)
 
 
 def _snapshot_rows(snap: CaseSnapshot) -> dict[str, list[dict[str, Any]]]:
@@ -318,18 +319,20 @@ def _postgresql_record_sql(shape: _Shape) -> str:
                 f"INSERT INTO cases ({listed}) {source} {conflict} DO UPDATE SET {changed} "
                 "WHERE cases.history_count <= EXCLUDED.history_count RETURNING 1"
             )
-        elif name in dict(_ENTRIES):
+        elif name in _ENTRY_TABLES:
             body = f"INSERT INTO {name} ({listed}) {source} {conflict} DO NOTHING RETURNING 1"
         else:
+            # A table of keys alone would have nothing to change.
+            update = f"DO UPDATE SET {changed}" if changed else "DO NOTHING"
             body = (
                 f"INSERT INTO {name} ({listed}) {source} WHERE EXISTS (SELECT FROM written_cases) "
-                f"{conflict} DO UPDATE SET {changed}"
+                f"{conflict} {update}"
             )
         queries.append(f"written_{name} AS ({body})")
     written = {name for name, _, _ in shape}
     counts = ", ".join(
         f"(SELECT count(*) FROM written_{name})" if name in written else "0"
-        for name in ("cases", *dict(_ENTRIES))
+        for name in ("cases", *_ENTRY_TABLES)
     )
     return f"WITH {', '.join(queries)} SELECT {counts}"
 
