@@ -281,11 +281,11 @@ _kept = _Kept()
 
 @contextmanager
 def _connect(kind: str, target: str, *, create: bool = False, write: bool = False) -> Iterator[Any]:
-    """A cursor in one committed transaction. A missing SQLite register is an error unless
-    `create` (a first key is written before the worker's first projection). `write`: the
-    transaction takes SQLite's write lock at once, waiting in short steps for it. On PostgreSQL
-    only a `write` opens a transaction: every other use is one statement, a transaction of its
-    own on the autocommit connection, so a key read is one round trip instead of three."""
+    """A cursor whose work is committed when it closes. A missing SQLite register is an error
+    unless `create` (a first key is written before the worker's first projection). `write`: one
+    transaction, which on SQLite takes the write lock at once, waiting in short steps for it.
+    Otherwise, on PostgreSQL, each statement is a transaction of its own on the autocommit
+    connection (every other use is one statement): a key read is one round trip, not three."""
     if kind == "sqlite":
         if not Path(target).is_file():
             if not create:

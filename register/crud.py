@@ -266,6 +266,7 @@ _ENTRY_TABLES = tuple(name for name, _ in _ENTRIES)
 
 
 def _snapshot_rows(snap: CaseSnapshot) -> dict[str, list[dict[str, Any]]]:
+    """The rows of `_CASE_ROWS` and `_ENTRIES` as values to write, by table."""
     return {
         "children": _values(snap.children),
         "deadlines": _values(snap.deadlines),
@@ -320,7 +321,7 @@ def _postgresql_record_sql(shape: _Shape) -> str:
                 "WHERE cases.history_count <= EXCLUDED.history_count RETURNING 1"
             )
         elif name in _ENTRY_TABLES:
-            body = f"INSERT INTO {name} ({listed}) {source} {conflict} DO NOTHING RETURNING 1"
+            body = f"{_postgresql_insert_new_sql(name, keys, columns)} RETURNING 1"
         else:
             # A table of keys alone would have nothing to change.
             update = f"DO UPDATE SET {changed}" if changed else "DO NOTHING"
