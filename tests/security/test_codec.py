@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import zlib
 from datetime import date
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 
 from gateway.connection import data_converter
-from security.codec import ENCODING, KEY_ID, NONCE_BYTES, DecryptionError, EncryptionCodec
+from security import codec as codec_module
+from security.codec import (
+    COMPRESS_FROM,
+    COMPRESSED,
+    DEFLATE,
+    ENCODING,
+    KEY_ID,
+    NONCE_BYTES,
+    DecryptionError,
+    EncryptionCodec,
+)
 from security.keys import KeyError_, KeyRing, key_ring_from_env, local_key_file
 from security.marks import UNSEALED, Unsealed
 from tests.factories import referral
@@ -108,6 +121,77 @@ async def test_tampering_is_detected() -> None:
     truncated = Payload(metadata=dict(sealed.metadata), data=sealed.data[:5])
     with pytest.raises(DecryptionError):
         await codec.decode([truncated])
+
+
+def settings_like(repeats: int = 40) -> Payload:
+    """JSON as a case's larger payloads are (a partnership's settings, a reply's deadlines)."""
+    rows = [{"deadline_id": f"d{n}", "kind": "action", "state": "on_track"} for n in range(repeats)]
+    return plain(json.dumps({"deadlines": rows, "child": "Zebedee Quill"}))
+
+
+async def test_a_large_payload_is_compressed_before_it_is_sealed() -> None:
+    codec = EncryptionCodec(ring())
+    original = settings_like()
+    [sealed] = await codec.encode([original])
+    assert sealed.metadata[COMPRESSED] == DEFLATE
+    assert sealed.metadata[KEY_ID] == b"a"
+    assert len(sealed.data) < len(original.SerializeToString()) // 2
+    assert b"Zebedee" not in sealed.SerializeToString()
+    assert await codec.decode([sealed]) == [original]
+
+
+async def test_small_or_incompressible_payloads_are_sealed_as_before() -> None:
+    codec = EncryptionCodec(ring())
+    small = plain("x" * (COMPRESS_FROM - 40))  # repetitive, but under the threshold
+    noise = Payload(metadata={"encoding": b"binary/plain"}, data=os.urandom(2000))  # gains nothing
+    for original in (small, noise):
+        [sealed] = await codec.encode([original])
+        assert COMPRESSED not in sealed.metadata
+        assert set(sealed.metadata) == {"encoding", KEY_ID}
+        assert await codec.decode([sealed]) == [original]
+
+
+async def test_the_compression_is_bound_to_the_ciphertext() -> None:
+    codec = EncryptionCodec(ring())
+    [compressed] = await codec.encode([settings_like()])
+    [uncompressed] = await codec.encode([plain()])
+    dropped = Payload(
+        metadata={k: v for k, v in compressed.metadata.items() if k != COMPRESSED},
+        data=compressed.data,
+    )
+    added = Payload(metadata={**uncompressed.metadata, COMPRESSED: DEFLATE}, data=uncompressed.data)
+    for forged in (dropped, added):
+        with pytest.raises(DecryptionError, match="does not decrypt with key 'a'"):
+            await codec.decode([forged])
+    unknown = Payload(metadata={**compressed.metadata, COMPRESSED: b"lzma"}, data=compressed.data)
+    with pytest.raises(DecryptionError, match="unknown method"):
+        await codec.decode([unknown])
+
+
+async def test_a_payload_that_opens_too_large_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a key holder can seal one, but no payload may take a process's memory."""
+    codec = EncryptionCodec(ring())
+    [sealed] = await codec.encode([plain("0" * 5000)])
+    assert sealed.metadata[COMPRESSED] == DEFLATE
+    monkeypatch.setattr(codec_module, "MAX_OPENED_BYTES", 1000)
+    with pytest.raises(DecryptionError, match="more than 1000 bytes"):
+        await codec.decode([sealed])
+    # Sealed by the key but not deflate inside: refused, not a crash.
+    nonce = b"n" * NONCE_BYTES
+    garbage = AESGCM(KEY_A).encrypt(nonce, b"not deflate", b"a\0deflate")
+    corrupt = Payload(metadata=dict(sealed.metadata), data=nonce + garbage)
+    with pytest.raises(DecryptionError, match="corrupt"):
+        await codec.decode([corrupt])
+
+
+async def test_the_sealed_form_is_documented_aes_gcm_over_raw_deflate() -> None:
+    """What another language's codec needs: nonce, then AES-GCM with the key id, NUL and the
+    method as associated data, over the raw deflate (no zlib header) of the payload."""
+    original = settings_like()
+    [sealed] = await EncryptionCodec(ring()).encode([original])
+    nonce, ciphertext = sealed.data[:NONCE_BYTES], sealed.data[NONCE_BYTES:]
+    packed = AESGCM(KEY_A).decrypt(nonce, ciphertext, b"a\0deflate")
+    assert zlib.decompress(packed, -zlib.MAX_WBITS) == original.SerializeToString()
 
 
 async def test_a_wrong_key_with_the_same_id_is_detected() -> None:
