@@ -389,6 +389,7 @@ async def run_long_plan(
                     options=ReferralOptions(
                         search_attributes=False, continue_as_new_after_events=continue_after
                     ),
+                    lean=True,  # as the gateway opens a case
                 ),
                 id=f"referral-{case_ref}",
                 task_queue=queue,

@@ -275,7 +275,9 @@ async def start_case(
     """Start a case as `sro refer` does: summary, and stage and partnership searchable at once."""
     return await client.start_workflow(
         ReferralWorkflow.run,
-        ReferralInput(case_ref=case_ref, referral=made, options=options or ReferralOptions()),
+        ReferralInput(
+            case_ref=case_ref, referral=made, options=options or ReferralOptions(), lean=True
+        ),
         id=workflow_id(case_ref),
         task_queue=queue,
         static_summary=f"Referral {case_ref} — {made.partnership}",

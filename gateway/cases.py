@@ -89,7 +89,9 @@ class CaseClient(CaseReader):
         plan = StartPlan(
             run=ReferralWorkflow.run,
             new_ref=lambda: new_ref(referral.partnership, referral.received_on.year),
-            make_input=lambda ref: ReferralInput(case_ref=ref, referral=referral),
+            # Lean: a new case runs on the current paths without a patch marker (workers that
+            # know `lean` must be deployed before clients that send it).
+            make_input=lambda ref: ReferralInput(case_ref=ref, referral=referral, lean=True),
             workflow_id=workflow_id,
             summary=lambda ref: f"Referral {ref} — {referral.partnership}",
             details=details,

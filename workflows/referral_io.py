@@ -60,6 +60,12 @@ class ReferralInput(DomainModel):
     carried: Case | None = None
     #: History entries of the case the register has acknowledged (carried across runs).
     registered_upto: int = Field(0, ge=0)
+    #: Set by the clients that open cases (`gateway.cases`) and by continue-as-new: the run takes
+    #: the lean paths (`workflows.referral_run.LEAN_PATCHES`, and so every patch a case meets)
+    #: as granted, without asking `workflow.patched`: no marker and no `TemporalChangeVersion`
+    #: upsert in its history (issue 16). An input without it (a case opened before, or by an
+    #: older client) asks for the patch as runs always did, so recorded histories replay.
+    lean: bool = False
 
     @model_validator(mode="wrap")
     @classmethod

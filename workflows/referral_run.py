@@ -126,12 +126,13 @@ REGISTER_WAIT_WHEN_BEHIND = timedelta(hours=1)
 #: evaluate it False on replay (its marker is not in their history) and keep asking for each
 #: patch where they did, so they replay unchanged.
 ALL_PATCHES = "referral-patches-2026-12"
-#: Runs started from here on take `ALL_PATCHES` as granted too (still one marker a run), and run
-#: leaner (issue 16, round 3): they keep the case's alert timer while its next alert stays where
-#: it was (before, every change cancelled the timer and started another for the same moment:
-#: two history events and an encrypted summary a decision), and their first search attributes
-#: go with the register's first write (one upsert fewer). Runs started before evaluate it False
-#: on replay and keep their path.
+#: Runs started from here on take `ALL_PATCHES` as granted too (one marker a run; none for a run
+#: whose input says so, `ReferralInput.lean`: issue 16, round 11), and run leaner (round 3):
+#: they keep the case's alert timer while its next alert stays where it was (before, every
+#: change cancelled the timer and started another for the same moment: two history events and
+#: an encrypted summary a decision), and their first search attributes go with the register's
+#: first write (one upsert fewer). Runs started before evaluate it False on replay and keep
+#: their path.
 LEAN_PATCHES = "referral-patches-2026-12-lean"
 
 
@@ -156,8 +157,9 @@ class ReferralRun:
         self._lock = asyncio.Lock()
         self._changed = False
         self._published: dict[str, Any] = {}
-        # First, before anything can ask for a patch (a run's first command is its marker).
-        self._lean = workflow.patched(LEAN_PATCHES)
+        # First, before anything can ask for a patch (a run's first command is its marker). A
+        # run told by its input asks nothing (`ReferralInput.lean`).
+        self._lean = input.lean or workflow.patched(LEAN_PATCHES)
         self._all_patches = self._lean or workflow.patched(ALL_PATCHES)
         #: The timer for the case's next alert, and the moment it waits for (kept timer).
         self._alert: asyncio.Task[None] | None = None
@@ -345,6 +347,7 @@ class ReferralRun:
                 options=self._input.options,
                 carried=case.carry_over(self._register.upto),
                 registered_upto=self._register.upto,
+                lean=True,  # a new run, on this code: lean, without asking
             )
         )
 

@@ -67,6 +67,31 @@ async def test_the_start_loop_draws_again_when_a_reference_is_taken(cases: CaseC
         await cases.start(made, details="test", new_ref=lambda _p, _y: taken)
 
 
+async def test_a_case_opened_by_the_gateway_records_no_patch_marker(
+    cases: CaseClient, dev_server_env: WorkflowEnvironment
+) -> None:
+    """Issue 16, round 11: the gateway opens a case lean by its input, so its history holds no
+    patch marker and no `TemporalChangeVersion` upsert (each a history event, the upsert a
+    visibility write too, for every case)."""
+    made = referral(uk_today(datetime.now(UTC)), partnership="LSCP")
+    case_ref = (await cases.start(made, details="test")).ref
+    await opened(cases, case_ref)
+    history = await dev_server_env.client.get_workflow_handle(workflow_id(case_ref)).fetch_history()
+    markers = [
+        e.marker_recorded_event_attributes.marker_name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
+    assert "core_patch" not in markers  # (a local activity's marker is the register's write)
+    upserts = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    ]
+    upserted = [key for found in upserts for key in found.indexed_fields]
+    assert "TemporalChangeVersion" not in upserted
+
+
 async def test_decide_by_method_sends_an_encrypted_raw_value(
     cases: CaseClient, dev_server_env: WorkflowEnvironment
 ) -> None:

@@ -113,7 +113,12 @@ class Recorder:
         return uk_today(await self.env.get_current_time())
 
     async def refer(
-        self, partnership: str = "ENGLAND", *, events: int = 2_000, **fields: Any
+        self,
+        partnership: str = "ENGLAND",
+        *,
+        events: int = 2_000,
+        lean: bool = False,
+        **fields: Any,
     ) -> Handle:
         today = await self.today()
         case_ref = f"{partnership}-{today.year}-{uuid.uuid4().hex[:6].upper()}"
@@ -130,6 +135,7 @@ class Recorder:
                 case_ref=case_ref,
                 referral=made,
                 options=ReferralOptions(continue_as_new_after_events=events),
+                lean=lean,
             ),
             id=workflow_id(case_ref),
             task_queue=self.queue,
@@ -369,14 +375,15 @@ async def statutory_cspr(r: Recorder, stem: str = "statutory-cspr") -> Recorded:
     """Statutory edition (issue #13 items 1, 6, 9, 10): the Rapid Review sent to the Panel, a
     Panel request answered, a national review with a contribution, the involvement milestones,
     what publication needs and records, and the partners' response."""
-    handle = await r.refer("ENGLAND")
+    handle = await r.refer("ENGLAND", lean=stem == "lean-input")
     await r.through_rapid_review(handle)
     await r.decide(
         handle, "panel_information_requested", COORDINATOR, request_id="PI1", asked_for="Notes"
     )
     await r.decide(handle, "panel_information_sent", COORDINATOR, request_id="PI1")
     # The register's lag timer fires.
-    await r.sleep(0.01 if stem in ("register-batched", "all-patches", "lean-run") else 0)
+    lagged = ("register-batched", "all-patches", "lean-run", "lean-input")
+    await r.sleep(0.01 if stem in lagged else 0)
     await r.through_cspr(handle, national_review=True)
     due = (await r.today() + timedelta(days=30)).isoformat()
     await r.decide(
@@ -674,6 +681,8 @@ ROUTES: dict[str, Callable[[Recorder], Awaitable[Recorded]]] = {
     "all-patches": lambda r: statutory_cspr(r, "all-patches"),
     # Issue 16, round 3: the alert timer kept, the first search attributes with the register.
     "lean-run": lambda r: statutory_cspr(r, "lean-run"),
+    # Issue 16, round 11: the lean paths by the input's say, with no patch marker.
+    "lean-input": lambda r: statutory_cspr(r, "lean-input"),
 }
 
 

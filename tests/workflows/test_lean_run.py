@@ -73,6 +73,43 @@ def test_the_recorded_lean_run_upserts_once_fewer() -> None:
     assert ours and ours[0] > first_fired
 
 
+def _patches(history: WorkflowHistory) -> tuple[int, int]:
+    """Patch markers, and upserts of `TemporalChangeVersion` (core adds one for each patch a run
+    meets first)."""
+    markers = sum(
+        1
+        for e in history.events
+        if e.event_type == E.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_patch"
+    )
+    versions = sum(
+        1
+        for e in history.events
+        if e.event_type == E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+        and "TemporalChangeVersion"
+        in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+    )
+    return markers, versions
+
+
+def test_a_run_whose_input_says_lean_asks_for_no_patch() -> None:
+    """Issue 16, round 11: `ReferralInput.lean` (the gateway's, continue-as-new's): the lean
+    paths with no marker and no `TemporalChangeVersion` upsert; otherwise the same commands as
+    the lean run that asked (both replay: test_replay)."""
+    unmarked = load(HERE / "lean-input.json.gz").history
+    asked = load(HERE / "lean-run.json.gz").history
+    assert _patches(asked) == (1, 1)
+    assert _patches(unmarked) == (0, 0)
+    for kind in (
+        E.EVENT_TYPE_TIMER_STARTED,
+        E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+    ):
+        assert _count(unmarked, kind) == _count(asked, kind), kind
+    upserts = E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    assert _count(unmarked, upserts) == _count(asked, upserts) - 1
+
+
 async def test_a_kept_alert_timer_still_fires_on_time(cases: Cases) -> None:
     handle = await cases.start()
     await decide(handle, "triage", CHAIR, outcome="serious_incident")

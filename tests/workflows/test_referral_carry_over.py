@@ -160,6 +160,16 @@ class LongCase:
         return found
 
 
+def lean_markers(history: WorkflowHistory) -> int:
+    return sum(
+        1
+        for e in history.events
+        if e.marker_recorded_event_attributes.marker_name == "core_patch"
+        and referral_run.LEAN_PATCHES.encode()
+        in e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data
+    )
+
+
 async def carried_bytes(history: WorkflowHistory) -> int:
     """The run's carried input as it opens (the codec compresses it: its sealed size would hide
     how much the case carries)."""
@@ -263,6 +273,9 @@ async def test_a_long_case_with_the_most_evidence_lives_on_run_after_run(
 
     assert result.runs == len(runs) >= 6
     assert result.decisions == len(long.ids)
+    # The first run asked for the lean paths (its input, from an older client, does not say);
+    # each run continued from it is lean by its input (`ReferralInput.lean`) and asks nothing.
+    assert [lean_markers(h) for h in runs] == [1] + [0] * (len(runs) - 1)
     sizes = [await carried_bytes(h) for h in runs]
     assert max(sizes) < CARRIED_BOUND, sizes
     # Once its recent timeline is full it grows only by the decision ids (about 20 bytes each).
