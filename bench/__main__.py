@@ -36,6 +36,8 @@ from bench.stack import DevServer, WorkerProcess, use_run_key
 from safeguarding.clock import uk_today
 from workflows.referral import ReferralOptions
 
+#: The lifecycle phase's two kinds, in the order of its first round.
+KINDS = ("baseline", "lifecycle")
 PHASES = ["lifecycle", "curve", "history", "plan", "limits", "scale", "scaleout", "tests", "cli"]
 #: Left out of --quick unless named with --only.
 SLOW_PHASES = {"limits", "tests"}
@@ -156,6 +158,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="scale phases: the workers' max_cached_workflows (default: the worker's, 500)",
     )
     diagnosis.add_argument(
+        "--kind",
+        choices=["both", "lifecycle", "baseline"],
+        default="both",
+        help="lifecycle phase: time only this kind's laps, each as a LAP line of JSON (for "
+        "python -m bench.together, which runs one process of each kind at once)",
+    )
+    diagnosis.add_argument(
         "--no-search-attributes",
         action="store_true",
         help="lifecycle cases upsert no search attributes (isolates visibility's cost)",
@@ -238,6 +247,7 @@ async def run_on_server(args: argparse.Namespace, workdir: Path, results: Result
                         cases=sizes.cases,
                         rounds=sizes.rounds,
                         concurrency=sizes.concurrency,
+                        kinds=KINDS if args.kind == "both" else (args.kind,),
                     ),
                 )
             if "history" in phases:

@@ -11,6 +11,7 @@ a shared machine.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -43,6 +44,10 @@ class Lap:
     worker_threads: dict[str, float] = field(default_factory=dict)
     #: The register's PostgreSQL processes (0 with SQLite: its CPU is the worker's).
     register_cpu: float = 0.0
+    #: When the lap started and ended (seconds since the epoch: `bench.together` lines up the
+    #: laps of two processes).
+    started: float = 0.0
+    ended: float = 0.0
 
     @property
     def per_case_ms(self) -> float:
@@ -127,6 +132,7 @@ class Lifecycle:
                 return await one()
 
         profiler = self._profile(kind) if profile else None
+        started_at = time.time()
         worker0, server0, driver0 = self.worker.cpu(), self.server.cpu(), time.process_time()
         threads0 = thread_cpu_seconds(self.worker.pid)
         register0 = processes_cpu_seconds("postgres")
@@ -144,6 +150,8 @@ class Lifecycle:
             time.process_time() - driver0,
             {name: spent - threads0.get(name, 0.0) for name, spent in threads.items()},
             processes_cpu_seconds("postgres") - register0,
+            started_at,
+            time.time(),
         )
 
 
@@ -165,7 +173,13 @@ def _sum(laps: list[Lap], kind: str) -> Lap:
 
 
 async def run(
-    life: Lifecycle, results: Results, *, cases: int, rounds: int, concurrency: int
+    life: Lifecycle,
+    results: Results,
+    *,
+    cases: int,
+    rounds: int,
+    concurrency: int,
+    kinds: tuple[str, ...] = ("baseline", "lifecycle"),
 ) -> None:
     heading(
         f"1. Lifecycle throughput: {cases} cases x {rounds} round(s) per kind, "
@@ -221,10 +235,11 @@ async def run(
     # than the laps after it, in every process and for either kind, so the kind measured first
     # (the baseline) looked cheaper: over 8 runs of each order, the ratio was 0.095 lower with
     # the lifecycle first; with these laps, 0.016 (BENCHMARKS.md, issue 16 round 10).
-    runs: dict[str, Callable[[], Awaitable[str]]] = {
+    everything: dict[str, Callable[[], Awaitable[str]]] = {
         "baseline": lambda: life.one_baseline(shape),
         "lifecycle": life.one_lifecycle,
     }
+    runs = {kind: one for kind, one in everything.items() if kind in kinds}
     warm_up = min(cases, 2 * concurrency)
     for kind, one in runs.items():
         await life.lap(kind, warm_up, concurrency, one, profile=False)  # figures dropped
@@ -233,9 +248,11 @@ async def run(
     laps: list[Lap] = []
     for r in range(rounds):
         order = ["baseline", "lifecycle"] if r % 2 == 0 else ["lifecycle", "baseline"]
-        for kind in order:
+        for kind in (k for k in order if k in runs):
             lap = await life.lap(kind, cases, concurrency, runs[kind])
             laps.append(lap)
+            if len(runs) == 1:  # for `bench.together`
+                print("LAP " + json.dumps({**lap.__dict__, "worker_threads": {}}), flush=True)
             say(
                 f"  round {r + 1} {kind:<9} {lap.cases} cases in {lap.wall:6.1f} s "
                 f"({lap.throughput:5.1f} cases/s)"
@@ -258,6 +275,8 @@ async def run(
             ["lap", "wall ms/case", "worker CPU", "server CPU", "driver CPU"],
         )
     )
+    if len(runs) == 1:
+        return  # one kind: `bench.together` compares it with the other's process
     base_lap, life_lap = _sum(laps, "baseline"), _sum(laps, "lifecycle")
 
     def per_case(lap: Lap) -> list[float]:
