@@ -286,21 +286,25 @@ async def test_a_worker_never_makes_a_case_key(register_url: str) -> None:
     assert new.metadata[CASE_KEY] == case_keys.key_id(CASE_B).encode()
 
 
-@ON_POSTGRESQL
-async def test_a_threads_postgresql_connection_is_kept_for_the_next_key(
+async def test_a_threads_connection_is_kept_for_the_next_key(
     register_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Each key read used to open a connection (a new backend process on the server).
+    # Each key read used to open a connection: on PostgreSQL a new backend process on the
+    # server, on SQLite a read of the register's whole schema (about 0.45 ms of CPU); a client
+    # opened two for each case it started.
+    import sqlite3
+
     import psycopg
 
+    driver: Any = sqlite3 if register_url.startswith("sqlite") else psycopg
     opened: list[object] = []
-    connect = psycopg.connect
+    connect = driver.connect
 
-    def counting(*args: object, **kwargs: object) -> object:
+    def counting(*args: Any, **kwargs: Any) -> Any:
         opened.append(args)
-        return connect(*args, **kwargs)  # type: ignore[arg-type]
+        return connect(*args, **kwargs)
 
-    monkeypatch.setattr(psycopg, "connect", counting)
+    monkeypatch.setattr(driver, "connect", counting)
     store = SqlCaseKeyStore()
     client = CaseKeys(OLD, store)
 
@@ -330,38 +334,6 @@ def test_a_dropped_postgresql_connection_is_replaced_on_the_next_read(
     case_keys.forget()
     assert store.fetch(made.key_id) == made  # read again on a new connection
     assert case_keys._kept.connections[case_keys._where(None)[1]] is not kept
-
-
-@ON_SQLITE
-async def test_a_threads_sqlite_connection_is_kept_for_the_next_key(
-    register_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A new connection reads the register's whole schema (about 0.45 ms of CPU); a client
-    # opened two for each case it started.
-    import sqlite3
-
-    opened: list[object] = []
-    connect = sqlite3.connect
-
-    def counting(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        opened.append(args)
-        made: sqlite3.Connection = connect(*args, **kwargs)
-        return made
-
-    monkeypatch.setattr(sqlite3, "connect", counting)
-    store = SqlCaseKeyStore()
-    client = CaseKeys(OLD, store)
-
-    def on_one_thread() -> None:
-        for case_ref in (CASE_A, CASE_B, "LSCP-2026-CCCCCC"):
-            client._read_or_create(case_keys.key_id(case_ref), True)  # a read, an insert
-        case_keys.forget()
-        for case_ref in (CASE_A, CASE_B):
-            row = store.fetch(case_keys.key_id(case_ref))
-            assert row is not None and row.wrapped is not None
-
-    await asyncio.to_thread(on_one_thread)
-    assert len(opened) == 1  # eight statements, one connection (the thread's)
 
 
 @ON_SQLITE
