@@ -36,8 +36,6 @@ from bench.stack import DevServer, WorkerProcess, use_run_key
 from safeguarding.clock import uk_today
 from workflows.referral import ReferralOptions
 
-#: The lifecycle phase's two kinds, in the order of its first round.
-KINDS = ("baseline", "lifecycle")
 PHASES = ["lifecycle", "curve", "history", "plan", "limits", "scale", "scaleout", "tests", "cli"]
 #: Left out of --quick unless named with --only.
 SLOW_PHASES = {"limits", "tests"}
@@ -247,7 +245,7 @@ async def run_on_server(args: argparse.Namespace, workdir: Path, results: Result
                         cases=sizes.cases,
                         rounds=sizes.rounds,
                         concurrency=sizes.concurrency,
-                        kinds=KINDS if args.kind == "both" else (args.kind,),
+                        kinds=lifecycle.KINDS if args.kind == "both" else (args.kind,),
                     ),
                 )
             if "history" in phases:

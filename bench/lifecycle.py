@@ -30,6 +30,8 @@ from bench.stack import DevServer, WorkerProcess, start_profiler, stop_profiler
 from workflows.referral import ReferralOptions
 
 TARGET_RATIO = 1.25
+#: The two kinds, in the order of the first round.
+KINDS = ("baseline", "lifecycle")
 
 
 @dataclass
@@ -179,7 +181,7 @@ async def run(
     cases: int,
     rounds: int,
     concurrency: int,
-    kinds: tuple[str, ...] = ("baseline", "lifecycle"),
+    kinds: tuple[str, ...] = KINDS,
 ) -> None:
     heading(
         f"1. Lifecycle throughput: {cases} cases x {rounds} round(s) per kind, "

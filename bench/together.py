@@ -48,6 +48,8 @@ def laps_of(output: str) -> list[dict[str, Any]]:
 
 
 def window(lifecycle: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> Window:
+    if not lifecycle or not baseline:
+        return Window([], [], 0.0)
     start = max(lifecycle[0]["started"], baseline[0]["started"])
     end = min(lifecycle[-1]["ended"], baseline[-1]["ended"])
 

@@ -23,6 +23,10 @@ def test_only_the_laps_run_while_the_other_kind_ran_count() -> None:
     assert found.baseline == base[1:]  # the first ran before the lifecycle had started
 
 
+def test_no_laps_of_one_kind_is_an_empty_window() -> None:
+    assert together.window([lap(0, 10)], []) == together.Window([], [], 0.0)
+
+
 def test_the_ratio_is_cpu_a_case_and_the_register_is_the_lifecycles() -> None:
     life = [lap(0, 10, cases=10, worker_cpu=3.0, register_cpu=0.5)]
     # The baseline process's register figure is another process's PostgreSQL: left out.
